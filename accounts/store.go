@@ -1,0 +1,96 @@
+package accounts
+
+import (
+	"context"
+	"errors"
+)
+
+// Errors a Store returns. The Service turns them into coded errors; other
+// failures are wrapped storage errors and become INTERNAL.
+var (
+	// ErrNotFound: no such row, or the row belongs to another user. A Store
+	// never says which, so that no caller can probe for foreign ids.
+	ErrNotFound = errors.New("not found")
+	// ErrAliasTaken: the alias is already used by another account of the
+	// same user and toolkit.
+	ErrAliasTaken = errors.New("alias already taken")
+	// ErrLinkUsed: the connect link was already completed.
+	ErrLinkUsed = errors.New("link already used")
+)
+
+// Store persists accounts, sealed credentials, sessions and connect links.
+// Implementations are safe for concurrent use, also by several processes
+// sharing one database (two stdio servers on one data dir).
+type Store interface {
+	// CreateAccount inserts a, assigning a.Seq (insertion order, strictly
+	// increasing). It returns ErrAliasTaken when a.Alias is non-empty and
+	// used by another account of the same user and toolkit.
+	CreateAccount(ctx context.Context, a *Account) error
+	// UpdateAccount writes every mutable field of a (alias, label, upstream
+	// id, auth config, status, reason, connected and last-used times). It
+	// returns ErrNotFound when no account of a.UserID has a.ID, and
+	// ErrAliasTaken as CreateAccount does.
+	UpdateAccount(ctx context.Context, a *Account) error
+	// TouchAccount records that the account acted at a.LastUsedAt without
+	// touching anything else.
+	TouchAccount(ctx context.Context, a *Account) error
+	// Account returns the account id of userID, or ErrNotFound (also when it
+	// belongs to another user).
+	Account(ctx context.Context, userID, id string) (*Account, error)
+	// Accounts returns userID's accounts of toolkit (every toolkit when
+	// empty), ordered by Seq ascending.
+	Accounts(ctx context.Context, userID, toolkit string) ([]*Account, error)
+	// DeleteAccount removes the account, its credential and its links.
+	DeleteAccount(ctx context.Context, userID, id string) error
+
+	// Credential returns the sealed credential of the account, or
+	// ErrNotFound when it has none.
+	Credential(ctx context.Context, userID, accountID string) ([]byte, error)
+	// SetCredential replaces the sealed credential of the account.
+	SetCredential(ctx context.Context, userID, accountID string, sealed []byte) error
+
+	// CreateLink inserts a connect link.
+	CreateLink(ctx context.Context, l *Link) error
+	// Link returns the link whose token hashes to tokenHash, or ErrNotFound.
+	Link(ctx context.Context, tokenHash string) (*Link, error)
+	// LatestLink returns the most recent link issued for accountID of
+	// userID, or ErrNotFound.
+	LatestLink(ctx context.Context, userID, accountID string) (*Link, error)
+	// Complete finishes an authorization atomically: see Completion. It
+	// returns ErrLinkUsed when the link was already completed, and
+	// ErrAliasTaken when the account's alias collides.
+	Complete(ctx context.Context, c *Completion) error
+
+	// CreateSession inserts s.
+	CreateSession(ctx context.Context, s *Session) error
+	// Session returns the session id, or ErrNotFound.
+	Session(ctx context.Context, id string) (*Session, error)
+	// SelectAccount records the session's choice of accountID for toolkit;
+	// an empty accountID clears it. It returns ErrNotFound for an unknown
+	// session.
+	SelectAccount(ctx context.Context, sessionID, toolkit, accountID string) error
+
+	// Close releases the store's resources.
+	Close() error
+}
+
+// Completion is the outcome of a successful authorization, written in one
+// transaction by Store.Complete.
+type Completion struct {
+	// LinkHash is the token hash of the link being completed; it is marked
+	// used at UsedAt, and its ResultAccountID set to Account.ID. Completion
+	// fails with ErrLinkUsed if it is already used.
+	LinkHash string
+	// Account is written in full (as UpdateAccount does); it is ACTIVE.
+	Account *Account
+	// Sealed is the new sealed credential of Account.
+	Sealed []byte
+	// DiscardAccountID, when set, is the INITIATED placeholder account the
+	// link was issued for, deleted (with its credential, but not its links,
+	// which keep pointing at the result) because the authorization resolved
+	// to an existing account (rule 1's exception).
+	DiscardAccountID string
+	// SessionID, when set, is the session whose selection for the toolkit
+	// becomes Account.ID (rule 4).
+	SessionID string
+}
