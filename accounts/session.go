@@ -1,6 +1,9 @@
 package accounts
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // Session is one agent's working context for one user: which toolkits it
 // may use and which account it selected per toolkit. Sessions are stored, so
@@ -47,4 +50,90 @@ func (s *Session) Allows(toolkit string) bool {
 // its tools even before an account is connected.
 func (s *Session) Names(toolkit string) bool {
 	return s.Toolkits != nil && s.Allows(toolkit)
+}
+
+// SessionOptions are the settings a new session starts with.
+type SessionOptions struct {
+	// UserID is required.
+	UserID string
+	// KeyID is the fingerprint of the operator key, if any.
+	KeyID string
+	// Toolkits restricts the session; nil means all.
+	Toolkits []string
+	// Selected is the session config's choice of account per toolkit (id,
+	// alias or label of the user's accounts).
+	Selected map[string]string
+	// AuthConfigs names the auth config per toolkit.
+	AuthConfigs map[string]string
+	// RequireExplicitSelection turns on rule 6's strict mode.
+	RequireExplicitSelection bool
+}
+
+// CreateSession stores a new session. Toolkits and accounts it names are
+// checked: unknown toolkits are TOOLKIT_UNKNOWN, accounts must be the user's.
+func (s *Service) CreateSession(ctx context.Context, opts SessionOptions) (*Session, error) {
+	if opts.UserID == "" {
+		return nil, Errorf(CodeInvalidArguments, "A session needs a user id.")
+	}
+	for _, t := range opts.Toolkits {
+		if _, err := s.toolkit(t); err != nil {
+			return nil, err
+		}
+	}
+	now := s.now()
+	sess := &Session{
+		ID:                       NewID("ses_"),
+		UserID:                   opts.UserID,
+		KeyID:                    opts.KeyID,
+		Toolkits:                 opts.Toolkits,
+		Selected:                 map[string]string{},
+		AuthConfigs:              opts.AuthConfigs,
+		RequireExplicitSelection: opts.RequireExplicitSelection,
+		CreatedAt:                now,
+		UpdatedAt:                now,
+	}
+	for toolkit, ref := range opts.Selected {
+		if _, err := s.toolkit(toolkit); err != nil {
+			return nil, err
+		}
+		a, err := s.Find(ctx, opts.UserID, toolkit, ref)
+		if err != nil {
+			return nil, err
+		}
+		sess.Selected[toolkit] = a.ID
+	}
+	if err := s.store.CreateSession(ctx, sess); err != nil {
+		return nil, internal(err, "create the session")
+	}
+	for toolkit, id := range sess.Selected {
+		if err := s.store.SelectAccount(ctx, sess.ID, toolkit, id); err != nil {
+			return nil, internal(err, "save the session's accounts")
+		}
+	}
+	return sess, nil
+}
+
+// Session returns the stored session id if it belongs to userID and was
+// created with keyID; otherwise ErrNotFound, the same for a session that
+// does not exist and one that is someone else's.
+func (s *Service) Session(ctx context.Context, id, userID, keyID string) (*Session, error) {
+	sess, err := s.store.Session(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if sess.UserID != userID || sess.KeyID != keyID {
+		return nil, ErrNotFound
+	}
+	return sess, nil
+}
+
+// CreateStandingSession stores a session with a caller-chosen id: the one
+// session that stateless requests of a key and user share.
+func (s *Service) CreateStandingSession(ctx context.Context, id, userID, keyID string) (*Session, error) {
+	now := s.now()
+	sess := &Session{ID: id, UserID: userID, KeyID: keyID, Selected: map[string]string{}, CreatedAt: now, UpdatedAt: now}
+	if err := s.store.CreateSession(ctx, sess); err != nil {
+		return nil, err
+	}
+	return sess, nil
 }

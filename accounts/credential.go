@@ -1,0 +1,219 @@
+package accounts
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"go.uber.org/zap/zapcore"
+)
+
+// Credential is what an account authenticates with. It never leaves the
+// process unsealed: String, MarshalJSON and MarshalLogObject print
+// "[redacted]", so a credential that reaches a log line or a result by
+// mistake shows nothing.
+type Credential struct {
+	// Secret is the API key, personal access token or OAuth access token.
+	Secret string
+	// RefreshToken is the OAuth refresh token, if any.
+	RefreshToken string
+	// Expiry is when Secret stops working; zero when unknown or never.
+	Expiry time.Time
+}
+
+const redacted = "[redacted]"
+
+// String returns "[redacted]".
+func (Credential) String() string { return redacted }
+
+// GoString returns "[redacted]", so %#v hides the secret too.
+func (Credential) GoString() string { return redacted }
+
+// MarshalJSON returns the JSON string "[redacted]".
+func (Credential) MarshalJSON() ([]byte, error) { return json.Marshal(redacted) }
+
+// MarshalLogObject writes only "[redacted]" to a zap field.
+func (Credential) MarshalLogObject(enc zapcore.ObjectEncoder) error {
+	enc.AddString("credential", redacted)
+	return nil
+}
+
+// sealedCredential is the plaintext layout inside the sealed blob. It is a
+// separate type so that Credential's own MarshalJSON stays redacting.
+type sealedCredential struct {
+	Secret       string    `json:"s"`
+	RefreshToken string    `json:"r,omitempty"`
+	Expiry       time.Time `json:"e,omitzero"`
+}
+
+// KeyRing seals and opens credentials with AES-256-GCM. The first key
+// encrypts; every key can decrypt, found by the key id prefixed to each
+// sealed blob, so keys can be rotated by putting a new one first. The
+// account id is the additional data: a blob moved to another account's row
+// does not open. A KeyRing is safe for concurrent use.
+type KeyRing struct {
+	primary string
+	aeads   map[string]cipher.AEAD
+	mac     []byte // derived from the primary key, for CSRF tokens
+}
+
+// macKey returns a key for HMACs that is derived from, and never equal to,
+// the primary sealing key.
+func (kr *KeyRing) macKey() []byte { return kr.mac }
+
+// ParseKeyRing reads keys written as "id:base64,id:base64" (standard or URL
+// base64 of 32 bytes each); the first one encrypts.
+func ParseKeyRing(spec string) (*KeyRing, error) {
+	kr := &KeyRing{aeads: map[string]cipher.AEAD{}}
+	for _, part := range strings.Split(spec, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		id, enc, ok := strings.Cut(part, ":")
+		if !ok || id == "" || strings.ContainsAny(id, ".:") {
+			return nil, errors.New("secret keys: each key must be written id:base64 (the id without '.' or ':')")
+		}
+		raw, err := decodeKey(enc)
+		if err != nil {
+			return nil, fmt.Errorf("secret keys: key %q: %w", id, err)
+		}
+		if _, dup := kr.aeads[id]; dup {
+			return nil, fmt.Errorf("secret keys: key id %q appears twice", id)
+		}
+		block, err := aes.NewCipher(raw)
+		if err != nil {
+			return nil, fmt.Errorf("secret keys: key %q: %w", id, err)
+		}
+		aead, err := cipher.NewGCM(block)
+		if err != nil {
+			return nil, fmt.Errorf("secret keys: key %q: %w", id, err)
+		}
+		kr.aeads[id] = aead
+		if kr.primary == "" {
+			kr.primary = id
+			m := hmac.New(sha256.New, raw)
+			m.Write([]byte("switchboard form tokens"))
+			kr.mac = m.Sum(nil)
+		}
+	}
+	if kr.primary == "" {
+		return nil, errors.New("secret keys: no key given")
+	}
+	return kr, nil
+}
+
+func decodeKey(s string) ([]byte, error) {
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(s); err == nil {
+			if len(b) != 32 {
+				return nil, fmt.Errorf("a key must be 32 bytes, this one is %d", len(b))
+			}
+			return b, nil
+		}
+	}
+	return nil, errors.New("not valid base64")
+}
+
+// LoadOrCreateKeyFile returns the key ring kept in path, creating the file
+// with one fresh key (mode 0600) when it does not exist. created reports
+// whether it did, so the caller can say so in the log.
+func LoadOrCreateKeyFile(path string) (kr *KeyRing, created bool, err error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		key := make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			return nil, false, err
+		}
+		spec := "k1:" + base64.StdEncoding.EncodeToString(key)
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, false, err
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, os.ErrExist) {
+			// Another process created it first; use theirs.
+			return LoadOrCreateKeyFile(path)
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		if _, err := f.WriteString(spec + "\n"); err != nil {
+			f.Close()
+			return nil, false, err
+		}
+		if err := f.Close(); err != nil {
+			return nil, false, err
+		}
+		kr, err := ParseKeyRing(spec)
+		return kr, true, err
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	spec := strings.TrimSpace(string(b))
+	if spec == "" {
+		// A concurrent creator has not written yet.
+		time.Sleep(50 * time.Millisecond)
+		if b, err = os.ReadFile(path); err != nil {
+			return nil, false, err
+		}
+		spec = strings.TrimSpace(string(b))
+	}
+	kr, err = ParseKeyRing(spec)
+	if err != nil {
+		return nil, false, fmt.Errorf("%s: %w", path, err)
+	}
+	return kr, false, nil
+}
+
+// Seal encrypts c for accountID. The result is "keyid." followed by the
+// nonce and the ciphertext.
+func (kr *KeyRing) Seal(accountID string, c Credential) ([]byte, error) {
+	plain, err := json.Marshal(sealedCredential{Secret: c.Secret, RefreshToken: c.RefreshToken, Expiry: c.Expiry})
+	if err != nil {
+		return nil, err
+	}
+	aead := kr.aeads[kr.primary]
+	nonce := make([]byte, aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, err
+	}
+	out := append([]byte(kr.primary+"."), nonce...)
+	return aead.Seal(out, nonce, plain, []byte(accountID)), nil
+}
+
+// Open decrypts a blob sealed for accountID. The error never contains key
+// material or plaintext.
+func (kr *KeyRing) Open(accountID string, sealed []byte) (Credential, error) {
+	id, rest, ok := strings.Cut(string(sealed), ".")
+	if !ok {
+		return Credential{}, errors.New("sealed credential: malformed")
+	}
+	aead := kr.aeads[id]
+	if aead == nil {
+		return Credential{}, fmt.Errorf("sealed credential: key %q is not in SWITCHBOARD_SECRET_KEYS", id)
+	}
+	body := []byte(rest)
+	if len(body) < aead.NonceSize() {
+		return Credential{}, errors.New("sealed credential: malformed")
+	}
+	plain, err := aead.Open(nil, body[:aead.NonceSize()], body[aead.NonceSize():], []byte(accountID))
+	if err != nil {
+		return Credential{}, errors.New("sealed credential: does not open with this key and account")
+	}
+	var sc sealedCredential
+	if err := json.Unmarshal(plain, &sc); err != nil {
+		return Credential{}, errors.New("sealed credential: malformed plaintext")
+	}
+	return Credential{Secret: sc.Secret, RefreshToken: sc.RefreshToken, Expiry: sc.Expiry}, nil
+}

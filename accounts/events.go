@@ -1,0 +1,57 @@
+package accounts
+
+import "sync"
+
+// Event tells that an account of a user turned ACTIVE.
+type Event struct {
+	Account *Account
+	// SessionID is the session that asked for the connect link, if any.
+	SessionID string
+}
+
+// broker fans account events out to in-process subscribers: sessions that
+// send tools/list_changed and waiters of wait_for_connection. Other
+// processes learn of changes by polling the store.
+type broker struct {
+	mu   sync.Mutex
+	subs map[string]map[chan Event]struct{}
+}
+
+func newBroker() *broker { return &broker{subs: map[string]map[chan Event]struct{}{}} }
+
+func (b *broker) subscribe(userID string) (<-chan Event, func()) {
+	ch := make(chan Event, 8)
+	b.mu.Lock()
+	if b.subs[userID] == nil {
+		b.subs[userID] = map[chan Event]struct{}{}
+	}
+	b.subs[userID][ch] = struct{}{}
+	b.mu.Unlock()
+	return ch, func() {
+		b.mu.Lock()
+		delete(b.subs[userID], ch)
+		if len(b.subs[userID]) == 0 {
+			delete(b.subs, userID)
+		}
+		b.mu.Unlock()
+	}
+}
+
+// publish delivers ev to every subscriber of userID without blocking: a
+// subscriber whose buffer is full misses it and relies on polling.
+func (b *broker) publish(userID string, ev Event) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for ch := range b.subs[userID] {
+		select {
+		case ch <- ev:
+		default:
+		}
+	}
+}
+
+// Subscribe returns the events of userID's accounts turning ACTIVE in this
+// process, and a function that ends the subscription.
+func (s *Service) Subscribe(userID string) (<-chan Event, func()) {
+	return s.events.subscribe(userID)
+}

@@ -1,0 +1,273 @@
+package accounts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"go.uber.org/zap"
+)
+
+// Active returns the account that acts for toolkit in the scope, and which
+// layer of rule 5 chose it:
+//
+//  1. the request's X-Connected-Accounts header;
+//  2. the session's own selection (session config or select_account);
+//  3. the most recently connected ACTIVE account (rule 3).
+//
+// Rule 6: an account chosen by layer 1 or 2 that is not ACTIVE is an
+// ACCOUNT_INACTIVE error, never a fall-back to another account; so is a
+// selected account that no longer exists (ACCOUNT_NOT_FOUND). With strict
+// mode on and several ACTIVE accounts, layer 3 refuses with
+// ACCOUNT_AMBIGUOUS. With no ACTIVE account the answer is ACCOUNT_REQUIRED.
+func (s *Service) Active(ctx context.Context, sc *Scope, toolkit string) (*Account, SelectedBy, error) {
+	if id, ok := sc.Header[toolkit]; ok {
+		a, err := s.store.Account(ctx, sc.UserID(), id)
+		if err != nil {
+			return nil, "", s.lookupError(err, toolkit, id)
+		}
+		if !a.Active() {
+			return a, SelectedByHeader, inactive(a)
+		}
+		return a, SelectedByHeader, nil
+	}
+	if id := sc.Session.Selected[toolkit]; id != "" {
+		a, err := s.store.Account(ctx, sc.UserID(), id)
+		if errors.Is(err, ErrNotFound) {
+			return nil, "", Errorf(CodeAccountNotFound, "The %s account this session selected (%s) no longer exists. Choose another with select_account, or connect one with authorize.", toolkit, id)
+		}
+		if err != nil {
+			return nil, "", internal(err, "load the session's account")
+		}
+		if !a.Active() {
+			return a, SelectedBySession, inactive(a)
+		}
+		return a, SelectedBySession, nil
+	}
+	all, err := s.store.Accounts(ctx, sc.UserID(), toolkit)
+	if err != nil {
+		return nil, "", internal(err, "list accounts")
+	}
+	active := activeOnly(all)
+	switch {
+	case len(active) == 0:
+		return nil, "", s.required(toolkit, all)
+	case len(active) > 1 && sc.Strict():
+		return nil, "", &Error{
+			Code:       CodeAccountAmbiguous,
+			Message:    fmt.Sprintf("This session requires an explicit account choice and the user has %d ACTIVE %s accounts (%s). Choose one with select_account.", len(active), toolkit, describeAll(active)),
+			Candidates: active,
+		}
+	}
+	return MostRecent(active), SelectedByDefault, nil
+}
+
+// MostRecent returns rule 3's default among accounts: the one whose
+// authorization completed last, ties broken by insertion order; nil for none.
+// It does not filter by status.
+func MostRecent(accounts []*Account) *Account {
+	var best *Account
+	for _, a := range accounts {
+		if best == nil || MoreRecent(a, best) {
+			best = a
+		}
+	}
+	return best
+}
+
+func activeOnly(all []*Account) []*Account {
+	var out []*Account
+	for _, a := range all {
+		if a.Active() {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// Find resolves ref among the user's accounts of toolkit (rule 7): an id
+// first, then an alias, then an upstream label when exactly one account
+// carries it. Statuses do not matter here.
+func (s *Service) Find(ctx context.Context, userID, toolkit, ref string) (*Account, error) {
+	ref = strings.TrimSpace(ref)
+	if ref == "" {
+		return nil, Errorf(CodeInvalidArguments, "Name the account by its id (ca_…), its alias or its label.")
+	}
+	all, err := s.store.Accounts(ctx, userID, toolkit)
+	if err != nil {
+		return nil, internal(err, "list accounts")
+	}
+	for _, a := range all {
+		if a.ID == ref {
+			return a, nil
+		}
+	}
+	for _, a := range all {
+		if a.Alias != "" && strings.EqualFold(a.Alias, ref) {
+			return a, nil
+		}
+	}
+	var byLabel []*Account
+	for _, a := range all {
+		if a.Label != "" && strings.EqualFold(a.Label, ref) {
+			byLabel = append(byLabel, a)
+		}
+	}
+	switch len(byLabel) {
+	case 1:
+		return byLabel[0], nil
+	case 0:
+		return nil, Errorf(CodeAccountNotFound, "No %s account of this user matches %q. list_accounts shows the ids, aliases and labels there are.", toolkit, ref)
+	}
+	return nil, &Error{
+		Code:       CodeAccountAmbiguous,
+		Message:    fmt.Sprintf("%d %s accounts carry the label %q (%s); name one by id or alias.", len(byLabel), toolkit, ref, describeAll(byLabel)),
+		Candidates: byLabel,
+	}
+}
+
+// Select makes the account ref the session's choice for toolkit. It refuses
+// when the request's header fixes the toolkit (ACCOUNT_FIXED_BY_HEADER),
+// when ref matches nothing or several, and when the account is not ACTIVE.
+func (s *Service) Select(ctx context.Context, sc *Scope, toolkit, ref string) (*Account, error) {
+	if _, err := s.enabled(sc, toolkit); err != nil {
+		return nil, err
+	}
+	if id, ok := sc.Header[toolkit]; ok {
+		return nil, Errorf(CodeAccountFixedByHeader, "This request's X-Connected-Accounts header fixes the %s account to %s; the session cannot change it. Change the header to use another account.", toolkit, id)
+	}
+	a, err := s.Find(ctx, sc.UserID(), toolkit, ref)
+	if err != nil {
+		return nil, err
+	}
+	if !a.Active() {
+		return a, inactive(a)
+	}
+	if err := s.store.SelectAccount(ctx, sc.Session.ID, toolkit, a.ID); err != nil {
+		return nil, internal(err, "save the selection")
+	}
+	if sc.Session.Selected == nil {
+		sc.Session.Selected = map[string]string{}
+	}
+	sc.Session.Selected[toolkit] = a.ID
+	s.log.Info("account selected", zap.String("session", sc.Session.ID), zap.String("user", sc.UserID()), zap.String("toolkit", toolkit), zap.String("account", a.ID))
+	return a, nil
+}
+
+// ParseOverrides reads an X-Connected-Accounts value ("gmail=ca_1,github=work")
+// into toolkit → account id. A malformed value or an unknown toolkit is a
+// *HeaderError with Malformed set; a reference that matches none of the
+// user's accounts (by id or alias) is a *HeaderError with Malformed unset, the
+// same whether the account is unknown or another user's.
+func (s *Service) ParseOverrides(ctx context.Context, userID, header string) (map[string]string, error) {
+	if strings.TrimSpace(header) == "" {
+		return nil, nil
+	}
+	out := map[string]string{}
+	for _, pair := range strings.Split(header, ",") {
+		pair = strings.TrimSpace(pair)
+		toolkit, ref, ok := strings.Cut(pair, "=")
+		toolkit, ref = strings.TrimSpace(toolkit), strings.TrimSpace(ref)
+		if !ok || toolkit == "" || ref == "" {
+			return nil, &HeaderError{Malformed: true, Pair: pair, Message: "each entry must be toolkit=account (an account id or alias), entries separated by commas"}
+		}
+		if s.catalog.Toolkit(toolkit) == nil {
+			return nil, &HeaderError{Malformed: true, Pair: pair, Message: fmt.Sprintf("unknown toolkit %q", toolkit)}
+		}
+		if _, dup := out[toolkit]; dup {
+			return nil, &HeaderError{Malformed: true, Pair: pair, Message: fmt.Sprintf("toolkit %q named twice", toolkit)}
+		}
+		a, err := s.byIDOrAlias(ctx, userID, toolkit, ref)
+		if err != nil {
+			return nil, err
+		}
+		if a == nil {
+			return nil, &HeaderError{Pair: pair, Message: fmt.Sprintf("no %s account %q for this user", toolkit, ref)}
+		}
+		out[toolkit] = a.ID
+	}
+	return out, nil
+}
+
+func (s *Service) byIDOrAlias(ctx context.Context, userID, toolkit, ref string) (*Account, error) {
+	all, err := s.store.Accounts(ctx, userID, toolkit)
+	if err != nil {
+		return nil, internal(err, "list accounts")
+	}
+	for _, a := range all {
+		if a.ID == ref || (a.Alias != "" && strings.EqualFold(a.Alias, ref)) {
+			return a, nil
+		}
+	}
+	return nil, nil
+}
+
+// HeaderError is a refused X-Connected-Accounts value. Malformed ones are
+// HTTP 400; ones naming an account the user does not have are 403.
+type HeaderError struct {
+	Malformed bool
+	Pair      string
+	Message   string
+}
+
+func (e *HeaderError) Error() string {
+	return fmt.Sprintf("X-Connected-Accounts %q: %s", e.Pair, e.Message)
+}
+
+func (s *Service) lookupError(err error, toolkit, id string) error {
+	if errors.Is(err, ErrNotFound) {
+		return Errorf(CodeAccountNotFound, "The %s account %s named by X-Connected-Accounts does not exist.", toolkit, id)
+	}
+	return internal(err, "load the account")
+}
+
+// required builds the ACCOUNT_REQUIRED answer, mentioning accounts that
+// exist but cannot act, so the agent knows to re-authorize rather than add.
+func (s *Service) required(toolkit string, all []*Account) error {
+	msg := fmt.Sprintf("The user has no ACTIVE %s account. Call authorize with {\"toolkit\":%q}, show the user the link, then call wait_for_connection.", toolkit, toolkit)
+	for _, a := range all {
+		if a.Status == StatusExpired || a.Status == StatusInactive {
+			msg += fmt.Sprintf(" The existing account %s is %s; to re-authorize it call authorize with {\"toolkit\":%q,\"account\":%q}.", describe(a), a.Status, toolkit, a.ID)
+			break
+		}
+	}
+	return Errorf(CodeAccountRequired, "%s", msg)
+}
+
+// inactive builds rule 6's refusal for an account that cannot act.
+func inactive(a *Account) *Error {
+	reason := ""
+	if a.StatusReason != "" {
+		reason = " (" + a.StatusReason + ")"
+	}
+	return &Error{
+		Code:    CodeAccountInactive,
+		Message: fmt.Sprintf("The %s account %s is %s%s, and Switchboard never acts with another account in its place. Re-authorize it with authorize {\"toolkit\":%q,\"account\":%q}, or choose another with select_account.", a.Toolkit, describe(a), a.Status, reason, a.Toolkit, a.ID),
+		Account: a,
+	}
+}
+
+// describe names an account for a person: id, alias and label.
+func describe(a *Account) string {
+	s := a.ID
+	var extra []string
+	if a.Alias != "" {
+		extra = append(extra, "alias "+a.Alias)
+	}
+	if a.Label != "" {
+		extra = append(extra, a.Label)
+	}
+	if len(extra) > 0 {
+		s += " (" + strings.Join(extra, ", ") + ")"
+	}
+	return s
+}
+
+func describeAll(as []*Account) string {
+	parts := make([]string, len(as))
+	for i, a := range as {
+		parts[i] = describe(a)
+	}
+	return strings.Join(parts, "; ")
+}

@@ -1,0 +1,178 @@
+package accounts
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"go.uber.org/zap"
+
+	"switchboard/tools"
+)
+
+// AuthConfig says how a toolkit is authorized: a scheme plus, for oauth2,
+// the OAuth app's settings (added with the OAuth flows).
+type AuthConfig struct {
+	// ID is "ac_…", unique across the server.
+	ID string
+	// Toolkit is the slug it authorizes.
+	Toolkit string
+	// Scheme is "oauth2", "api_key" or "bearer_token".
+	Scheme string
+}
+
+// Config holds what a Service is built from. Every field is required unless
+// its comment says otherwise.
+type Config struct {
+	// Store persists everything.
+	Store Store
+	// Keys seal credentials.
+	Keys *KeyRing
+	// Catalog is the toolkit catalog.
+	Catalog *tools.Catalog
+	// Executor makes upstream requests.
+	Executor *tools.Executor
+	// AuthConfigs are the operator's auth configs. Toolkits that offer a
+	// token scheme (api_key, bearer_token) get a default one for it when the
+	// operator configured none for that toolkit.
+	AuthConfigs []AuthConfig
+	// PublicURL is the external base URL of connect links, without a
+	// trailing slash.
+	PublicURL string
+	// LinkTTL is how long a connect link lives; default 10 minutes.
+	LinkTTL time.Duration
+	// Log is the logger; nil means none.
+	Log *zap.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Service applies the rules of DESIGN.md to a Store. It is safe for
+// concurrent use.
+type Service struct {
+	store    Store
+	keys     *KeyRing
+	catalog  *tools.Catalog
+	exec     *tools.Executor
+	configs  []AuthConfig
+	baseURL  string
+	linkTTL  time.Duration
+	log      *zap.Logger
+	now      func() time.Time
+	events   *broker
+	pollTick time.Duration
+}
+
+// NewService returns a Service for cfg.
+func NewService(cfg Config) (*Service, error) {
+	if cfg.Store == nil || cfg.Keys == nil || cfg.Catalog == nil || cfg.Executor == nil {
+		return nil, errors.New("accounts: Config needs Store, Keys, Catalog and Executor")
+	}
+	s := &Service{
+		store:    cfg.Store,
+		keys:     cfg.Keys,
+		catalog:  cfg.Catalog,
+		exec:     cfg.Executor,
+		baseURL:  cfg.PublicURL,
+		linkTTL:  cfg.LinkTTL,
+		log:      cfg.Log,
+		now:      cfg.Now,
+		events:   newBroker(),
+		pollTick: 200 * time.Millisecond,
+	}
+	if s.linkTTL <= 0 {
+		s.linkTTL = 10 * time.Minute
+	}
+	if s.log == nil {
+		s.log = zap.NewNop()
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	seen := map[string]bool{}
+	for _, ac := range cfg.AuthConfigs {
+		tk := s.catalog.Toolkit(ac.Toolkit)
+		if tk == nil {
+			return nil, fmt.Errorf("auth config %s: unknown toolkit %q", ac.ID, ac.Toolkit)
+		}
+		if tk.Scheme(ac.Scheme) == nil {
+			return nil, fmt.Errorf("auth config %s: toolkit %s does not offer scheme %q", ac.ID, ac.Toolkit, ac.Scheme)
+		}
+		if seen[ac.ID] {
+			return nil, fmt.Errorf("auth config %s: id used twice", ac.ID)
+		}
+		seen[ac.ID] = true
+		s.configs = append(s.configs, ac)
+	}
+	// Token schemes need no operator setting, so each gets a default config
+	// where the operator wrote none for the toolkit.
+	for _, tk := range s.catalog.Toolkits() {
+		if len(s.authConfigs(tk.Slug)) > 0 {
+			continue
+		}
+		for _, sc := range tk.Schemes {
+			if sc.Kind == "bearer_token" || sc.Kind == "api_key" {
+				s.configs = append(s.configs, AuthConfig{ID: "ac_" + tk.Slug + "_" + sc.Kind, Toolkit: tk.Slug, Scheme: sc.Kind})
+			}
+		}
+	}
+	return s, nil
+}
+
+// Catalog returns the toolkit catalog the service serves.
+func (s *Service) Catalog() *tools.Catalog { return s.catalog }
+
+// Store returns the underlying store.
+func (s *Service) Store() Store { return s.store }
+
+// authConfigs returns the auth configs of toolkit, the default first.
+func (s *Service) authConfigs(toolkit string) []AuthConfig {
+	var out []AuthConfig
+	for _, ac := range s.configs {
+		if ac.Toolkit == toolkit {
+			out = append(out, ac)
+		}
+	}
+	return out
+}
+
+// AuthSchemes returns the schemes configured for toolkit, in config order
+// without repeats.
+func (s *Service) AuthSchemes(toolkit string) []string {
+	var out []string
+	for _, ac := range s.authConfigs(toolkit) {
+		dup := false
+		for _, o := range out {
+			dup = dup || o == ac.Scheme
+		}
+		if !dup {
+			out = append(out, ac.Scheme)
+		}
+	}
+	return out
+}
+
+// toolkit returns the catalog entry for slug, or TOOLKIT_UNKNOWN naming the
+// toolkits there are.
+func (s *Service) toolkit(slug string) (*tools.Toolkit, error) {
+	if tk := s.catalog.Toolkit(slug); tk != nil {
+		return tk, nil
+	}
+	var names []string
+	for _, tk := range s.catalog.Toolkits() {
+		names = append(names, tk.Slug)
+	}
+	return nil, Errorf(CodeToolkitUnknown, "There is no toolkit %q. Known toolkits: %v.", slug, names)
+}
+
+// enabled returns the toolkit if the scope may use it.
+func (s *Service) enabled(sc *Scope, slug string) (*tools.Toolkit, error) {
+	tk, err := s.toolkit(slug)
+	if err != nil {
+		return nil, err
+	}
+	if !sc.Allows(slug) {
+		return nil, Errorf(CodeToolkitNotEnabled, "The toolkit %s is not enabled in this session; the session's toolkits are restricted (X-Toolkits or session config).", slug)
+	}
+	return tk, nil
+}

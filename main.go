@@ -1,0 +1,286 @@
+// Command switchboard is a self-hosted MCP server that lets AI agents act in
+// GitHub, Gmail, Slack and other services on behalf of end users who have
+// connected several accounts per service.
+//
+//	switchboard serve    streamable HTTP on --addr (default 127.0.0.1:8080), endpoint /mcp
+//	switchboard stdio    one MCP session over stdin/stdout
+//	switchboard version  print the version
+//
+// Every flag has a SWITCHBOARD_* environment fallback; see README.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"switchboard/accounts"
+	"switchboard/accounts/sqlite"
+	"switchboard/server"
+	"switchboard/tools"
+	"switchboard/transport"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+// config is every setting, from flags with environment fallbacks.
+type config struct {
+	dataDir    string            // where the SQLite store and the generated key live
+	publicURL  string            // external base URL of connect links
+	linkTTL    time.Duration     // lifetime of connect links
+	toolkitURL map[string]string // toolkit slug → API base URL override
+	logLevel   string            // debug, info, warn, error
+
+	addr           string   // serve: listen address
+	apiKeys        []string // serve: operator API keys (SWITCHBOARD_API_KEYS only, never a flag)
+	allowedOrigins []string // serve: extra browser origins accepted on /mcp
+	maxBody        int64    // serve: request body limit in bytes
+
+	userID            string // stdio: the end user
+	connectedAccounts string // stdio: per-toolkit account overrides
+	toolkits          string // stdio: toolkits of the session
+	requireExplicit   bool   // stdio: rule 6's strict mode
+	connectAddr       string // stdio: loopback listener for connect pages
+}
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "switchboard:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	if len(args) == 0 {
+		return errors.New("usage: switchboard serve|stdio|version [flags]")
+	}
+	cmd, args := args[0], args[1:]
+	switch cmd {
+	case "version", "--version", "-v":
+		fmt.Println("switchboard", version)
+		return nil
+	case "serve", "stdio":
+	default:
+		return fmt.Errorf("unknown command %q: use serve, stdio or version", cmd)
+	}
+	cfg, err := parseFlags(cmd, args)
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(cmd, cfg.logLevel)
+	if err != nil {
+		return err
+	}
+	defer log.Sync() //nolint:errcheck // stderr sync errors are meaningless
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if cmd == "serve" {
+		return serve(ctx, cfg, log)
+	}
+	return stdio(ctx, cfg, log)
+}
+
+func parseFlags(cmd string, args []string) (config, error) {
+	cfg := config{toolkitURL: map[string]string{}}
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	fs.StringVar(&cfg.dataDir, "data-dir", env("SWITCHBOARD_DATA_DIR", ".switchboard"), "directory of the embedded store and generated key")
+	fs.StringVar(&cfg.publicURL, "public-url", env("SWITCHBOARD_PUBLIC_URL", ""), "external base URL of connect links (default: derived from the listen address)")
+	fs.DurationVar(&cfg.linkTTL, "link-ttl", envDuration("SWITCHBOARD_LINK_TTL", 10*time.Minute), "lifetime of connect links")
+	fs.StringVar(&cfg.logLevel, "log-level", env("SWITCHBOARD_LOG_LEVEL", "info"), "debug, info, warn or error")
+	urls := env("SWITCHBOARD_TOOLKIT_URLS", "")
+	fs.Func("toolkit-url", "toolkit=URL: API base URL of a toolkit (repeatable; env SWITCHBOARD_TOOLKIT_URLS, comma-separated)", func(v string) error {
+		urls += "," + v
+		return nil
+	})
+	if cmd == "serve" {
+		fs.StringVar(&cfg.addr, "addr", env("SWITCHBOARD_ADDR", "127.0.0.1:8080"), "listen address")
+		origins := fs.String("allowed-origins", env("SWITCHBOARD_ALLOWED_ORIGINS", ""), "comma-separated browser origins accepted on /mcp besides loopback and the public URL")
+		fs.Int64Var(&cfg.maxBody, "max-body-bytes", 1<<20, "request body limit")
+		defer func() { cfg.allowedOrigins = splitList(*origins) }()
+		cfg.apiKeys = splitList(os.Getenv("SWITCHBOARD_API_KEYS"))
+	} else {
+		fs.StringVar(&cfg.userID, "user-id", env("SWITCHBOARD_USER_ID", "default"), "the end user this process acts for")
+		fs.StringVar(&cfg.connectedAccounts, "connected-accounts", env("SWITCHBOARD_CONNECTED_ACCOUNTS", ""), "per-toolkit accounts, e.g. github=work,gmail=ca_…")
+		fs.StringVar(&cfg.toolkits, "toolkits", env("SWITCHBOARD_TOOLKITS", ""), "comma-separated toolkits of the session (default all)")
+		fs.BoolVar(&cfg.requireExplicit, "require-explicit-selection", env("SWITCHBOARD_REQUIRE_EXPLICIT_SELECTION", "") == "true", "refuse to pick among several accounts without a selection")
+		fs.StringVar(&cfg.connectAddr, "connect-addr", env("SWITCHBOARD_CONNECT_ADDR", "127.0.0.1:8765"), "loopback address serving connect pages")
+	}
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	for _, pair := range splitList(urls) {
+		name, u, ok := strings.Cut(pair, "=")
+		if !ok || name == "" || u == "" {
+			return cfg, fmt.Errorf("--toolkit-url %q: want toolkit=URL", pair)
+		}
+		cfg.toolkitURL[strings.TrimSpace(name)] = strings.TrimRight(strings.TrimSpace(u), "/")
+	}
+	return cfg, nil
+}
+
+// build opens the store and assembles the service and the MCP server.
+func build(ctx context.Context, cfg config, publicURL string, log *zap.Logger) (*accounts.Service, *server.Server, func(), error) {
+	if err := os.MkdirAll(cfg.dataDir, 0o700); err != nil {
+		return nil, nil, nil, err
+	}
+	keys, err := secretKeys(cfg.dataDir, log)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	catalog, err := tools.Builtin()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	for name := range cfg.toolkitURL {
+		if catalog.Toolkit(name) == nil {
+			return nil, nil, nil, fmt.Errorf("--toolkit-url: unknown toolkit %q", name)
+		}
+	}
+	store, err := sqlite.Open(ctx, filepath.Join(cfg.dataDir, "switchboard.db"))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	exec := tools.NewExecutor(catalog, tools.ExecutorOptions{BaseURLs: cfg.toolkitURL, UserAgent: "switchboard/" + version})
+	svc, err := accounts.NewService(accounts.Config{
+		Store: store, Keys: keys, Catalog: catalog, Executor: exec,
+		PublicURL: strings.TrimRight(publicURL, "/"), LinkTTL: cfg.linkTTL, Log: log.Named("accounts"),
+	})
+	if err != nil {
+		store.Close()
+		return nil, nil, nil, err
+	}
+	srv := server.New(server.Config{Service: svc, Log: log.Named("mcp"), Version: version})
+	return svc, srv, func() { store.Close() }, nil
+}
+
+func serve(ctx context.Context, cfg config, log *zap.Logger) error {
+	public := cfg.publicURL
+	if public == "" {
+		public = "http://" + cfg.addr
+	}
+	svc, srv, closeStore, err := build(ctx, cfg, public, log)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	h, err := transport.NewHTTP(transport.HTTPConfig{
+		Addr: cfg.addr, PublicURL: public, Keys: transport.NewKeys(cfg.apiKeys),
+		AllowedOrigins: cfg.allowedOrigins, MaxBodyBytes: cfg.maxBody, Log: log.Named("http"),
+	}, svc, srv)
+	if err != nil {
+		return err
+	}
+	if len(cfg.apiKeys) == 0 {
+		log.Warn("dev mode: no SWITCHBOARD_API_KEYS set, accepting unauthenticated requests on loopback only")
+	}
+	return h.Run(ctx, func(addr string) {
+		log.Info("listening", zap.String("mcp", "http://"+addr+"/mcp"), zap.String("public_url", public), zap.String("data_dir", cfg.dataDir))
+	})
+}
+
+func stdio(ctx context.Context, cfg config, log *zap.Logger) error {
+	ln, base, err := transport.ListenConnect(cfg.connectAddr)
+	if err != nil {
+		return fmt.Errorf("connect listener: %w", err)
+	}
+	public := cfg.publicURL
+	if public == "" {
+		public = base
+	}
+	svc, srv, closeStore, err := build(ctx, cfg, public, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer closeStore()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		if err := transport.ServeConnect(ctx, ln, svc, public, log.Named("connect")); err != nil {
+			log.Error("connect listener stopped", zap.Error(err))
+		}
+	}()
+	log.Info("connect pages served", zap.String("url", public), zap.String("addr", ln.Addr().(*net.TCPAddr).String()))
+	return transport.RunStdio(ctx, transport.StdioConfig{
+		UserID: cfg.userID, ConnectedAccounts: cfg.connectedAccounts, Toolkits: cfg.toolkits,
+		RequireExplicitSelection: cfg.requireExplicit, Log: log,
+	}, svc, srv, os.Stdin, os.Stdout)
+}
+
+// secretKeys returns the sealing keys: SWITCHBOARD_SECRET_KEYS, or a key
+// generated once into the data dir.
+func secretKeys(dataDir string, log *zap.Logger) (*accounts.KeyRing, error) {
+	if spec := os.Getenv("SWITCHBOARD_SECRET_KEYS"); spec != "" {
+		return accounts.ParseKeyRing(spec)
+	}
+	path := filepath.Join(dataDir, "secret.key")
+	kr, created, err := accounts.LoadOrCreateKeyFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("secret key: %w", err)
+	}
+	if created {
+		log.Warn("generated a credential sealing key; back it up, or set SWITCHBOARD_SECRET_KEYS", zap.String("path", path))
+	}
+	return kr, nil
+}
+
+// newLogger logs to stderr: JSON for serve, console for stdio or a terminal.
+func newLogger(cmd, level string) (*zap.Logger, error) {
+	lvl, err := zapcore.ParseLevel(level)
+	if err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	zc := zap.NewProductionConfig()
+	if cmd == "stdio" || isTerminal(os.Stderr) {
+		zc = zap.NewDevelopmentConfig()
+		zc.DisableStacktrace = true
+	}
+	zc.Level = zap.NewAtomicLevelAt(lvl)
+	zc.OutputPaths = []string{"stderr"}
+	zc.ErrorOutputPaths = []string{"stderr"}
+	return zc.Build()
+}
+
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+func env(key, def string) string {
+	if v, ok := os.LookupEnv(key); ok {
+		return v
+	}
+	return def
+}
+
+func envDuration(key string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(os.Getenv(key)); err == nil {
+		return d
+	}
+	return def
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

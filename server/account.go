@@ -1,0 +1,204 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"switchboard/accounts"
+)
+
+// listAccounts answers list_accounts.
+func (s *Server) listAccounts(ctx context.Context, sc *accounts.Scope, args map[string]any, _ mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	if err := checkArgs(args, "toolkit", "include_inactive"); err != nil {
+		return nil, err
+	}
+	toolkit, err := stringArg(args, "toolkit")
+	if err != nil {
+		return nil, err
+	}
+	includeInactive := false
+	if v, ok := args["include_inactive"]; ok && v != nil {
+		b, ok := v.(bool)
+		if !ok {
+			return nil, accounts.Errorf(accounts.CodeInvalidArguments, "include_inactive must be true or false.")
+		}
+		includeInactive = b
+	}
+	if toolkit != "" && s.svc.Catalog().Toolkit(toolkit) == nil {
+		return nil, accounts.Errorf(accounts.CodeToolkitUnknown, "There is no toolkit %q; list_toolkits shows the toolkits there are.", toolkit)
+	}
+	all, err := s.svc.Accounts(ctx, sc.UserID(), toolkit)
+	if err != nil {
+		return nil, err
+	}
+	type choice struct {
+		id string
+		by accounts.SelectedBy
+	}
+	active := map[string]choice{}
+	items := []any{}
+	var lines []string
+	for _, a := range all {
+		if !sc.Allows(a.Toolkit) || (!includeInactive && !a.Active()) {
+			continue
+		}
+		c, seen := active[a.Toolkit]
+		if !seen {
+			if act, by, _ := s.svc.Active(ctx, sc, a.Toolkit); act != nil {
+				c = choice{act.ID, by}
+			}
+			active[a.Toolkit] = c
+		}
+		isActive := c.id == a.ID
+		item := map[string]any{
+			"id":                a.ID,
+			"toolkit":           a.Toolkit,
+			"alias":             nullable(a.Alias),
+			"label":             nullable(a.Label),
+			"status":            a.Status,
+			"status_reason":     nullable(a.StatusReason),
+			"auth_config":       a.AuthConfigID,
+			"connected_at":      timeOrNil(a.ConnectedAt),
+			"last_used_at":      timeOrNil(a.LastUsedAt),
+			"active_in_session": isActive,
+			"selected_by":       nil,
+		}
+		line := fmt.Sprintf("- %s %s [%s]", a.Toolkit, name(a), a.Status)
+		if isActive {
+			item["selected_by"] = c.by
+			line += fmt.Sprintf(" — active in this session (%s)", c.by)
+		}
+		items = append(items, item)
+		lines = append(lines, line)
+	}
+	text := "Connected accounts, most recent first:\n" + strings.Join(lines, "\n")
+	if len(lines) == 0 {
+		text = "The user has no connected accounts here. Use authorize to connect one."
+	}
+	return okResult(text, map[string]any{"accounts": items}), nil
+}
+
+// authorize answers authorize: a connect link to show the user.
+func (s *Server) authorize(ctx context.Context, sc *accounts.Scope, args map[string]any, _ mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	if err := checkArgs(args, "toolkit", "alias", "auth_config", "account"); err != nil {
+		return nil, err
+	}
+	var req accounts.AuthorizeRequest
+	var err error
+	if req.Toolkit, err = requiredArg(args, "toolkit"); err != nil {
+		return nil, err
+	}
+	for key, dst := range map[string]*string{"alias": &req.Alias, "auth_config": &req.AuthConfig, "account": &req.Account} {
+		if *dst, err = stringArg(args, key); err != nil {
+			return nil, err
+		}
+	}
+	auth, err := s.svc.Authorize(ctx, sc, req)
+	if err != nil {
+		return nil, err
+	}
+	text := fmt.Sprintf("Ask the user to open this link to connect their %s account: %s\nIt expires at %s. Then call wait_for_connection with connected_account_id %q.",
+		req.Toolkit, auth.URL, auth.ExpiresAt.UTC().Format(time.RFC3339), auth.Account.ID)
+	return okResult(text, map[string]any{
+		"connected_account_id": auth.Account.ID,
+		"toolkit":              req.Toolkit,
+		"redirect_url":         auth.URL,
+		"expires_at":           auth.ExpiresAt.UTC().Format(time.RFC3339),
+		"status":               auth.Account.Status,
+	}), nil
+}
+
+// waitForConnection answers wait_for_connection, with progress
+// notifications when the request carries a progress token.
+func (s *Server) waitForConnection(ctx context.Context, sc *accounts.Scope, args map[string]any, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	var token mcp.ProgressToken
+	if req.Params.Meta != nil {
+		token = req.Params.Meta.ProgressToken
+	}
+	return s.wait(ctx, sc, args, token)
+}
+
+func (s *Server) wait(ctx context.Context, sc *accounts.Scope, args map[string]any, token mcp.ProgressToken) (*mcp.CallToolResult, error) {
+	if err := checkArgs(args, "connected_account_id", "timeout_seconds"); err != nil {
+		return nil, err
+	}
+	id, err := requiredArg(args, "connected_account_id")
+	if err != nil {
+		return nil, err
+	}
+	timeout := 60
+	if v, ok := args["timeout_seconds"]; ok && v != nil {
+		f, ok := v.(float64)
+		if !ok || f != math.Trunc(f) || f < 1 || f > 300 {
+			return nil, accounts.Errorf(accounts.CodeInvalidArguments, "timeout_seconds must be a whole number from 1 to 300.")
+		}
+		timeout = int(f)
+	}
+	var progress func(time.Duration)
+	if token != nil {
+		total := float64(timeout)
+		progress = func(waited time.Duration) {
+			_ = s.mcp.SendNotificationToClient(ctx, "notifications/progress", map[string]any{
+				"progressToken": token,
+				"progress":      math.Floor(waited.Seconds()),
+				"total":         total,
+				"message":       "waiting for the user to complete the connect link",
+			})
+		}
+	}
+	res, err := s.svc.Wait(ctx, sc, id, time.Duration(timeout)*time.Second, progress)
+	if err != nil {
+		return nil, err
+	}
+	a := res.Account
+	out := map[string]any{
+		"connected_account_id": a.ID,
+		"toolkit":              a.Toolkit,
+		"status":               a.Status,
+		"status_reason":        nullable(a.StatusReason),
+		"alias":                nullable(a.Alias),
+		"label":                nullable(a.Label),
+		"reconnected":          res.Reconnected,
+		"pending":              res.Pending,
+	}
+	var text string
+	switch {
+	case res.Pending:
+		text = fmt.Sprintf("The user has not completed the link yet (account %s is %s). Call wait_for_connection again, or ask the user whether they opened the link.", a.ID, a.Status)
+	case a.Active() && res.Reconnected:
+		text = fmt.Sprintf("Reconnected: the %s account %s is ACTIVE again, with the same id.", a.Toolkit, name(a))
+	case a.Active():
+		text = fmt.Sprintf("Connected: the %s account %s is ACTIVE and is now the active %s account of this session.", a.Toolkit, name(a), a.Toolkit)
+	default:
+		text = fmt.Sprintf("The connection did not complete: account %s is %s (%s). Call authorize again for a new link.", a.ID, a.Status, a.StatusReason)
+	}
+	return okResult(text, out), nil
+}
+
+// selectAccount answers select_account.
+func (s *Server) selectAccount(ctx context.Context, sc *accounts.Scope, args map[string]any, _ mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	if err := checkArgs(args, "toolkit", "account"); err != nil {
+		return nil, err
+	}
+	toolkit, err := requiredArg(args, "toolkit")
+	if err != nil {
+		return nil, err
+	}
+	ref, err := requiredArg(args, "account")
+	if err != nil {
+		return nil, err
+	}
+	a, err := s.svc.Select(ctx, sc, toolkit, ref)
+	if err != nil {
+		return nil, err
+	}
+	brief := accountBrief(a)
+	brief["selected_by"] = accounts.SelectedBySession
+	return okResult(fmt.Sprintf("The active %s account of this session is now %s.", toolkit, name(a)),
+		map[string]any{"toolkit": toolkit, "account": brief}), nil
+}

@@ -1,0 +1,61 @@
+package server
+
+import (
+	"context"
+	"sync"
+
+	mcpserver "github.com/mark3labs/mcp-go/server"
+	"go.uber.org/zap"
+)
+
+// listeners tracks the MCP sessions of this process that can receive
+// notifications (a legacy HTTP session's GET stream, the stdio session) and
+// forwards account activations to them as notifications/tools/list_changed,
+// only to sessions of the user whose account changed.
+type listeners struct {
+	mu     sync.Mutex
+	cancel map[string]func()
+}
+
+func newListeners() *listeners { return &listeners{cancel: map[string]func(){}} }
+
+func (s *Server) registerSession(ctx context.Context, cs mcpserver.ClientSession) {
+	sc := ScopeFromContext(ctx)
+	if sc == nil {
+		return
+	}
+	id := cs.SessionID()
+	events, cancel := s.svc.Subscribe(sc.UserID())
+	done := make(chan struct{})
+	s.sessions.mu.Lock()
+	if prev := s.sessions.cancel[id]; prev != nil {
+		prev()
+	}
+	s.sessions.cancel[id] = func() { cancel(); close(done) }
+	s.sessions.mu.Unlock()
+	go func() {
+		for {
+			select {
+			case <-done:
+				return
+			case ev := <-events:
+				if !sc.Allows(ev.Account.Toolkit) {
+					continue
+				}
+				err := s.mcp.SendNotificationToSpecificClient(id, "notifications/tools/list_changed", nil)
+				if err != nil {
+					s.log.Debug("tools/list_changed not delivered", zap.String("mcp_session", id), zap.Error(err))
+				}
+			}
+		}
+	}()
+}
+
+func (s *Server) unregisterSession(ctx context.Context, cs mcpserver.ClientSession) {
+	s.sessions.mu.Lock()
+	defer s.sessions.mu.Unlock()
+	if cancel := s.sessions.cancel[cs.SessionID()]; cancel != nil {
+		cancel()
+		delete(s.sessions.cancel, cs.SessionID())
+	}
+}

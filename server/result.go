@@ -1,0 +1,85 @@
+package server
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"switchboard/accounts"
+)
+
+// errorResult turns err into a tool result with isError and
+// structuredContent.error.code: the one place where failures become results.
+// The message is the agent-facing one; causes stay in the log.
+func errorResult(err error) *mcp.CallToolResult {
+	e := accounts.ErrorOf(err)
+	body := map[string]any{"code": e.Code, "message": e.Message}
+	if len(e.Candidates) > 0 {
+		cands := make([]map[string]any, len(e.Candidates))
+		for i, a := range e.Candidates {
+			cands[i] = accountBrief(a)
+		}
+		body["candidates"] = cands
+	}
+	if e.Account != nil {
+		body["account"] = accountBrief(e.Account)
+	}
+	if e.RetryAfterSeconds > 0 {
+		body["retry_after_seconds"] = e.RetryAfterSeconds
+	}
+	text := fmt.Sprintf("Error %s: %s", e.Code, e.Message)
+	return &mcp.CallToolResult{
+		Content:           []mcp.Content{mcp.NewTextContent(text)},
+		StructuredContent: map[string]any{"error": body},
+		IsError:           true,
+	}
+}
+
+// okResult is a successful result with text and structured content.
+func okResult(text string, structured map[string]any) *mcp.CallToolResult {
+	return &mcp.CallToolResult{
+		Content:           []mcp.Content{mcp.NewTextContent(text)},
+		StructuredContent: structured,
+	}
+}
+
+// accountBrief is how an account is shown inside other results.
+func accountBrief(a *accounts.Account) map[string]any {
+	return map[string]any{
+		"id":     a.ID,
+		"alias":  nullable(a.Alias),
+		"label":  nullable(a.Label),
+		"status": a.Status,
+	}
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func timeOrNil(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// name is how an account is named in result text: "ca_x (alias work, login)".
+func name(a *accounts.Account) string {
+	var extra []string
+	if a.Alias != "" {
+		extra = append(extra, "alias "+a.Alias)
+	}
+	if a.Label != "" {
+		extra = append(extra, a.Label)
+	}
+	if len(extra) == 0 {
+		return a.ID
+	}
+	return a.ID + " (" + strings.Join(extra, ", ") + ")"
+}

@@ -1,0 +1,173 @@
+// Package server is Switchboard's MCP server on mcp-go: the meta tools, the
+// toolkit tools, the per-request tool filter, and the translation of every
+// failure into a tool result with an error code.
+//
+// Per-user tools are one global registration plus a tool filter that reads
+// the request's scope (see NewContext), not mcp-go session tools, so that
+// legacy sessions and stateless 2026-07-28 requests see the same tools and
+// any replica can serve any request.
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	mcpserver "github.com/mark3labs/mcp-go/server"
+	"go.uber.org/zap"
+
+	"switchboard/accounts"
+	"switchboard/tools"
+)
+
+// Config holds what a Server is built from.
+type Config struct {
+	// Service applies the account rules; required.
+	Service *accounts.Service
+	// Log is the logger; nil means none.
+	Log *zap.Logger
+	// Version is reported in serverInfo.
+	Version string
+}
+
+// Server is Switchboard's MCP server. It is safe for concurrent use.
+type Server struct {
+	svc      *accounts.Service
+	log      *zap.Logger
+	mcp      *mcpserver.MCPServer
+	sessions *listeners
+}
+
+// metaTools are listed in every session, whatever its accounts.
+var metaTools = map[string]bool{
+	"list_toolkits": true, "list_accounts": true, "authorize": true,
+	"wait_for_connection": true, "select_account": true,
+}
+
+// New builds the MCP server and registers every tool once.
+func New(cfg Config) *Server {
+	s := &Server{svc: cfg.Service, log: cfg.Log, sessions: newListeners()}
+	if s.log == nil {
+		s.log = zap.NewNop()
+	}
+	hooks := &mcpserver.Hooks{}
+	hooks.AddOnRegisterSession(s.registerSession)
+	hooks.AddOnUnregisterSession(s.unregisterSession)
+	s.mcp = mcpserver.NewMCPServer("switchboard", cfg.Version,
+		mcpserver.WithToolCapabilities(true),
+		mcpserver.WithToolFilter(s.filter),
+		mcpserver.WithHooks(hooks),
+		mcpserver.WithRecovery(),
+		mcpserver.WithInstructions(instructions),
+	)
+	s.addMetaTools()
+	for _, t := range s.svc.Catalog().Tools() {
+		s.mcp.AddTool(mcpTool(t), s.callToolkitTool(t))
+	}
+	return s
+}
+
+// MCP returns the underlying mcp-go server, for the transports.
+func (s *Server) MCP() *mcpserver.MCPServer { return s.mcp }
+
+const instructions = `Switchboard lets you act in the user's third-party services (GitHub, Gmail, Slack, …). ` +
+	`The user may have several accounts per service; one is active per service in this session. ` +
+	`list_toolkits shows which account is active for each service; list_accounts lists them all; ` +
+	`select_account switches. To connect an account call authorize, show the user the link, then call wait_for_connection. ` +
+	`Every tool result names the account that acted.`
+
+// mcpTool converts a catalog tool to its MCP listing.
+func mcpTool(t *tools.Tool) mcp.Tool {
+	return mcp.Tool{
+		Name:           t.Name,
+		Title:          t.Title,
+		Description:    t.Description,
+		RawInputSchema: json.RawMessage(t.InputSchema),
+		Annotations: mcp.ToolAnnotation{
+			Title:           t.Title,
+			ReadOnlyHint:    mcp.ToBoolPtr(t.ReadOnly),
+			DestructiveHint: mcp.ToBoolPtr(t.Destructive),
+			IdempotentHint:  mcp.ToBoolPtr(t.Idempotent),
+			OpenWorldHint:   mcp.ToBoolPtr(t.OpenWorld),
+		},
+	}
+}
+
+// filter decides per request which tools exist: the meta tools always; a
+// toolkit's tools when the scope allows the toolkit and either names it or
+// the user has an ACTIVE account of it.
+//
+// mcp-go applies the filter at tools/call as well, passing only the called
+// tool. There a toolkit tool of an allowed toolkit passes even without an
+// account, so that the call answers ACCOUNT_REQUIRED with how to connect one
+// instead of a bare "tool not found". A list always holds the five meta
+// tools, so a one-tool slice is a call.
+func (s *Server) filter(ctx context.Context, in []mcp.Tool) []mcp.Tool {
+	sc := ScopeFromContext(ctx)
+	atCall := len(in) == 1
+	var active map[string]bool
+	out := in[:0:0]
+	for _, t := range in {
+		if metaTools[t.Name] {
+			out = append(out, t)
+			continue
+		}
+		if sc == nil {
+			continue
+		}
+		ct := s.svc.Catalog().Tool(t.Name)
+		if ct == nil || !sc.Allows(ct.Toolkit) {
+			continue
+		}
+		if atCall || sc.Names(ct.Toolkit) {
+			out = append(out, t)
+			continue
+		}
+		if active == nil {
+			active = s.activeToolkits(ctx, sc.UserID())
+		}
+		if active[ct.Toolkit] {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// activeToolkits returns the toolkits where the user has an ACTIVE account.
+func (s *Server) activeToolkits(ctx context.Context, userID string) map[string]bool {
+	all, err := s.svc.Store().Accounts(ctx, userID, "")
+	if err != nil {
+		s.log.Error("listing accounts for the tool filter", zap.String("user", userID), zap.Error(err))
+		return map[string]bool{}
+	}
+	out := map[string]bool{}
+	for _, a := range all {
+		if a.Active() {
+			out[a.Toolkit] = true
+		}
+	}
+	return out
+}
+
+// logCall records one tool call: who, what, which account, outcome.
+func (s *Server) logCall(sc *accounts.Scope, tool string, acct *accounts.Account, start time.Time, err error) {
+	fields := []zap.Field{zap.String("tool", tool), zap.Duration("took", time.Since(start))}
+	if sc != nil {
+		fields = append(fields, zap.String("session", sc.Session.ID), zap.String("user", sc.UserID()))
+	}
+	if acct != nil {
+		fields = append(fields, zap.String("account", acct.ID))
+	}
+	if err == nil {
+		s.log.Info("tool call", append(fields, zap.String("outcome", "ok"))...)
+		return
+	}
+	e := accounts.ErrorOf(err)
+	fields = append(fields, zap.String("outcome", string(e.Code)))
+	if e.Code == accounts.CodeInternal {
+		s.log.Error("tool call", append(fields, zap.Error(e.Err))...)
+		return
+	}
+	s.log.Info("tool call", fields...)
+}

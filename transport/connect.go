@@ -1,0 +1,153 @@
+package transport
+
+import (
+	"embed"
+	"errors"
+	"html/template"
+	"net/http"
+	"time"
+
+	"go.uber.org/zap"
+
+	"switchboard/accounts"
+)
+
+//go:embed pages/*.html
+var pageFiles embed.FS
+
+var connectTemplate = template.Must(template.ParseFS(pageFiles, "pages/connect.html"))
+
+// connectPages serves /connect/{token}: GET shows the page, POST completes a
+// token-scheme connection (form fields credential, alias, csrf).
+type connectPages struct {
+	svc *accounts.Service
+	log *zap.Logger
+}
+
+func newConnectPages(svc *accounts.Service, log *zap.Logger) *connectPages {
+	return &connectPages{svc: svc, log: log}
+}
+
+// page is what the template renders.
+type page struct {
+	Title, Problem               string
+	UserID, Toolkit, ToolkitName string
+	Reauthorize                  string
+	CredentialLabel, Help, CSRF  string
+	Alias, Label                 string
+	ShowForm, Done, Reconnected  bool
+}
+
+func (p *connectPages) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	token := r.PathValue("token")
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		p.show(w, r, token, "", http.StatusOK)
+	case http.MethodPost:
+		p.submit(w, r, token)
+	default:
+		h.Set("Allow", "GET, POST")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	}
+}
+
+// show renders the link's page, with problem as an error to display.
+func (p *connectPages) show(w http.ResponseWriter, r *http.Request, token, problem string, status int) {
+	st, err := p.svc.OpenLink(r.Context(), token)
+	if err != nil {
+		p.log.Error("opening connect link", zap.Error(err))
+		p.render(w, http.StatusInternalServerError, page{Title: "Something went wrong", Problem: "Switchboard could not load this link. Try again in a moment."})
+		return
+	}
+	pg := page{Title: "Connect an account", Problem: problem}
+	if st.Problem != "" {
+		pg.Problem = st.Problem
+		if status == http.StatusOK {
+			status = http.StatusGone
+			if st.Link == nil {
+				status = http.StatusNotFound
+			}
+		}
+		p.render(w, status, pg)
+		return
+	}
+	l := st.Link
+	tk := p.svc.Catalog().Toolkit(l.Toolkit)
+	pg.Title = "Connect " + tk.Name
+	pg.UserID, pg.Toolkit, pg.ToolkitName = l.UserID, l.Toolkit, tk.Name
+	pg.Alias = l.Alias
+	if st.Account != nil && st.Account.Status != accounts.StatusInitiated {
+		pg.Reauthorize = st.Account.Label
+		if pg.Reauthorize == "" {
+			pg.Reauthorize = st.Account.ID
+		}
+	}
+	if sc := tk.Scheme(l.Scheme); sc != nil && (l.Scheme == "bearer_token" || l.Scheme == "api_key") {
+		pg.ShowForm = true
+		pg.CredentialLabel, pg.Help = sc.CredentialLabel, sc.Help
+		if pg.CredentialLabel == "" {
+			pg.CredentialLabel = "API key"
+		}
+		pg.CSRF = p.svc.CSRFToken(token)
+	} else {
+		pg.Problem = "This connection uses " + l.Scheme + ", which this server cannot complete yet."
+	}
+	p.render(w, status, pg)
+}
+
+func (p *connectPages) submit(w http.ResponseWriter, r *http.Request, token string) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		p.show(w, r, token, "The form could not be read; try again.", http.StatusBadRequest)
+		return
+	}
+	if !p.svc.CheckCSRF(token, r.PostForm.Get("csrf")) {
+		p.show(w, r, token, "This form has expired or did not come from this page; submit it again.", http.StatusForbidden)
+		return
+	}
+	start := time.Now()
+	res, err := p.svc.CompleteWithSecret(r.Context(), token, r.PostForm.Get("credential"), r.PostForm.Get("alias"))
+	var le *accounts.LinkError
+	switch {
+	case errors.As(err, &le):
+		p.log.Info("connect attempt refused", zap.Bool("retry", le.Retry), zap.Duration("took", time.Since(start)), zap.NamedError("cause", causeOf(le)))
+		status := http.StatusUnprocessableEntity
+		if !le.Retry {
+			status = http.StatusGone
+		}
+		p.show(w, r, token, le.Message, status)
+		return
+	case err != nil:
+		p.log.Error("completing connect link", zap.Error(err))
+		p.show(w, r, token, "Switchboard could not save the connection. Try again in a moment.", http.StatusInternalServerError)
+		return
+	}
+	tk := p.svc.Catalog().Toolkit(res.Account.Toolkit)
+	p.render(w, http.StatusOK, page{
+		Title: tk.Name + " connected", Done: true, Toolkit: tk.Name,
+		Label: res.Account.Label, Alias: res.Account.Alias, Reconnected: res.Reconnected,
+	})
+}
+
+func causeOf(le *accounts.LinkError) error {
+	if le.Err == nil {
+		return nil
+	}
+	// The cause of a refused credential is the upstream's answer, already
+	// stripped of bodies and secrets by the executor; keep only its code.
+	return errors.New(string(accounts.ErrorOf(le.Err).Code))
+}
+
+func (p *connectPages) render(w http.ResponseWriter, status int, pg page) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	if err := connectTemplate.Execute(w, pg); err != nil {
+		p.log.Warn("rendering connect page", zap.Error(err))
+	}
+}

@@ -1,0 +1,216 @@
+// Package transport carries Switchboard's MCP server over stdio and
+// streamable HTTP: identity from flags, environment and headers, operator
+// API keys, Origin and Host checks, connect pages, health.
+package transport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	mcpserver "github.com/mark3labs/mcp-go/server"
+	"go.uber.org/zap"
+
+	"switchboard/accounts"
+	"switchboard/server"
+)
+
+// HTTPConfig configures the streamable HTTP transport.
+type HTTPConfig struct {
+	// Addr is the listen address, e.g. "127.0.0.1:8080".
+	Addr string
+	// PublicURL is the external base URL (connect links, OAuth redirects);
+	// its host is accepted in Host and Origin headers.
+	PublicURL string
+	// Keys are the operator API keys; none means dev mode, allowed only on
+	// a loopback address.
+	Keys *Keys
+	// AllowedOrigins are further browser origins accepted on /mcp, e.g.
+	// "https://app.example.com".
+	AllowedOrigins []string
+	// MaxBodyBytes bounds a request body; default 1 MiB.
+	MaxBodyBytes int64
+	// Log is the logger.
+	Log *zap.Logger
+}
+
+// HTTP is the streamable HTTP transport plus the connect pages.
+type HTTP struct {
+	cfg     HTTPConfig
+	svc     *accounts.Service
+	srv     *server.Server
+	mcp     *mcpserver.StreamableHTTPServer
+	log     *zap.Logger
+	pages   *connectPages
+	public  *url.URL
+	handler http.Handler
+}
+
+// NewHTTP builds the transport. It refuses dev mode (no keys) on an address
+// that is not loopback.
+func NewHTTP(cfg HTTPConfig, svc *accounts.Service, srv *server.Server) (*HTTP, error) {
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 1 << 20
+	}
+	if cfg.Log == nil {
+		cfg.Log = zap.NewNop()
+	}
+	if cfg.Keys.Empty() && !isLoopbackAddr(cfg.Addr) {
+		return nil, fmt.Errorf("refusing to listen on %s without an API key: set SWITCHBOARD_API_KEYS, or listen on a loopback address (127.0.0.1) for dev mode", cfg.Addr)
+	}
+	pub, err := parsePublic(cfg.PublicURL)
+	if err != nil {
+		return nil, err
+	}
+	h := &HTTP{cfg: cfg, svc: svc, srv: srv, log: cfg.Log, public: pub}
+	h.mcp = mcpserver.NewStreamableHTTPServer(srv.MCP(),
+		mcpserver.WithSessionIdManagerResolver(sessionIDs{}),
+		mcpserver.WithHeartbeatInterval(25*time.Second),
+	)
+	h.pages = newConnectPages(svc, cfg.Log.Named("connect"))
+	mux := http.NewServeMux()
+	mux.Handle("/mcp", h.guardMCP(h.mcp))
+	mux.Handle("/sessions/{id}/mcp", h.guardMCP(h.mcp))
+	mux.Handle("/connect/{token}", h.pages)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintln(w, `{"status":"ok"}`)
+	})
+	mux.HandleFunc("GET /readyz", h.ready)
+	h.handler = h.checkHost(mux)
+	return h, nil
+}
+
+// Handler returns the transport's HTTP handler.
+func (h *HTTP) Handler() http.Handler { return h.handler }
+
+// Run serves on cfg.Addr until ctx ends, then shuts down gracefully:
+// in-flight requests get up to 10 seconds. ready, if not nil, receives the
+// bound address once listening.
+func (h *HTTP) Run(ctx context.Context, ready func(addr string)) error {
+	ln, err := net.Listen("tcp", h.cfg.Addr)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{
+		Handler:           h.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          zap.NewStdLog(h.log.Named("http")),
+	}
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err = hs.Shutdown(shutdownCtx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = hs.Close()
+	}
+	return err
+}
+
+func (h *HTTP) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if _, err := h.svc.Store().Session(ctx, "ses_readiness_probe"); err != nil && !errors.Is(err, accounts.ErrNotFound) {
+		h.log.Warn("readiness check failed", zap.Error(err))
+		http.Error(w, `{"status":"store unavailable"}`, http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	fmt.Fprintln(w, `{"status":"ready"}`)
+}
+
+// checkHost refuses requests whose Host is neither loopback nor the public
+// URL's host, the defence against DNS rebinding for every route.
+func (h *HTTP) checkHost(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !h.hostAllowed(r.Host) {
+			writeJSONError(w, http.StatusForbidden, nil, fmt.Sprintf("Host %s is not served here", quote(r.Host)))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (h *HTTP) hostAllowed(host string) bool {
+	if strings.EqualFold(host, h.public.Host) {
+		return true
+	}
+	name := host
+	if hn, _, err := net.SplitHostPort(host); err == nil {
+		name = hn
+	}
+	name = strings.Trim(name, "[]")
+	if strings.EqualFold(name, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(name)
+	if ip != nil && ip.IsLoopback() {
+		return true
+	}
+	// Listening on a specific non-loopback address: its literal is fine.
+	if lh, _, err := net.SplitHostPort(h.cfg.Addr); err == nil && lh != "" && strings.EqualFold(lh, name) {
+		return true
+	}
+	return false
+}
+
+// originAllowed accepts requests without Origin (non-browser clients), and
+// browser origins that are loopback, the public URL's, or configured.
+func (h *HTTP) originAllowed(origin string) bool {
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	if strings.EqualFold(u.Scheme+"://"+u.Host, h.public.Scheme+"://"+h.public.Host) {
+		return true
+	}
+	for _, o := range h.cfg.AllowedOrigins {
+		if strings.EqualFold(strings.TrimSuffix(o, "/"), origin) {
+			return true
+		}
+	}
+	name := strings.Trim(u.Hostname(), "[]")
+	ip := net.ParseIP(name)
+	return strings.EqualFold(name, "localhost") || (ip != nil && ip.IsLoopback())
+}
+
+// isLoopbackAddr reports whether a listen address only accepts local
+// connections.
+func isLoopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// parsePublic checks the public base URL.
+func parsePublic(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("public URL %q must be an absolute http(s) URL", raw)
+	}
+	return u, nil
+}

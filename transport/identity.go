@@ -1,0 +1,123 @@
+package transport
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+	"unicode"
+)
+
+// Keys holds the operator API keys. Only their SHA-256 digests are kept in
+// memory after start, and a presented key is compared against every one in
+// constant time. The zero value has no keys (dev mode).
+type Keys struct {
+	digests [][32]byte
+}
+
+// NewKeys returns the key set of the given keys; empty entries are ignored.
+func NewKeys(keys []string) *Keys {
+	k := &Keys{}
+	for _, key := range keys {
+		if key = strings.TrimSpace(key); key != "" {
+			k.digests = append(k.digests, sha256.Sum256([]byte(key)))
+		}
+	}
+	return k
+}
+
+// Empty reports whether no key is configured (dev mode).
+func (k *Keys) Empty() bool { return k == nil || len(k.digests) == 0 }
+
+// Check reports whether presented is one of the keys, and returns a short,
+// non-reversible fingerprint that sessions are bound to.
+func (k *Keys) Check(presented string) (keyID string, ok bool) {
+	d := sha256.Sum256([]byte(presented))
+	match := 0
+	for _, want := range k.digests {
+		match |= subtle.ConstantTimeCompare(d[:], want[:])
+	}
+	if match != 1 {
+		return "", false
+	}
+	return "key_" + hex.EncodeToString(d[:6]), true
+}
+
+// presentedKey returns the credential of a request: Authorization: Bearer
+// or X-Api-Key.
+func presentedKey(r *http.Request) string {
+	if auth := r.Header.Get("Authorization"); auth != "" {
+		if scheme, rest, ok := strings.Cut(auth, " "); ok && strings.EqualFold(scheme, "Bearer") {
+			return strings.TrimSpace(rest)
+		}
+		return ""
+	}
+	return strings.TrimSpace(r.Header.Get("X-Api-Key"))
+}
+
+// errMalformed marks header values refused with 400.
+var errMalformed = errors.New("malformed")
+
+// checkUserID refuses user ids that are empty, too long or hold control or
+// space characters; user ids are opaque otherwise.
+func checkUserID(id string) error {
+	if id == "" || len(id) > 256 {
+		return errors.New("X-User-Id must be 1 to 256 characters")
+	}
+	for _, r := range id {
+		if unicode.IsControl(r) || unicode.IsSpace(r) {
+			return errors.New("X-User-Id must not contain spaces or control characters")
+		}
+	}
+	return nil
+}
+
+// parseToolkits reads an X-Toolkits value; known holds the valid slugs. An
+// absent header is nil (no restriction).
+func parseToolkits(values []string, known func(string) bool) ([]string, error) {
+	if len(values) == 0 {
+		return nil, nil
+	}
+	out := []string{}
+	for _, v := range values {
+		for _, t := range strings.Split(v, ",") {
+			t = strings.TrimSpace(t)
+			if t == "" {
+				continue
+			}
+			if !known(t) {
+				return nil, errors.New("X-Toolkits names unknown toolkit " + quote(t))
+			}
+			if !slices.Contains(out, t) {
+				out = append(out, t)
+			}
+		}
+	}
+	return out, nil
+}
+
+// parseBool reads X-Require-Explicit-Selection.
+func parseBool(v string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "", "false", "0", "no":
+		return false, nil
+	case "true", "1", "yes":
+		return true, nil
+	}
+	return false, errors.New("X-Require-Explicit-Selection must be true or false")
+}
+
+func quote(s string) string {
+	if len(s) > 64 {
+		s = s[:64] + "…"
+	}
+	return `"` + strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return '?'
+		}
+		return r
+	}, s) + `"`
+}

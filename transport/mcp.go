@@ -1,0 +1,224 @@
+package transport
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	mcpserver "github.com/mark3labs/mcp-go/server"
+	"go.uber.org/zap"
+
+	"switchboard/accounts"
+	"switchboard/server"
+)
+
+// guardMCP resolves who a request to an MCP endpoint acts for, and refuses
+// it before any MCP handling when it cannot be served: wrong Origin (403),
+// oversized body (413), missing or wrong key (401), malformed headers (400),
+// an X-Connected-Accounts entry naming an account the user does not have
+// (403, the same whether it is unknown or another user's), or a session id
+// that is unknown or bound to another key or user (404, also the same).
+//
+// Which stored session the request belongs to:
+//   - /sessions/{id}/mcp: that session.
+//   - a legacy initialize on /mcp: a new session, whose id becomes the MCP
+//     session id (see sessionIDs).
+//   - other legacy requests on /mcp: the session named by Mcp-Session-Id.
+//   - stateless 2026-07-28 requests on /mcp: one standing session per key
+//     and user, so that select_account persists between requests that carry
+//     no session id; /sessions/{id}/mcp gives such clients separate sessions.
+func (h *HTTP) guardMCP(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !h.originAllowed(r.Header.Get("Origin")) {
+			writeJSONError(w, http.StatusForbidden, nil, "Origin "+quote(r.Header.Get("Origin"))+" is not allowed")
+			return
+		}
+		var body []byte
+		if r.Method == http.MethodPost {
+			var err error
+			body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes))
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				writeJSONError(w, http.StatusRequestEntityTooLarge, nil, fmt.Sprintf("request body exceeds %d bytes", h.cfg.MaxBodyBytes))
+				return
+			}
+			if err != nil {
+				writeJSONError(w, http.StatusBadRequest, nil, "could not read the request body")
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
+		msg := peek(body)
+
+		keyID := ""
+		if !h.cfg.Keys.Empty() {
+			var ok bool
+			if keyID, ok = h.cfg.Keys.Check(presentedKey(r)); !ok {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="switchboard"`)
+				writeJSONError(w, http.StatusUnauthorized, msg.id, "a valid API key is required (Authorization: Bearer <key> or X-Api-Key)")
+				return
+			}
+		}
+		userID := strings.TrimSpace(r.Header.Get("X-User-Id"))
+		if userID == "" && keyID == "" {
+			userID = "default"
+		}
+		if err := checkUserID(userID); err != nil {
+			writeJSONError(w, http.StatusBadRequest, msg.id, err.Error())
+			return
+		}
+		sc, status, err := h.scope(r, msg, keyID, userID)
+		if err != nil {
+			if status >= 500 {
+				h.log.Error("resolving the MCP session", zap.String("user", userID), zap.Error(err))
+				writeJSONError(w, status, msg.id, "internal error")
+				return
+			}
+			writeJSONError(w, status, msg.id, err.Error())
+			return
+		}
+		ctx := server.NewContext(r.Context(), sc)
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// scope builds the request's accounts.Scope, or says which status refuses it.
+func (h *HTTP) scope(r *http.Request, msg message, keyID, userID string) (*accounts.Scope, int, error) {
+	ctx := r.Context()
+	sc := &accounts.Scope{}
+	var err error
+	if sc.Toolkits, err = parseToolkits(r.Header.Values("X-Toolkits"), func(t string) bool { return h.svc.Catalog().Toolkit(t) != nil }); err != nil {
+		return nil, http.StatusBadRequest, err
+	}
+	if sc.RequireExplicit, err = parseBool(r.Header.Get("X-Require-Explicit-Selection")); err != nil {
+		return nil, http.StatusBadRequest, err
+	}
+	sc.Header, err = h.svc.ParseOverrides(ctx, userID, strings.Join(r.Header.Values("X-Connected-Accounts"), ","))
+	var he *accounts.HeaderError
+	switch {
+	case errors.As(err, &he) && he.Malformed:
+		return nil, http.StatusBadRequest, err
+	case errors.As(err, &he):
+		return nil, http.StatusForbidden, err
+	case err != nil:
+		return nil, http.StatusInternalServerError, err
+	}
+
+	modern := mcp.IsModernProtocol(r.Header.Get(mcp.HeaderProtocolVersion)) || mcp.IsModernProtocol(msg.metaVersion)
+	notFound := errors.New("session not found: it does not exist, or belongs to another key or user; start a new session")
+	switch id := r.PathValue("id"); {
+	case id != "":
+		sc.Session, err = h.svc.Session(ctx, id, userID, keyID)
+		if errors.Is(err, accounts.ErrNotFound) {
+			return nil, http.StatusNotFound, notFound
+		}
+	case modern:
+		sc.Session, err = h.standingSession(ctx, keyID, userID)
+	case msg.method == string(mcp.MethodInitialize):
+		sc.Session, err = h.svc.CreateSession(ctx, accounts.SessionOptions{UserID: userID, KeyID: keyID})
+	default:
+		sid := r.Header.Get(mcpserver.HeaderKeySessionID)
+		if sid == "" {
+			return nil, http.StatusBadRequest, errors.New("Mcp-Session-Id header is required after initialize")
+		}
+		sc.Session, err = h.svc.Session(ctx, sid, userID, keyID)
+		if errors.Is(err, accounts.ErrNotFound) {
+			return nil, http.StatusNotFound, notFound
+		}
+	}
+	if err != nil {
+		return nil, http.StatusInternalServerError, err
+	}
+	return sc, 0, nil
+}
+
+// standingSession returns the one session of a key and user that stateless
+// requests share, creating it on first use. Its id is derived from the key
+// fingerprint and the user, so every replica finds the same one.
+func (h *HTTP) standingSession(ctx context.Context, keyID, userID string) (*accounts.Session, error) {
+	sum := sha256.Sum256([]byte("standing\x00" + keyID + "\x00" + userID))
+	id := "ses_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:16]))
+	sess, err := h.svc.Session(ctx, id, userID, keyID)
+	if !errors.Is(err, accounts.ErrNotFound) {
+		return sess, err
+	}
+	sess, err = h.svc.CreateStandingSession(ctx, id, userID, keyID)
+	if err != nil {
+		// Another request may have created it first.
+		if again, err2 := h.svc.Session(ctx, id, userID, keyID); err2 == nil {
+			return again, nil
+		}
+	}
+	return sess, err
+}
+
+// message is what guardMCP needs to know of a JSON-RPC body.
+type message struct {
+	id          any
+	method      string
+	metaVersion string
+}
+
+func peek(body []byte) message {
+	var m struct {
+		ID     any    `json:"id"`
+		Method string `json:"method"`
+		Params struct {
+			Meta *mcp.Meta `json:"_meta"`
+		} `json:"params"`
+	}
+	if len(body) == 0 || json.Unmarshal(body, &m) != nil {
+		return message{}
+	}
+	return message{id: m.ID, method: m.Method, metaVersion: m.Params.Meta.ProtocolVersion()}
+}
+
+// writeJSONError answers with a JSON-RPC error body, the shape MCP clients
+// read even from a refused HTTP request.
+func writeJSONError(w http.ResponseWriter, status int, id any, message string) {
+	code := -32600
+	if status >= 500 {
+		code = -32603
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"jsonrpc": "2.0",
+		"id":      id,
+		"error":   map[string]any{"code": code, "message": message},
+	})
+}
+
+// sessionIDs makes mcp-go use the stored session's id as the MCP session id
+// at initialize. The request's scope is resolved (and its session stored)
+// by guardMCP before mcp-go runs, and the session id of later requests is
+// checked there too, so Validate has nothing left to refuse.
+type sessionIDs struct{}
+
+func (sessionIDs) ResolveSessionIdManager(r *http.Request) mcpserver.SessionIdManager {
+	var sc *accounts.Scope
+	if r != nil {
+		sc = server.ScopeFromContext(r.Context())
+	}
+	return boundID{sc}
+}
+
+type boundID struct{ sc *accounts.Scope }
+
+func (b boundID) Generate() string {
+	if b.sc == nil {
+		return ""
+	}
+	return b.sc.Session.ID
+}
+
+func (boundID) Validate(string) (bool, error)  { return false, nil }
+func (boundID) Terminate(string) (bool, error) { return false, nil }
