@@ -186,11 +186,13 @@ func start(tr transport.Interface, opts ...mcpclient.ClientOption) (*session, er
 	c := mcpclient.NewClient(tr, opts...)
 	s := &session{Client: c, notes: &notifications{}}
 	c.OnNotification(s.notes.add)
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	if err := c.Start(ctx); err != nil {
+	// Start's context lives as long as the transport: a stdio transport
+	// kills its subprocess when it ends.
+	if err := c.Start(context.Background()); err != nil {
 		return nil, err
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
 	req := mcp.InitializeRequest{}
 	req.Params.ProtocolVersion = mcp.LATEST_LEGACY_PROTOCOL_VERSION
 	req.Params.ClientInfo = mcp.Implementation{Name: "switchboard-e2e", Version: "1"}
