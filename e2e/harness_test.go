@@ -182,7 +182,20 @@ func tryConnectHTTP(url string, headers map[string]string, opts ...mcpclient.Cli
 	return start(tr, opts...)
 }
 
+// connectStateless connects a client of the stateless 2026-07-28 revision.
+func connectStateless(url string, headers map[string]string) (*session, error) {
+	tr, err := transport.NewStreamableHTTP(url, transport.WithHTTPHeaders(headers))
+	if err != nil {
+		return nil, err
+	}
+	return startVersion(tr, mcp.LATEST_PROTOCOL_VERSION)
+}
+
 func start(tr transport.Interface, opts ...mcpclient.ClientOption) (*session, error) {
+	return startVersion(tr, mcp.LATEST_LEGACY_PROTOCOL_VERSION, opts...)
+}
+
+func startVersion(tr transport.Interface, version string, opts ...mcpclient.ClientOption) (*session, error) {
 	c := mcpclient.NewClient(tr, opts...)
 	s := &session{Client: c, notes: &notifications{}}
 	c.OnNotification(s.notes.add)
@@ -194,7 +207,7 @@ func start(tr transport.Interface, opts ...mcpclient.ClientOption) (*session, er
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	req := mcp.InitializeRequest{}
-	req.Params.ProtocolVersion = mcp.LATEST_LEGACY_PROTOCOL_VERSION
+	req.Params.ProtocolVersion = version
 	req.Params.ClientInfo = mcp.Implementation{Name: "switchboard-e2e", Version: "1"}
 	if _, err := c.Initialize(ctx, req); err != nil {
 		c.Close()
