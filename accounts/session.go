@@ -105,11 +105,6 @@ func (s *Service) CreateSession(ctx context.Context, opts SessionOptions) (*Sess
 	if err := s.store.CreateSession(ctx, sess); err != nil {
 		return nil, internal(err, "create the session")
 	}
-	for toolkit, id := range sess.Selected {
-		if err := s.store.SelectAccount(ctx, sess.ID, toolkit, id); err != nil {
-			return nil, internal(err, "save the session's accounts")
-		}
-	}
 	return sess, nil
 }
 

@@ -27,12 +27,13 @@ type Store interface {
 	// used by another account of the same user and toolkit.
 	CreateAccount(ctx context.Context, a *Account) error
 	// UpdateAccount writes every mutable field of a (alias, label, upstream
-	// id, auth config, status, reason, connected and last-used times). It
+	// id, auth config, scheme, status, reason, connected and last-used
+	// times). It
 	// returns ErrNotFound when no account of a.UserID has a.ID, and
 	// ErrAliasTaken as CreateAccount does.
 	UpdateAccount(ctx context.Context, a *Account) error
 	// TouchAccount records that the account acted at a.LastUsedAt without
-	// touching anything else.
+	// touching anything else; ErrNotFound when the account is gone.
 	TouchAccount(ctx context.Context, a *Account) error
 	// Account returns the account id of userID, or ErrNotFound (also when it
 	// belongs to another user).
@@ -61,13 +62,15 @@ type Store interface {
 	// ErrAliasTaken when the account's alias collides.
 	Complete(ctx context.Context, c *Completion) error
 
-	// CreateSession inserts s.
+	// CreateSession inserts s with its selections; ErrNotFound when a
+	// selection is not one of the user's accounts of that toolkit.
 	CreateSession(ctx context.Context, s *Session) error
 	// Session returns the session id, or ErrNotFound.
 	Session(ctx context.Context, id string) (*Session, error)
 	// SelectAccount records the session's choice of accountID for toolkit;
 	// an empty accountID clears it. It returns ErrNotFound for an unknown
-	// session.
+	// session, and for an account that is not one of the session user's
+	// accounts of that toolkit.
 	SelectAccount(ctx context.Context, sessionID, toolkit, accountID string) error
 
 	// Close releases the store's resources.
@@ -78,8 +81,9 @@ type Store interface {
 // transaction by Store.Complete.
 type Completion struct {
 	// LinkHash is the token hash of the link being completed; it is marked
-	// used at UsedAt, and its ResultAccountID set to Account.ID. Completion
-	// fails with ErrLinkUsed if it is already used.
+	// used at Account.ConnectedAt, and its ResultAccountID set to
+	// Account.ID. Completion fails with ErrLinkUsed if it is already used,
+	// and ErrNotFound if the link, the account or the session is missing.
 	LinkHash string
 	// Account is written in full (as UpdateAccount does); it is ACTIVE.
 	Account *Account

@@ -1,0 +1,167 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"switchboard/accounts"
+)
+
+// CreateSession inserts s with its selections. Each selection must name an
+// account of s.UserID for that toolkit, or CreateSession returns
+// accounts.ErrNotFound and stores nothing: the store is the last line that
+// keeps a session from pointing at another user's account (rule 8).
+func (d *DB) CreateSession(ctx context.Context, s *accounts.Session) error {
+	var toolkits sql.NullString // NULL: every toolkit; "[]": none
+	if s.Toolkits != nil {
+		b, err := json.Marshal(s.Toolkits)
+		if err != nil {
+			return fmt.Errorf("sqlite: create session: %w", err)
+		}
+		toolkits = sql.NullString{String: string(b), Valid: true}
+	}
+	authConfigs := s.AuthConfigs
+	if authConfigs == nil {
+		authConfigs = map[string]string{}
+	}
+	configs, err := json.Marshal(authConfigs)
+	if err != nil {
+		return fmt.Errorf("sqlite: create session: %w", err)
+	}
+	return d.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (id, user_id, key_id, toolkits,
+			auth_configs, require_explicit_selection, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			s.ID, s.UserID, s.KeyID, toolkits, string(configs), s.RequireExplicitSelection,
+			nanos(s.CreatedAt), nanos(s.UpdatedAt))
+		if err != nil {
+			return fmt.Errorf("sqlite: create session: %w", err)
+		}
+		for toolkit, accountID := range s.Selected {
+			if accountID == "" {
+				continue
+			}
+			if err := putSelection(ctx, tx, s.UserID, s.ID, toolkit, accountID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Session returns the session id, or accounts.ErrNotFound. Selected and
+// AuthConfigs are never nil; Toolkits is nil exactly when it was created nil.
+func (d *DB) Session(ctx context.Context, id string) (*accounts.Session, error) {
+	var s *accounts.Session
+	err := d.read(ctx, func(tx *sql.Tx) error {
+		var err error
+		if s, err = sessionRow(ctx, tx, id); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx,
+			`SELECT toolkit, account_id FROM session_selections WHERE session_id = ?`, id)
+		if err != nil {
+			return fmt.Errorf("sqlite: session: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var toolkit, accountID string
+			if err := rows.Scan(&toolkit, &accountID); err != nil {
+				return fmt.Errorf("sqlite: session: %w", err)
+			}
+			s.Selected[toolkit] = accountID
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// sessionRow reads the sessions row of id, without its selections.
+func sessionRow(ctx context.Context, tx *sql.Tx, id string) (*accounts.Session, error) {
+	var (
+		s                  = accounts.Session{Selected: map[string]string{}}
+		toolkits           sql.NullString
+		configs            string
+		created, updatedAt sql.NullInt64
+	)
+	err := tx.QueryRowContext(ctx, `SELECT id, user_id, key_id, toolkits, auth_configs,
+		require_explicit_selection, created_at, updated_at FROM sessions WHERE id = ?`, id).
+		Scan(&s.ID, &s.UserID, &s.KeyID, &toolkits, &configs, &s.RequireExplicitSelection,
+			&created, &updatedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, accounts.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: session: %w", err)
+	}
+	if toolkits.Valid {
+		s.Toolkits = []string{} // "[]" must come back empty, not nil
+		if err := json.Unmarshal([]byte(toolkits.String), &s.Toolkits); err != nil {
+			return nil, fmt.Errorf("sqlite: session %s toolkits: %w", id, err)
+		}
+	}
+	if err := json.Unmarshal([]byte(configs), &s.AuthConfigs); err != nil {
+		return nil, fmt.Errorf("sqlite: session %s auth configs: %w", id, err)
+	}
+	s.CreatedAt, s.UpdatedAt = timeOf(created), timeOf(updatedAt)
+	return &s, nil
+}
+
+// SelectAccount records accountID as the session's account for toolkit, or
+// clears the choice when accountID is empty, and sets the session's
+// UpdatedAt to now. It returns accounts.ErrNotFound for an unknown session,
+// and for an account that is unknown, of another toolkit, or not the
+// session user's.
+func (d *DB) SelectAccount(ctx context.Context, sessionID, toolkit, accountID string) error {
+	return d.write(ctx, func(tx *sql.Tx) error {
+		return selectAccount(ctx, tx, sessionID, toolkit, accountID)
+	})
+}
+
+// selectAccount is SelectAccount inside tx, shared with Complete.
+func selectAccount(ctx context.Context, tx *sql.Tx, sessionID, toolkit, accountID string) error {
+	var userID string
+	err := tx.QueryRowContext(ctx,
+		`SELECT user_id FROM sessions WHERE id = ?`, sessionID).Scan(&userID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return accounts.ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: select account: %w", err)
+	}
+	if accountID == "" {
+		_, err = tx.ExecContext(ctx,
+			`DELETE FROM session_selections WHERE session_id = ? AND toolkit = ?`, sessionID, toolkit)
+	} else {
+		err = putSelection(ctx, tx, userID, sessionID, toolkit, accountID)
+	}
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx,
+		`UPDATE sessions SET updated_at = ? WHERE id = ?`, nanos(time.Now()), sessionID)
+	if err != nil {
+		return fmt.Errorf("sqlite: select account: %w", err)
+	}
+	return nil
+}
+
+// putSelection upserts the selection of accountID for toolkit in the
+// session, provided the account is userID's and of that toolkit.
+func putSelection(ctx context.Context, tx *sql.Tx, userID, sessionID, toolkit, accountID string) error {
+	res, err := tx.ExecContext(ctx, `INSERT INTO session_selections (session_id, toolkit, account_id)
+		SELECT ?, toolkit, id FROM accounts WHERE id = ? AND user_id = ? AND toolkit = ?
+		ON CONFLICT (session_id, toolkit) DO UPDATE SET account_id = excluded.account_id`,
+		sessionID, accountID, userID, toolkit)
+	if err != nil {
+		return fmt.Errorf("sqlite: select account: %w", err)
+	}
+	return affected(res)
+}
