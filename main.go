@@ -169,9 +169,14 @@ func build(ctx context.Context, cfg config, publicURL string, log *zap.Logger) (
 }
 
 func serve(ctx context.Context, cfg config, log *zap.Logger) error {
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
 	public := cfg.publicURL
 	if public == "" {
-		public = "http://" + cfg.addr
+		public = "http://" + ln.Addr().String()
 	}
 	svc, srv, closeStore, err := build(ctx, cfg, public, log)
 	if err != nil {
@@ -188,9 +193,8 @@ func serve(ctx context.Context, cfg config, log *zap.Logger) error {
 	if len(cfg.apiKeys) == 0 {
 		log.Warn("dev mode: no SWITCHBOARD_API_KEYS set, accepting unauthenticated requests on loopback only")
 	}
-	return h.Run(ctx, func(addr string) {
-		log.Info("listening", zap.String("mcp", "http://"+addr+"/mcp"), zap.String("public_url", public), zap.String("data_dir", cfg.dataDir))
-	})
+	log.Info("listening", zap.String("mcp", "http://"+ln.Addr().String()+"/mcp"), zap.String("public_url", public), zap.String("data_dir", cfg.dataDir))
+	return h.Serve(ctx, ln)
 }
 
 func stdio(ctx context.Context, cfg config, log *zap.Logger) error {

@@ -89,22 +89,14 @@ func NewHTTP(cfg HTTPConfig, svc *accounts.Service, srv *server.Server) (*HTTP, 
 // Handler returns the transport's HTTP handler.
 func (h *HTTP) Handler() http.Handler { return h.handler }
 
-// Run serves on cfg.Addr until ctx ends, then shuts down gracefully:
-// in-flight requests get up to 10 seconds. ready, if not nil, receives the
-// bound address once listening.
-func (h *HTTP) Run(ctx context.Context, ready func(addr string)) error {
-	ln, err := net.Listen("tcp", h.cfg.Addr)
-	if err != nil {
-		return err
-	}
+// Serve serves on ln until ctx ends, then shuts down gracefully: in-flight
+// requests get up to 10 seconds.
+func (h *HTTP) Serve(ctx context.Context, ln net.Listener) error {
 	hs := &http.Server{
 		Handler:           h.handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          zap.NewStdLog(h.log.Named("http")),
-	}
-	if ready != nil {
-		ready(ln.Addr().String())
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -115,7 +107,7 @@ func (h *HTTP) Run(ctx context.Context, ready func(addr string)) error {
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	err = hs.Shutdown(shutdownCtx)
+	err := hs.Shutdown(shutdownCtx)
 	if errors.Is(err, context.DeadlineExceeded) {
 		err = hs.Close()
 	}
