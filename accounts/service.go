@@ -32,9 +32,8 @@ type Config struct {
 	Catalog *tools.Catalog
 	// Executor makes upstream requests.
 	Executor *tools.Executor
-	// AuthConfigs are the operator's auth configs. Toolkits that offer a
-	// token scheme (api_key, bearer_token) get a default one for it when the
-	// operator configured none for that toolkit.
+	// AuthConfigs are the operator's auth configs; the first of a toolkit is
+	// its default. Token schemes (api_key, bearer_token) get a built-in one.
 	AuthConfigs []AuthConfig
 	// PublicURL is the external base URL of connect links, without a
 	// trailing slash.
@@ -104,14 +103,19 @@ func NewService(cfg Config) (*Service, error) {
 		seen[ac.ID] = true
 		s.configs = append(s.configs, ac)
 	}
-	// Token schemes need no operator setting, so each gets a default config
-	// where the operator wrote none for the toolkit.
+	// Token schemes need no operator setting, so each gets a built-in config
+	// (id ac_<toolkit>_<scheme>) after the operator's own, unless the
+	// operator wrote one for that toolkit and scheme.
 	for _, tk := range s.catalog.Toolkits() {
-		if len(s.authConfigs(tk.Slug)) > 0 {
-			continue
-		}
 		for _, sc := range tk.Schemes {
-			if sc.Kind == "bearer_token" || sc.Kind == "api_key" {
+			if sc.Kind != "bearer_token" && sc.Kind != "api_key" {
+				continue
+			}
+			dup := false
+			for _, ac := range s.authConfigs(tk.Slug) {
+				dup = dup || ac.Scheme == sc.Kind
+			}
+			if !dup {
 				s.configs = append(s.configs, AuthConfig{ID: "ac_" + tk.Slug + "_" + sc.Kind, Toolkit: tk.Slug, Scheme: sc.Kind})
 			}
 		}

@@ -348,3 +348,5 @@ func connectAccount(tb testing.TB, s *session, toolkit, credential, alias string
 	}
 	return got["connected_account_id"].(string)
 }
+
+func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }

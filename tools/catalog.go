@@ -1,0 +1,188 @@
+// Package tools owns the toolkit catalog and the executor.
+//
+// The catalog is data: one YAML file per toolkit under tools/catalog/,
+// embedded in the binary, describing the toolkit's base URL, static headers,
+// auth schemes, identity request and tools (schema, request template, result
+// shaping). The executor turns a tool call into upstream HTTP requests,
+// validating the arguments first and mapping upstream failures onto
+// DESIGN.md's error codes.
+//
+// tools imports none of Switchboard's other packages; it receives credentials
+// through the Authorizer interface.
+package tools
+
+import (
+	"embed"
+	"encoding/json"
+	"io/fs"
+	"slices"
+	"sync"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+)
+
+//go:embed catalog/*.yaml
+var builtinFS embed.FS
+
+// Catalog is a validated, immutable set of toolkits and their tools. It is
+// safe for concurrent use; callers must not modify what it returns.
+type Catalog struct {
+	toolkits []*Toolkit // sorted by slug
+	bySlug   map[string]*Toolkit
+	tools    []*Tool // sorted by name
+	byName   map[string]*Tool
+}
+
+// Toolkit is one third-party service and the tools it offers.
+type Toolkit struct {
+	// Slug is the lower-case identifier, e.g. "github".
+	Slug string
+	// Name is the display name, e.g. "GitHub".
+	Name string
+	// Description says what the toolkit is for, for agents and connect pages.
+	Description string
+	// BaseURL is the API root every request path is relative to; the
+	// executor's ExecutorOptions.BaseURLs may override it.
+	BaseURL string
+	// Headers are sent with every request, before the credential.
+	Headers map[string]string
+	// Schemes are the ways an account of this toolkit can be authorized.
+	Schemes []*Scheme
+	// Identity is the request that tells whom a credential belongs to, or
+	// nil when the toolkit has none.
+	Identity *IdentityRequest
+	// Errors says how the API reports failures in a response body.
+	Errors ErrorRules
+	// Tools are the toolkit's tools, sorted by name.
+	Tools []*Tool
+}
+
+// IdentityRequest describes the request that resolves a credential to an
+// upstream identity (GitHub: GET /user).
+type IdentityRequest struct {
+	// Method is the HTTP method.
+	Method string
+	// Path is the request path, relative to the base URL.
+	Path string
+	// IDField is the dotted path of the stable identifier in the response.
+	IDField string
+	// LabelField is the dotted path of the human-readable label (a login,
+	// an email address).
+	LabelField string
+}
+
+// ErrorRules says where an API puts its error details.
+type ErrorRules struct {
+	// MessageField is the dotted path of the human-readable message in an
+	// error body ("message" for GitHub, "error" for Slack).
+	MessageField string
+	// OKField, when set, is the dotted path of a boolean that is false when
+	// a request failed even though the status was 2xx (Slack's "ok").
+	OKField string
+}
+
+// Tool is one action of a toolkit: its MCP definition plus the request
+// template that performs it.
+type Tool struct {
+	// Name is TOOLKIT_ACTION in upper snake case, e.g. GITHUB_CREATE_ISSUE.
+	Name string
+	// Toolkit is the slug of the toolkit the tool belongs to.
+	Toolkit string
+	// Title is a short human-readable name.
+	Title string
+	// Description is written for an LLM: when to use the tool, what it
+	// returns, what the important arguments mean.
+	Description string
+	// ReadOnly, Destructive, Idempotent and OpenWorld are the MCP tool
+	// annotations; the catalog sets each of them explicitly.
+	ReadOnly, Destructive, Idempotent, OpenWorld bool
+	// InputSchema is a JSON Schema (draft 2020-12) of the arguments object.
+	InputSchema json.RawMessage
+	// Request is the template of the upstream request.
+	Request Request
+	// Result says how the upstream response becomes a Result.
+	Result Shape
+
+	schema *jsonschema.Schema
+	kit    *Toolkit
+}
+
+// Request is the template of a tool's upstream request.
+type Request struct {
+	// Kind is "rest", the only kind implemented; "graphql" is reserved.
+	Kind string
+	// Method is the HTTP method.
+	Method string
+	// Path is relative to the base URL; {name} placeholders are filled with
+	// the URL-path-escaped argument of that name.
+	Path string
+	// Query lists the arguments sent as query parameters (arrays joined
+	// with commas), in this order, when present.
+	Query []string
+	// Body lists the arguments sent as members of a JSON object body, when
+	// present. A request with no Body arguments has no body.
+	Body []string
+}
+
+// Shape says how an upstream response becomes a Result.
+type Shape struct {
+	// Fields are the dotted paths kept from the response object, or from
+	// each list item; empty keeps everything.
+	Fields []string
+	// ListPath is the dotted path of the list inside an object response; ""
+	// when the response itself is the list (or not a list).
+	ListPath string
+	// ListKey is the Structured key that holds a list ("items" by default).
+	ListKey string
+	// Text is the template of the summary of an object, or of each line of
+	// a list: {field} placeholders name Fields.
+	Text string
+	// Pagination, when set, says which arguments page through a list.
+	Pagination *Pagination
+}
+
+// Pagination names a list tool's page arguments, so that the Result can say
+// how to get the next page.
+type Pagination struct {
+	// PageArg is the 1-based page number argument.
+	PageArg string
+	// PerPageArg is the page size argument.
+	PerPageArg string
+	// DefaultPerPage is the page size the API uses when PerPageArg is absent.
+	DefaultPerPage int
+}
+
+var builtin = sync.OnceValues(func() (*Catalog, error) {
+	sub, err := fs.Sub(builtinFS, "catalog")
+	if err != nil {
+		return nil, err
+	}
+	return LoadCatalog(sub)
+})
+
+// Builtin returns the catalog embedded in the binary (tools/catalog/*.yaml).
+// It is loaded once and shared.
+func Builtin() (*Catalog, error) { return builtin() }
+
+// Toolkits returns every toolkit, sorted by slug.
+func (c *Catalog) Toolkits() []*Toolkit { return slices.Clone(c.toolkits) }
+
+// Toolkit returns the toolkit with slug, or nil when there is none.
+func (c *Catalog) Toolkit(slug string) *Toolkit { return c.bySlug[slug] }
+
+// Tool returns the tool with name, or nil when there is none.
+func (c *Catalog) Tool(name string) *Tool { return c.byName[name] }
+
+// Tools returns every tool of every toolkit, sorted by name.
+func (c *Catalog) Tools() []*Tool { return slices.Clone(c.tools) }
+
+// Scheme returns the scheme of kind ("bearer_token", "api_key" or "oauth2")
+// that the toolkit offers, or nil when it offers none.
+func (tk *Toolkit) Scheme(kind string) *Scheme {
+	for _, s := range tk.Schemes {
+		if s.Kind == kind {
+			return s
+		}
+	}
+	return nil
+}

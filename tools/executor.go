@@ -1,0 +1,245 @@
+package tools
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Defaults of ExecutorOptions.
+const (
+	DefaultTimeout          = 30 * time.Second
+	DefaultMaxResponseBytes = 10 << 20
+	DefaultUserAgent        = "switchboard"
+)
+
+// ExecutorOptions configures an Executor. The zero value is usable.
+type ExecutorOptions struct {
+	// Client sends the upstream requests; nil means a client with sane
+	// connection timeouts. Its own Timeout should be zero: Timeout applies.
+	Client *http.Client
+	// Timeout bounds each upstream request, body included; default 30s.
+	Timeout time.Duration
+	// BaseURLs overrides toolkits' base URLs by slug, e.g. for GitHub
+	// Enterprise or a fake in tests (--toolkit-url github=http://…).
+	BaseURLs map[string]string
+	// UserAgent is sent with every request; default "switchboard".
+	UserAgent string
+	// MaxResponseBytes caps the size of a response body; default 10 MiB.
+	MaxResponseBytes int64
+}
+
+// Executor performs tool calls against upstream APIs. It holds no per-user
+// state and is safe for concurrent use.
+type Executor struct {
+	catalog  *Catalog
+	client   *http.Client
+	timeout  time.Duration
+	baseURLs map[string]string
+	agent    string
+	maxBytes int64
+	// backoff holds the waits before each retry of an idempotent read; its
+	// length is the number of retries.
+	backoff []time.Duration
+}
+
+// Result is the outcome of a successful tool call.
+type Result struct {
+	// Text is a short human-readable summary, including how to get the next
+	// page of a full list.
+	Text string
+	// Structured is the shaped data: the kept fields of an object, or for a
+	// list {<list_key>: [...], "count": n, "page": p, "next_page": p+1}.
+	// Upstream numbers are json.Number, so large ids survive.
+	Structured map[string]any
+}
+
+// Identity is whom a credential belongs to upstream.
+type Identity struct {
+	// ID is the stable upstream identifier (GitHub: the numeric user id).
+	ID string
+	// Label is the human-readable name (GitHub: the login).
+	Label string
+}
+
+// NewExecutor returns an Executor for the tools of c.
+func NewExecutor(c *Catalog, opts ExecutorOptions) *Executor {
+	e := &Executor{
+		catalog: c, client: opts.Client, timeout: opts.Timeout, agent: opts.UserAgent,
+		maxBytes: opts.MaxResponseBytes, baseURLs: map[string]string{},
+		backoff: []time.Duration{100 * time.Millisecond, 400 * time.Millisecond},
+	}
+	for slug, u := range opts.BaseURLs {
+		e.baseURLs[slug] = strings.TrimSuffix(u, "/")
+	}
+	if e.client == nil {
+		e.client = &http.Client{Transport: &http.Transport{
+			Proxy:                 http.ProxyFromEnvironment,
+			DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			TLSHandshakeTimeout:   10 * time.Second,
+			ResponseHeaderTimeout: 30 * time.Second,
+			IdleConnTimeout:       90 * time.Second,
+			MaxIdleConnsPerHost:   32,
+			ForceAttemptHTTP2:     true,
+		}}
+	}
+	if e.timeout <= 0 {
+		e.timeout = DefaultTimeout
+	}
+	if e.agent == "" {
+		e.agent = DefaultUserAgent
+	}
+	if e.maxBytes <= 0 {
+		e.maxBytes = DefaultMaxResponseBytes
+	}
+	return e
+}
+
+// Validate checks args against t's input schema. It returns nil or an
+// *Error with code INVALID_ARGUMENTS whose Problems name every problem.
+func (e *Executor) Validate(t *Tool, args map[string]any) error {
+	if t == nil {
+		return errNoTool
+	}
+	if _, err := t.validate(args); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Call validates args, then performs t's upstream request with auth (nil
+// sends no credential) and returns the shaped result. No request is made
+// when validation fails. Errors are *Error values, except that an error of
+// auth that carries its own code (an ErrorCode method) is returned as is.
+func (e *Executor) Call(ctx context.Context, t *Tool, args map[string]any, auth Authorizer) (*Result, error) {
+	if t == nil {
+		return nil, errNoTool
+	}
+	norm, err := t.validate(args)
+	if err != nil {
+		return nil, err
+	}
+	target, body, err := buildRequest(t, norm)
+	if err != nil {
+		return nil, err
+	}
+	retry := t.ReadOnly && t.Request.Method == http.MethodGet
+	resp, err := e.send(ctx, t.kit, t.Request.Method, target, body, auth, retry)
+	if err != nil {
+		return nil, err
+	}
+	doc, err := decodeBody(t.kit, resp)
+	if err != nil {
+		return nil, err
+	}
+	return t.shape(doc, resp, norm), nil
+}
+
+var errNoTool = errorf(CodeInternal, nil, "Switchboard was asked to run a tool it does not know; tell the operator.")
+
+// Identify runs the toolkit's identity request with auth and returns whom
+// the credential belongs to. A rejected credential yields an *Error for
+// which Unauthorized is true.
+func (e *Executor) Identify(ctx context.Context, toolkit string, auth Authorizer) (Identity, error) {
+	kit := e.catalog.Toolkit(toolkit)
+	if kit == nil {
+		return Identity{}, errorf(CodeToolkitUnknown, nil, "There is no toolkit %q; list_toolkits shows the available ones.", toolkit)
+	}
+	id := kit.Identity
+	if id == nil {
+		return Identity{}, errorf(CodeInternal, nil, "Toolkit %s has no identity request; tell the operator.", kit.Name)
+	}
+	resp, err := e.send(ctx, kit, id.Method, id.Path, nil, auth, id.Method == http.MethodGet)
+	if err != nil {
+		return Identity{}, err
+	}
+	doc, err := decodeBody(kit, resp)
+	if err != nil {
+		return Identity{}, err
+	}
+	who := Identity{ID: scalarText(lookup(doc, id.IDField)), Label: scalarText(lookup(doc, id.LabelField))}
+	if who.ID == "" {
+		return Identity{}, errorf(CodeUpstreamError, nil, "%s's identity response has no %q field, so the account cannot be identified; try again later.", kit.Name, id.IDField)
+	}
+	if who.Label == "" {
+		who.Label = who.ID
+	}
+	return who, nil
+}
+
+// buildRequest fills t's request template from normalized arguments and
+// returns the path with its query, and the JSON body (nil when none).
+func buildRequest(t *Tool, args map[string]any) (string, []byte, error) {
+	var bad []Problem
+	path := placeholderPattern.ReplaceAllStringFunc(t.Request.Path, func(m string) string {
+		name := m[1 : len(m)-1]
+		s := scalarText(args[name])
+		if s == "" || s == "." || s == ".." {
+			bad = append(bad, Problem{Path: "/" + name, Reason: "must be a non-empty name other than . and .."})
+		}
+		return url.PathEscape(s)
+	})
+	if len(bad) > 0 {
+		return "", nil, t.invalid(bad, nil)
+	}
+	q := url.Values{}
+	for _, name := range t.Request.Query {
+		if v, ok := args[name]; ok && v != nil {
+			q.Set(name, queryText(v))
+		}
+	}
+	if len(q) > 0 {
+		path += "?" + q.Encode()
+	}
+	if len(t.Request.Body) == 0 {
+		return path, nil, nil
+	}
+	body := map[string]any{}
+	for _, name := range t.Request.Body {
+		if v, ok := args[name]; ok {
+			body[name] = v
+		}
+	}
+	data, err := json.Marshal(body)
+	if err != nil {
+		return "", nil, errorf(CodeInternal, err, "Switchboard could not encode the request body of %s; tell the operator.", t.Name)
+	}
+	return path, data, nil
+}
+
+// scalarText renders a JSON scalar as text: "" for null and absent values.
+func scalarText(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return v
+	case json.Number:
+		return v.String()
+	case bool:
+		return strconv.FormatBool(v)
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	default:
+		data, _ := json.Marshal(v)
+		return string(data)
+	}
+}
+
+// queryText renders a query parameter; arrays become comma-separated lists,
+// the convention of GitHub (labels=bug,ui) and most REST APIs.
+func queryText(v any) string {
+	if list, ok := v.([]any); ok {
+		parts := make([]string, len(list))
+		for i, item := range list {
+			parts[i] = scalarText(item)
+		}
+		return strings.Join(parts, ",")
+	}
+	return scalarText(v)
+}

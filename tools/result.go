@@ -1,0 +1,182 @@
+package tools
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// shape turns a decoded 2xx body into a Result following t.Result.
+func (t *Tool) shape(doc any, r *response, args map[string]any) *Result {
+	s := t.Result
+	paths := make([][]string, len(s.Fields))
+	for i, f := range s.Fields {
+		paths[i] = strings.Split(f, ".")
+	}
+	list, isList := doc.([]any)
+	if s.ListPath != "" {
+		list, isList = lookup(doc, s.ListPath).([]any)
+		isList = true // an absent list is an empty one
+	}
+	if !isList {
+		obj := pick(doc, paths)
+		m, ok := obj.(map[string]any)
+		if !ok {
+			m = map[string]any{"value": obj}
+		}
+		return &Result{Text: render(s.Text, m), Structured: m}
+	}
+	items := make([]any, len(list))
+	lines := make([]string, len(list))
+	for i, item := range list {
+		items[i] = pick(item, paths)
+		lines[i] = "- " + render(s.Text, items[i])
+	}
+	st := map[string]any{s.ListKey: items, "count": len(items)}
+	var text strings.Builder
+	fmt.Fprintf(&text, "%s: %s", s.ListKey, count(len(items)))
+	p := s.Pagination
+	var page, perPage int
+	more := false
+	if p != nil {
+		page, perPage = intArg(args, p.PageArg, 1), intArg(args, p.PerPageArg, p.DefaultPerPage)
+		more = hasNextPage(r, len(items), perPage)
+		st["page"] = page
+		if more {
+			st["next_page"] = page + 1
+		}
+		fmt.Fprintf(&text, " on page %d", page)
+	}
+	if len(items) > 0 {
+		text.WriteString(":\n" + strings.Join(lines, "\n"))
+	} else {
+		text.WriteString(".")
+	}
+	if more {
+		fmt.Fprintf(&text, "\nMore may exist: call again with %s=%d (%s=%d).", p.PageArg, page+1, p.PerPageArg, perPage)
+	}
+	return &Result{Text: text.String(), Structured: st}
+}
+
+func count(n int) string {
+	if n == 1 {
+		return "1 item"
+	}
+	return strconv.Itoa(n) + " items"
+}
+
+var nextLink = regexp.MustCompile(`<[^>]*>;\s*rel="?next"?`)
+
+// hasNextPage trusts an RFC 8288 Link header when the API sends one (GitHub
+// does whenever there is more than one page) and otherwise guesses that a
+// full page has a successor.
+func hasNextPage(r *response, n, perPage int) bool {
+	if link := r.header.Get("Link"); link != "" {
+		return nextLink.MatchString(link)
+	}
+	return n > 0 && n >= perPage
+}
+
+func intArg(args map[string]any, name string, def int) int {
+	if n, err := strconv.Atoi(scalarText(args[name])); err == nil && n > 0 {
+		return n
+	}
+	return def
+}
+
+// pick keeps the dotted paths of v. Paths descend into objects; on an array
+// they apply to each element, so "labels.name" keeps the name of every
+// label. A path that names a whole value keeps it entirely; absent paths
+// are left out. No paths keep everything.
+func pick(v any, paths [][]string) any {
+	if len(paths) == 0 {
+		return v
+	}
+	switch v := v.(type) {
+	case map[string]any:
+		out := map[string]any{}
+		groups := map[string][][]string{}
+		var order []string
+		for _, p := range paths {
+			if _, seen := groups[p[0]]; !seen {
+				order = append(order, p[0])
+			}
+			groups[p[0]] = append(groups[p[0]], p[1:])
+		}
+		for _, key := range order {
+			val, ok := v[key]
+			if !ok {
+				continue
+			}
+			rest := groups[key]
+			whole := false
+			for _, r := range rest {
+				whole = whole || len(r) == 0
+			}
+			if whole {
+				out[key] = val
+			} else {
+				out[key] = pick(val, rest)
+			}
+		}
+		return out
+	case []any:
+		out := make([]any, len(v))
+		for i, item := range v {
+			out[i] = pick(item, paths)
+		}
+		return out
+	default:
+		return v
+	}
+}
+
+// lookup returns the value at a dotted path, or nil.
+func lookup(v any, path string) any {
+	if path == "" {
+		return v
+	}
+	for _, key := range strings.Split(path, ".") {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[key]
+	}
+	return v
+}
+
+// lookupText renders the value at a dotted path; through arrays it collects
+// every element's value, joined with commas.
+func lookupText(v any, path []string) string {
+	switch v := v.(type) {
+	case []any:
+		parts := make([]string, 0, len(v))
+		for _, item := range v {
+			if s := lookupText(item, path); s != "" {
+				parts = append(parts, s)
+			}
+		}
+		return strings.Join(parts, ", ")
+	case map[string]any:
+		if len(path) == 0 {
+			data, _ := json.Marshal(v)
+			return string(data)
+		}
+		return lookupText(v[path[0]], path[1:])
+	default:
+		if len(path) > 0 {
+			return ""
+		}
+		return scalarText(v)
+	}
+}
+
+// render fills {dotted.path} placeholders of tmpl from v.
+func render(tmpl string, v any) string {
+	return placeholderPattern.ReplaceAllStringFunc(tmpl, func(m string) string {
+		return lookupText(v, strings.Split(m[1:len(m)-1], "."))
+	})
+}

@@ -1,0 +1,178 @@
+package tools
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// response is an upstream answer, body read in full.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+	// secrets are the header values the Authorizer set, scrubbed from any
+	// upstream text an *Error repeats.
+	secrets []string
+}
+
+// send makes one logical upstream request: headers in order (toolkit's
+// static headers, User-Agent, Content-Type, then the credential), a timeout
+// per attempt, and, when retry is set, up to len(e.backoff) more attempts on
+// 502/503/504 and dropped connections. It returns the 2xx response or an
+// *Error.
+func (e *Executor) send(ctx context.Context, kit *Toolkit, method, target string, body []byte, auth Authorizer, retry bool) (*response, error) {
+	base := kit.BaseURL
+	if u, ok := e.baseURLs[kit.Slug]; ok {
+		base = u
+	}
+	for attempt := 0; ; attempt++ {
+		resp, err := e.attempt(ctx, kit, method, base+target, body, auth)
+		again := retry && attempt < len(e.backoff) && (transient(err) || (resp != nil && retryStatus(resp.status)))
+		if !again {
+			if err != nil {
+				return nil, err
+			}
+			if resp.status >= 200 && resp.status < 300 {
+				return resp, nil
+			}
+			return nil, statusError(kit, resp)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, errorf(CodeUpstreamUnavailable, ctx.Err(), "The call to %s was canceled before it finished.", kit.Name)
+		case <-time.After(e.backoff[attempt]):
+		}
+	}
+}
+
+// attempt makes one HTTP request. A transport failure is returned as an
+// *Error whose cause is the transport's error.
+func (e *Executor) attempt(ctx context.Context, kit *Toolkit, method, target string, body []byte, auth Authorizer) (*response, error) {
+	actx, cancel := context.WithTimeout(ctx, e.timeout)
+	defer cancel()
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(actx, method, target, rd)
+	if err != nil {
+		return nil, errorf(CodeInternal, err, "Switchboard could not build the request to %s; tell the operator.", kit.Name)
+	}
+	for k, v := range kit.Headers {
+		req.Header.Set(k, v)
+	}
+	req.Header.Set("User-Agent", e.agent)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	var secrets []string
+	if auth != nil {
+		before := req.Header.Clone()
+		if err := auth.Authorize(ctx, req); err != nil {
+			var c interface{ ErrorCode() string }
+			if errors.As(err, &c) {
+				return nil, err
+			}
+			return nil, errorf(CodeInternal, err, "Switchboard could not attach the account's credential for %s; try again, and tell the operator if it persists.", kit.Name)
+		}
+		secrets = addedValues(before, req.Header)
+	}
+	res, err := e.client.Do(req)
+	if err != nil {
+		return nil, e.transportError(ctx, kit, err)
+	}
+	defer res.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(res.Body, e.maxBytes+1))
+	if err != nil {
+		return nil, e.transportError(ctx, kit, err)
+	}
+	if int64(len(data)) > e.maxBytes {
+		return nil, errorf(CodeUpstreamError, nil, "%s's response is larger than Switchboard accepts (%d bytes); narrow the request (fewer items per page, more filters).", kit.Name, e.maxBytes)
+	}
+	return &response{status: res.StatusCode, header: res.Header, body: data, secrets: secrets}, nil
+}
+
+// addedValues returns the header values in after that before lacks, and
+// each one's last word (the token of "Bearer <token>").
+func addedValues(before, after http.Header) []string {
+	var out []string
+	for k, vs := range after {
+		for _, v := range vs {
+			if slices.Contains(before[k], v) {
+				continue
+			}
+			out = append(out, v)
+			if f := strings.Fields(v); len(f) > 1 {
+				out = append(out, f[len(f)-1])
+			}
+		}
+	}
+	return out
+}
+
+// redact replaces every secret in s.
+func redact(s string, secrets []string) string {
+	for _, sec := range secrets {
+		if len(sec) >= 4 {
+			s = strings.ReplaceAll(s, sec, "[redacted]")
+		}
+	}
+	return s
+}
+
+func (e *Executor) transportError(ctx context.Context, kit *Toolkit, err error) *Error {
+	switch {
+	case ctx.Err() != nil:
+		return errorf(CodeUpstreamUnavailable, err, "The call to %s was canceled before it finished.", kit.Name)
+	case errors.Is(err, context.DeadlineExceeded):
+		return errorf(CodeUpstreamUnavailable, err, "%s did not answer within %s; try again later.", kit.Name, e.timeout)
+	default:
+		return errorf(CodeUpstreamUnavailable, err, "%s could not be reached; try again later.", kit.Name)
+	}
+}
+
+// transient reports whether err is a dropped or refused connection, which
+// an idempotent read may retry. Timeouts are not retried: the wait was paid.
+func transient(err error) bool {
+	var e *Error
+	if !errors.As(err, &e) || e.Code != CodeUpstreamUnavailable || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return false
+	}
+	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+func retryStatus(status int) bool {
+	return status == http.StatusBadGateway || status == http.StatusServiceUnavailable || status == http.StatusGatewayTimeout
+}
+
+// decodeBody parses a 2xx JSON body (numbers as json.Number) and applies the
+// toolkit's ok_field rule. An empty body decodes to an empty object.
+func decodeBody(kit *Toolkit, r *response) (any, error) {
+	if len(bytes.TrimSpace(r.body)) == 0 {
+		return map[string]any{}, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(r.body))
+	dec.UseNumber()
+	var doc any
+	if err := dec.Decode(&doc); err != nil {
+		return nil, errorf(CodeUpstreamError, err, "%s answered with a body that is not JSON; try again later.", kit.Name)
+	}
+	if f := kit.Errors.OKField; f != "" {
+		if ok, isBool := lookup(doc, f).(bool); isBool && !ok {
+			msg := redact(scalarText(lookup(doc, kit.Errors.MessageField)), r.secrets)
+			return nil, &Error{Code: CodeUpstreamError, Status: r.status,
+				Message: fmt.Sprintf("%s refused the request: %s.", kit.Name, publicText(msg, "no reason given"))}
+		}
+	}
+	return doc, nil
+}
