@@ -163,6 +163,18 @@ func (n *notifications) count(method string) int {
 	return c
 }
 
+// await reports whether a notification of method arrives within d.
+func (n *notifications) await(method string, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for n.count(method) == 0 {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return true
+}
+
 // connectHTTP opens a legacy (initialize) session at url with headers.
 func connectHTTP(tb testing.TB, url string, headers map[string]string) *session {
 	tb.Helper()

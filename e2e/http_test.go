@@ -57,7 +57,8 @@ func alice(extra map[string]string) map[string]string {
 func TestHTTP(t *testing.T) {
 	gh := fakeGitHub(t)
 	dataDir := t.TempDir()
-	srv := serve(t, dataDir, nil, "--toolkit-url", "github="+gh.URL())
+	// Debug logging, so the search for tokens in the logs covers every line.
+	srv := serve(t, dataDir, nil, "--toolkit-url", "github="+gh.URL(), "--log-level", "debug")
 	mcpURL := srv.base + "/mcp"
 	var first, second, aliceSessionID string
 
@@ -101,11 +102,7 @@ func TestHTTP(t *testing.T) {
 			t.Fatalf("wait_for_connection = %v", got)
 		}
 		first = got["connected_account_id"].(string)
-		if s.notes.count("notifications/tools/list_changed") == 0 {
-			// The GET stream may lag the page by a moment.
-			time.Sleep(500 * time.Millisecond)
-		}
-		if n := s.notes.count("notifications/tools/list_changed"); n == 0 {
+		if !s.notes.await("notifications/tools/list_changed", 3*time.Second) {
 			t.Errorf("no notifications/tools/list_changed after the account connected")
 		}
 		if names := s.toolNames(t); !slices.Contains(names, "GITHUB_GET_AUTHENTICATED_USER") {
@@ -220,7 +217,7 @@ func TestHTTP(t *testing.T) {
 				}
 			}
 		}
-		again := serve(t, dataDir, nil, "--toolkit-url", "github="+gh.URL())
+		again := serve(t, dataDir, nil, "--toolkit-url", "github="+gh.URL(), "--log-level", "debug")
 		// The old MCP session id still works and keeps its selection.
 		status, body := rawPost(t, again.base+"/mcp", map[string]string{"X-User-Id": "alice", "Mcp-Session-Id": aliceSessionID, "MCP-Protocol-Version": "2025-06-18"},
 			`{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"list_accounts","arguments":{}}}`)

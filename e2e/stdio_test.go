@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mark3labs/mcp-go/client/transport"
 )
@@ -30,7 +31,7 @@ func connectStdio(tb testing.TB, env []string, args ...string) (*session, *logBu
 func TestStdio(t *testing.T) {
 	gh := fakeGitHub(t)
 	dataDir := t.TempDir()
-	common := []string{"--data-dir", dataDir, "--toolkit-url", "github=" + gh.URL()}
+	common := []string{"--data-dir", dataDir, "--toolkit-url", "github=" + gh.URL(), "--log-level", "debug"}
 	var first, second string
 
 	s, logs := connectStdio(t, []string{"SWITCHBOARD_USER_ID=alice"}, common...)
@@ -39,6 +40,9 @@ func TestStdio(t *testing.T) {
 
 	t.Run("ConnectTwoAccountsMostRecentActive", func(t *testing.T) {
 		first = connectAccount(t, s, "github", aliceWorkToken, "work")
+		if !s.notes.await("notifications/tools/list_changed", 3*time.Second) {
+			t.Errorf("the stdio session got no notifications/tools/list_changed for its new account")
+		}
 		second = connectAccount(t, twin, "github", alicePersonalToken, "")
 		// The first process sees the account the second process connected.
 		s.ok(t, "select_account", map[string]any{"toolkit": "github", "account": "alice-home"})
