@@ -57,6 +57,14 @@ type Store interface {
 	// LatestLink returns the most recent link issued for accountID of
 	// userID, or ErrNotFound.
 	LatestLink(ctx context.Context, userID, accountID string) (*Link, error)
+	// SetLinkState records the hash of an OAuth state parameter and the
+	// sealed PKCE verifier on an unused link, replacing earlier ones. It
+	// returns ErrNotFound for an unknown link and ErrLinkUsed for a used one.
+	SetLinkState(ctx context.Context, tokenHash, stateHash string, sealedVerifier []byte) error
+	// ConsumeLinkState returns the link holding stateHash with its sealed
+	// verifier and clears both atomically, so a state works once; ErrNotFound
+	// when no link holds it.
+	ConsumeLinkState(ctx context.Context, stateHash string) (*Link, []byte, error)
 	// Complete finishes an authorization atomically: see Completion. It
 	// returns ErrLinkUsed when the link was already completed, and
 	// ErrAliasTaken when the account's alias collides.

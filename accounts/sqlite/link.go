@@ -128,3 +128,56 @@ func linkOf(row *sql.Row) (*accounts.Link, error) {
 	l.ExpiresAt, l.UsedAt, l.CreatedAt = timeOf(expires), timeOf(used), timeOf(createdAt)
 	return &l, nil
 }
+
+// SetLinkState records the OAuth state hash and sealed PKCE verifier of an
+// unused link, replacing any earlier ones (only the latest sign-in attempt
+// of a link can complete). It returns accounts.ErrNotFound for an unknown
+// link and accounts.ErrLinkUsed for a used one.
+func (d *DB) SetLinkState(ctx context.Context, tokenHash, stateHash string, sealedVerifier []byte) error {
+	return d.write(ctx, func(tx *sql.Tx) error {
+		var used sql.NullInt64
+		err := tx.QueryRowContext(ctx, `SELECT used_at FROM links WHERE token_hash = ?`, tokenHash).Scan(&used)
+		if errors.Is(err, sql.ErrNoRows) {
+			return accounts.ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("sqlite: set link state: %w", err)
+		}
+		if used.Valid {
+			return accounts.ErrLinkUsed
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE links SET state_hash = ?, verifier = ? WHERE token_hash = ?`,
+			stateHash, sealedVerifier, tokenHash); err != nil {
+			return fmt.Errorf("sqlite: set link state: %w", err)
+		}
+		return nil
+	})
+}
+
+// ConsumeLinkState returns the link holding stateHash and its sealed
+// verifier, and clears both in the same transaction, so a state works once.
+// It returns accounts.ErrNotFound when no link holds it.
+func (d *DB) ConsumeLinkState(ctx context.Context, stateHash string) (*accounts.Link, []byte, error) {
+	var (
+		l        *accounts.Link
+		verifier []byte
+	)
+	err := d.write(ctx, func(tx *sql.Tx) error {
+		var err error
+		l, err = linkOf(tx.QueryRowContext(ctx, `SELECT `+linkColumns+` FROM links WHERE state_hash = ?`, stateHash))
+		if err != nil {
+			return err
+		}
+		if err := tx.QueryRowContext(ctx, `SELECT verifier FROM links WHERE token_hash = ?`, l.TokenHash).Scan(&verifier); err != nil {
+			return fmt.Errorf("sqlite: consume link state: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE links SET state_hash = NULL, verifier = NULL WHERE token_hash = ?`, l.TokenHash); err != nil {
+			return fmt.Errorf("sqlite: consume link state: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return l, verifier, nil
+}

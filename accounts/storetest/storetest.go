@@ -43,6 +43,8 @@ func Run(t *testing.T, open Opener) {
 		{"DeleteAccountRemovesEverythingOfIt", testDeleteAccount},
 		{"LinkRoundTrip", testLinkRoundTrip},
 		{"LatestLinkIsMostRecentlyCreated", testLatestLink},
+		{"LinkStateSingleUse", testLinkStateSingleUse},
+		{"LinkStateRefusedOnUsedLink", testLinkStateRefusedOnUsedLink},
 		{"CompleteWritesEverythingAtOnce", testCompleteWrites},
 		{"CompleteIsSingleUse", testCompleteSingleUse},
 		{"CompleteRacersOnlyOneWins", testCompleteRace},
