@@ -42,6 +42,9 @@ type config struct {
 	linkTTL    time.Duration     // lifetime of connect links
 	toolkitURL map[string]string // toolkit slug → API base URL override
 	logLevel   string            // debug, info, warn, error
+	configFile string            // optional YAML file: public URL, toolkit URLs, auth configs
+
+	authConfigs []accounts.AuthConfig // from the config file, then SWITCHBOARD_OAUTH_* variables
 
 	addr           string   // serve: listen address
 	apiKeys        []string // serve: operator API keys (SWITCHBOARD_API_KEYS only, never a flag)
@@ -99,6 +102,7 @@ func parseFlags(cmd string, args []string) (config, error) {
 	fs.StringVar(&cfg.publicURL, "public-url", env("SWITCHBOARD_PUBLIC_URL", ""), "external base URL of connect links (default: derived from the listen address)")
 	fs.DurationVar(&cfg.linkTTL, "link-ttl", envDuration("SWITCHBOARD_LINK_TTL", 10*time.Minute), "lifetime of connect links")
 	fs.StringVar(&cfg.logLevel, "log-level", env("SWITCHBOARD_LOG_LEVEL", "info"), "debug, info, warn or error")
+	fs.StringVar(&cfg.configFile, "config", env("SWITCHBOARD_CONFIG", ""), "YAML file with public_url, toolkit_urls and auth_configs")
 	urls := env("SWITCHBOARD_TOOLKIT_URLS", "")
 	fs.Func("toolkit-url", "toolkit=URL: API base URL of a toolkit (repeatable; env SWITCHBOARD_TOOLKIT_URLS, comma-separated)", func(v string) error {
 		urls += "," + v
@@ -123,6 +127,19 @@ func parseFlags(cmd string, args []string) (config, error) {
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
+	if cfg.configFile != "" {
+		fc, acs, err := readConfigFile(cfg.configFile)
+		if err != nil {
+			return cfg, err
+		}
+		if cfg.publicURL == "" {
+			cfg.publicURL = fc.PublicURL
+		}
+		for name, u := range fc.ToolkitURLs {
+			cfg.toolkitURL[name] = strings.TrimRight(u, "/")
+		}
+		cfg.authConfigs = acs
+	}
 	for _, pair := range splitList(urls) {
 		name, u, ok := strings.Cut(pair, "=")
 		if !ok || name == "" || u == "" {
@@ -130,6 +147,11 @@ func parseFlags(cmd string, args []string) (config, error) {
 		}
 		cfg.toolkitURL[strings.TrimSpace(name)] = strings.TrimRight(strings.TrimSpace(u), "/")
 	}
+	fromEnv, err := envAuthConfigs(os.Environ())
+	if err != nil {
+		return cfg, err
+	}
+	cfg.authConfigs = append(cfg.authConfigs, fromEnv...)
 	return cfg, nil
 }
 
@@ -148,7 +170,7 @@ func build(ctx context.Context, cfg config, publicURL string, log *zap.Logger) (
 	}
 	for name := range cfg.toolkitURL {
 		if catalog.Toolkit(name) == nil {
-			return nil, nil, nil, fmt.Errorf("--toolkit-url: unknown toolkit %q", name)
+			return nil, nil, nil, fmt.Errorf("toolkit URL for unknown toolkit %q", name)
 		}
 	}
 	store, err := sqlite.Open(ctx, filepath.Join(cfg.dataDir, "switchboard.db"))
@@ -157,7 +179,7 @@ func build(ctx context.Context, cfg config, publicURL string, log *zap.Logger) (
 	}
 	exec := tools.NewExecutor(catalog, tools.ExecutorOptions{BaseURLs: cfg.toolkitURL, UserAgent: "switchboard/" + version})
 	svc, err := accounts.NewService(accounts.Config{
-		Store: store, Keys: keys, Catalog: catalog, Executor: exec,
+		Store: store, Keys: keys, Catalog: catalog, Executor: exec, AuthConfigs: cfg.authConfigs,
 		PublicURL: strings.TrimRight(publicURL, "/"), LinkTTL: cfg.linkTTL, Log: log.Named("accounts"),
 	})
 	if err != nil {

@@ -2,7 +2,6 @@ package accounts
 
 import (
 	"context"
-	"errors"
 
 	"go.uber.org/zap"
 
@@ -21,9 +20,12 @@ type CallResult struct {
 
 // Call runs tool with args as the scope's active account for the tool's
 // toolkit. Arguments are validated before an account is even looked up, so
-// invalid input never reaches the upstream. A credential the upstream
-// rejects (HTTP 401) turns the account EXPIRED, since a token scheme has no
-// refresh to try; the error tells how to re-authorize.
+// invalid input never reaches the upstream. An OAuth token about to expire
+// is refreshed first. When the upstream rejects the credential (HTTP 401),
+// an OAuth token is refreshed once and the call retried; a credential
+// rejected after that, or a token-scheme credential (which has no refresh),
+// turns the account EXPIRED and the call answers ACCOUNT_INACTIVE with how
+// to re-authorize. No other account is ever tried instead.
 func (s *Service) Call(ctx context.Context, sc *Scope, tool *tools.Tool, args map[string]any) (*CallResult, error) {
 	tk, err := s.enabled(sc, tool.Toolkit)
 	if err != nil {
@@ -36,48 +38,47 @@ func (s *Service) Call(ctx context.Context, sc *Scope, tool *tools.Tool, args ma
 	if err != nil {
 		return nil, err
 	}
-	auth, err := s.authorizer(ctx, tk, a)
+	scheme := tk.Scheme(a.Scheme)
+	if scheme == nil {
+		return nil, Errorf(CodeToolkitNotConfigured, "The %s account %s uses the %s scheme, which this server no longer offers for %s.", tk.Slug, a.ID, a.Scheme, tk.Slug)
+	}
+	cred, err := s.credential(ctx, tk, a, false)
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.exec.Call(ctx, tool, args, auth)
+	res, err := s.exec.Call(ctx, tool, args, scheme.Authorizer(cred.Secret))
+	if isUnauthorized(err) && a.Scheme == "oauth2" && cred.RefreshToken != "" {
+		if cred, err = s.credential(ctx, tk, a, true); err != nil {
+			return nil, err
+		}
+		res, err = s.exec.Call(ctx, tool, args, scheme.Authorizer(cred.Secret))
+	}
 	a.LastUsedAt = s.now()
 	if terr := s.store.TouchAccount(ctx, a); terr != nil {
 		s.log.Warn("recording account use", zap.String("account", a.ID), zap.Error(terr))
 	}
+	if isUnauthorized(err) {
+		s.expire(ctx, a, tk.Name+" rejected the credential (HTTP 401); it was revoked or has expired")
+		return nil, inactive(a)
+	}
 	if err != nil {
-		var rejected interface{ Unauthorized() bool }
-		if errors.As(err, &rejected) && rejected.Unauthorized() {
-			s.expire(ctx, a, tk.Name+" rejected the credential (HTTP 401); it was revoked or has expired")
-			return nil, inactive(a)
-		}
 		return nil, err
 	}
 	return &CallResult{Account: a, SelectedBy: by, Result: res}, nil
 }
 
-// authorizer opens the account's credential and returns what puts it on
-// requests.
-func (s *Service) authorizer(ctx context.Context, tk *tools.Toolkit, a *Account) (tools.Authorizer, error) {
-	scheme := tk.Scheme(a.Scheme)
-	if scheme == nil {
-		return nil, Errorf(CodeToolkitNotConfigured, "The %s account %s uses the %s scheme, which this server no longer offers for %s.", tk.Slug, a.ID, a.Scheme, tk.Slug)
-	}
-	sealed, err := s.store.Credential(ctx, a.UserID, a.ID)
-	if err != nil {
-		return nil, internal(err, "load the account's credential")
-	}
-	cred, err := s.keys.Open(a.ID, sealed)
-	if err != nil {
-		return nil, internal(err, "open the account's credential")
-	}
-	return scheme.Authorizer(cred.Secret), nil
-}
-
-// expire turns an ACTIVE account EXPIRED with reason.
+// expire turns an ACTIVE account EXPIRED with reason. It re-reads the
+// account first: a reconnect that completed while the failing call was in
+// flight (a later ConnectedAt) is not undone by the old credential's
+// failure.
 func (s *Service) expire(ctx context.Context, a *Account, reason string) {
-	a.Status, a.StatusReason = StatusExpired, reason
-	if err := s.store.UpdateAccount(ctx, a); err != nil {
+	fresh, err := s.store.Account(ctx, a.UserID, a.ID)
+	if err != nil || fresh.Status != StatusActive || !fresh.ConnectedAt.Equal(a.ConnectedAt) {
+		return
+	}
+	fresh.Status, fresh.StatusReason = StatusExpired, reason
+	*a = *fresh
+	if err := s.store.UpdateAccount(ctx, fresh); err != nil {
 		s.log.Error("marking account expired", zap.String("account", a.ID), zap.Error(err))
 		return
 	}

@@ -303,9 +303,10 @@ func (s *Service) complete(ctx context.Context, l *Link, upstreamID, label, alia
 	}
 	c := &Completion{LinkHash: l.TokenHash, SessionID: l.SessionID}
 	reconnected := false
-	if target.Status != StatusInitiated {
-		// Re-authorizing an existing account: it must stay the same identity.
-		if target.UpstreamID != "" && target.UpstreamID != upstreamID {
+	if target.UpstreamID != "" {
+		// Re-authorizing an account that was connected before: it must stay
+		// the same identity.
+		if target.UpstreamID != upstreamID {
 			return nil, &LinkError{Message: fmt.Sprintf("This link re-authorizes %s, but the credential belongs to %s. Use the credential of %s, or ask the agent to connect a new account.", target.Label, label, target.Label), Retry: true}
 		}
 		reconnected = true

@@ -33,6 +33,18 @@ type Credential struct {
 
 const redacted = "[redacted]"
 
+// Secret is a string that prints as "[redacted]": an OAuth client secret.
+type Secret string
+
+// String returns "[redacted]".
+func (Secret) String() string { return redacted }
+
+// GoString returns "[redacted]".
+func (Secret) GoString() string { return redacted }
+
+// MarshalJSON returns the JSON string "[redacted]".
+func (Secret) MarshalJSON() ([]byte, error) { return json.Marshal(redacted) }
+
 // String returns "[redacted]".
 func (Credential) String() string { return redacted }
 

@@ -19,6 +19,14 @@ type AuthConfig struct {
 	Toolkit string
 	// Scheme is "oauth2", "api_key" or "bearer_token".
 	Scheme string
+	// ClientID and ClientSecret identify the operator's OAuth app (oauth2).
+	ClientID     string
+	ClientSecret Secret
+	// Scopes override the toolkit's default scopes (oauth2); empty keeps them.
+	Scopes []string
+	// AuthorizeURL, TokenURL and RevokeURL override the provider endpoints of
+	// the toolkit (oauth2): for tests, proxies and enterprise installs.
+	AuthorizeURL, TokenURL, RevokeURL string
 }
 
 // Config holds what a Service is built from. Every field is required unless
@@ -44,6 +52,8 @@ type Config struct {
 	Log *zap.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Locker serializes token refreshes per account; nil means in-process.
+	Locker Locker
 }
 
 // Service applies the rules of DESIGN.md to a Store. It is safe for
@@ -60,6 +70,7 @@ type Service struct {
 	now      func() time.Time
 	events   *broker
 	pollTick time.Duration
+	locker   Locker
 }
 
 // NewService returns a Service for cfg.
@@ -78,6 +89,10 @@ func NewService(cfg Config) (*Service, error) {
 		now:      cfg.Now,
 		events:   newBroker(),
 		pollTick: 200 * time.Millisecond,
+		locker:   cfg.Locker,
+	}
+	if s.locker == nil {
+		s.locker = newLocalLocker()
 	}
 	if s.linkTTL <= 0 {
 		s.linkTTL = 10 * time.Minute
@@ -96,6 +111,9 @@ func NewService(cfg Config) (*Service, error) {
 		}
 		if tk.Scheme(ac.Scheme) == nil {
 			return nil, fmt.Errorf("auth config %s: toolkit %s does not offer scheme %q", ac.ID, ac.Toolkit, ac.Scheme)
+		}
+		if ac.Scheme == "oauth2" && (ac.ClientID == "" || ac.ClientSecret == "") {
+			return nil, fmt.Errorf("auth config %s: an oauth2 auth config needs client_id and a client secret", ac.ID)
 		}
 		if seen[ac.ID] {
 			return nil, fmt.Errorf("auth config %s: id used twice", ac.ID)

@@ -2,7 +2,10 @@ package accounts
 
 import (
 	"context"
+	"errors"
 	"time"
+
+	"go.uber.org/zap"
 )
 
 // Session is one agent's working context for one user: which toolkits it
@@ -131,4 +134,14 @@ func (s *Service) CreateStandingSession(ctx context.Context, id, userID, keyID s
 		return nil, err
 	}
 	return sess, nil
+}
+
+// EndSession removes a stored session, as a client's DELETE asks; its id is
+// unknown from then on.
+func (s *Service) EndSession(ctx context.Context, sess *Session) error {
+	if err := s.store.DeleteSession(ctx, sess.ID); err != nil && !errors.Is(err, ErrNotFound) {
+		return internal(err, "end the session")
+	}
+	s.log.Info("session ended", zap.String("session", sess.ID), zap.String("user", sess.UserID))
+	return nil
 }

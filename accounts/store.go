@@ -75,6 +75,9 @@ type Store interface {
 	CreateSession(ctx context.Context, s *Session) error
 	// Session returns the session id, or ErrNotFound.
 	Session(ctx context.Context, id string) (*Session, error)
+	// DeleteSession removes the session and its selections; ErrNotFound
+	// when there is none.
+	DeleteSession(ctx context.Context, id string) error
 	// SelectAccount records the session's choice of accountID for toolkit;
 	// an empty accountID clears it. It returns ErrNotFound for an unknown
 	// session, and for an account that is not one of the session user's

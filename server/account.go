@@ -49,7 +49,11 @@ func (s *Server) listAccounts(ctx context.Context, sc *accounts.Scope, args map[
 		}
 		c, seen := active[a.Toolkit]
 		if !seen {
-			if act, by, _ := s.svc.Active(ctx, sc, a.Toolkit); act != nil {
+			act, by, err := s.svc.Active(ctx, sc, a.Toolkit)
+			if e := accounts.ErrorOf(err); e != nil && e.Code == accounts.CodeInternal {
+				return nil, err
+			}
+			if act != nil {
 				c = choice{act.ID, by}
 			}
 			active[a.Toolkit] = c
@@ -156,6 +160,17 @@ func (s *Server) wait(ctx context.Context, sc *accounts.Scope, args map[string]a
 		return nil, err
 	}
 	a := res.Account
+	// Say what this session will act with, which is not always the new
+	// account: a header may fix the toolkit, or the link may have been
+	// issued by another session.
+	activeHere := false
+	if a.Active() && !res.Pending {
+		act, _, err := s.svc.Active(ctx, sc, a.Toolkit)
+		if e := accounts.ErrorOf(err); e != nil && e.Code == accounts.CodeInternal {
+			return nil, err
+		}
+		activeHere = act != nil && act.ID == a.ID
+	}
 	out := map[string]any{
 		"connected_account_id": a.ID,
 		"toolkit":              a.Toolkit,
@@ -165,15 +180,22 @@ func (s *Server) wait(ctx context.Context, sc *accounts.Scope, args map[string]a
 		"label":                nullable(a.Label),
 		"reconnected":          res.Reconnected,
 		"pending":              res.Pending,
+		"active_in_session":    activeHere,
 	}
 	var text string
 	switch {
 	case res.Pending:
 		text = fmt.Sprintf("The user has not completed the link yet (account %s is %s). Call wait_for_connection again, or ask the user whether they opened the link.", a.ID, a.Status)
-	case a.Active() && res.Reconnected:
-		text = fmt.Sprintf("Reconnected: the %s account %s is ACTIVE again, with the same id.", a.Toolkit, name(a))
 	case a.Active():
-		text = fmt.Sprintf("Connected: the %s account %s is ACTIVE and is now the active %s account of this session.", a.Toolkit, name(a), a.Toolkit)
+		text = fmt.Sprintf("Connected: the %s account %s is ACTIVE.", a.Toolkit, name(a))
+		if res.Reconnected {
+			text = fmt.Sprintf("Reconnected: the %s account %s is ACTIVE again, with the same id.", a.Toolkit, name(a))
+		}
+		if activeHere {
+			text += fmt.Sprintf(" It is the active %s account of this session.", a.Toolkit)
+		} else {
+			text += fmt.Sprintf(" This session still acts with another %s account (list_accounts shows which); use select_account to switch.", a.Toolkit)
+		}
 	default:
 		text = fmt.Sprintf("The connection did not complete: account %s is %s (%s). Call authorize again for a new link.", a.ID, a.Status, a.StatusReason)
 	}

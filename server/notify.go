@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 
+	"github.com/mark3labs/mcp-go/mcp"
 	mcpserver "github.com/mark3labs/mcp-go/server"
 	"go.uber.org/zap"
 )
@@ -58,4 +59,37 @@ func (s *Server) unregisterSession(ctx context.Context, cs mcpserver.ClientSessi
 		cancel()
 		delete(s.sessions.cancel, cs.SessionID())
 	}
+}
+
+// listen serves a stateless (2026-07-28) client's subscriptions/listen
+// stream: while the request lasts, account activations of its user reach it
+// as notifications/tools/list_changed, if it opted in to them. Such streams
+// have no session id to address, so the notification goes straight to the
+// stream's channel.
+func (s *Server) listen(ctx context.Context, _ any, req *mcp.SubscriptionsListenRequest) {
+	sc := ScopeFromContext(ctx)
+	cs := mcpserver.ClientSessionFromContext(ctx)
+	if sc == nil || cs == nil || req == nil || !req.Params.Notifications.ToolsListChanged {
+		return
+	}
+	events, cancel := s.svc.Subscribe(sc.UserID())
+	go func() {
+		defer cancel()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case ev := <-events:
+				if !sc.Allows(ev.Account.Toolkit) {
+					continue
+				}
+				note := mcp.JSONRPCNotification{JSONRPC: mcp.JSONRPC_VERSION, Notification: mcp.Notification{Method: "notifications/tools/list_changed"}}
+				select {
+				case cs.NotificationChannel() <- note:
+				default:
+					s.log.Debug("tools/list_changed dropped: listen stream is full")
+				}
+			}
+		}
+	}()
 }

@@ -54,6 +54,7 @@ func New(cfg Config) *Server {
 	hooks := &mcpserver.Hooks{}
 	hooks.AddOnRegisterSession(s.registerSession)
 	hooks.AddOnUnregisterSession(s.unregisterSession)
+	hooks.AddBeforeSubscriptionsListen(s.listen)
 	s.mcp = mcpserver.NewMCPServer("switchboard", cfg.Version,
 		mcpserver.WithToolCapabilities(true),
 		mcpserver.WithToolFilter(s.filter),
@@ -99,10 +100,11 @@ func mcpTool(t *tools.Tool) mcp.Tool {
 // the user has an ACTIVE account of it.
 //
 // mcp-go applies the filter at tools/call as well, passing only the called
-// tool. There a toolkit tool of an allowed toolkit passes even without an
-// account, so that the call answers ACCOUNT_REQUIRED with how to connect one
-// instead of a bare "tool not found". A list always holds the five meta
-// tools, so a one-tool slice is a call.
+// tool. There every catalog tool passes, so that the call answers with a
+// code the agent can act on (ACCOUNT_REQUIRED with how to connect one,
+// TOOLKIT_NOT_ENABLED) instead of a bare "tool not found"; Service.Call
+// enforces the same rules. A list always holds the five meta tools, so a
+// one-tool slice is a call.
 func (s *Server) filter(ctx context.Context, in []mcp.Tool) []mcp.Tool {
 	sc := ScopeFromContext(ctx)
 	atCall := len(in) == 1
@@ -117,10 +119,17 @@ func (s *Server) filter(ctx context.Context, in []mcp.Tool) []mcp.Tool {
 			continue
 		}
 		ct := s.svc.Catalog().Tool(t.Name)
-		if ct == nil || !sc.Allows(ct.Toolkit) {
+		if ct == nil {
 			continue
 		}
-		if atCall || sc.Names(ct.Toolkit) {
+		if atCall {
+			out = append(out, t)
+			continue
+		}
+		if !sc.Allows(ct.Toolkit) {
+			continue
+		}
+		if sc.Names(ct.Toolkit) {
 			out = append(out, t)
 			continue
 		}

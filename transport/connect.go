@@ -5,7 +5,6 @@ import (
 	"errors"
 	"html/template"
 	"net/http"
-	"time"
 
 	"go.uber.org/zap"
 
@@ -35,16 +34,26 @@ type page struct {
 	Reauthorize                  string
 	CredentialLabel, Help, CSRF  string
 	Alias, Label                 string
-	ShowForm, Done, Reconnected  bool
+	ShowForm, ShowOAuth, Done    bool
+	Reconnected                  bool
 }
 
-func (p *connectPages) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// setPageHeaders locks a page down: no scripts, no framing, no referrer
+// (the URL holds the link token), no caching. Forms may post to this origin
+// only, and the OAuth button's redirect to the provider is a 303, which
+// form-action does not restrict in the browsers we test.
+func setPageHeaders(w http.ResponseWriter) {
 	h := w.Header()
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' https: http:; frame-ancestors 'none'; base-uri 'none'")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
+}
+
+func (p *connectPages) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	setPageHeaders(w)
+	h := w.Header()
 	token := r.PathValue("token")
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
@@ -95,8 +104,11 @@ func (p *connectPages) show(w http.ResponseWriter, r *http.Request, token, probl
 			pg.CredentialLabel = "API key"
 		}
 		pg.CSRF = p.svc.CSRFToken(token)
+	} else if l.Scheme == "oauth2" {
+		pg.ShowOAuth = true
+		pg.CSRF = p.svc.CSRFToken(token)
 	} else {
-		pg.Problem = "This connection uses " + l.Scheme + ", which this server cannot complete yet."
+		pg.Problem = "This connection uses " + l.Scheme + ", which this server cannot complete."
 	}
 	p.render(w, status, pg)
 }
@@ -111,12 +123,29 @@ func (p *connectPages) submit(w http.ResponseWriter, r *http.Request, token stri
 		p.show(w, r, token, "This form has expired or did not come from this page; submit it again.", http.StatusForbidden)
 		return
 	}
-	start := time.Now()
+	if r.PostForm.Get("action") == "oauth" {
+		target, err := p.svc.BeginOAuth(r.Context(), token)
+		if err != nil {
+			p.refused(w, r, token, err)
+			return
+		}
+		http.Redirect(w, r, target, http.StatusSeeOther)
+		return
+	}
 	res, err := p.svc.CompleteWithSecret(r.Context(), token, r.PostForm.Get("credential"), r.PostForm.Get("alias"))
+	if err != nil {
+		p.refused(w, r, token, err)
+		return
+	}
+	p.done(w, res)
+}
+
+// refused shows the link's page again with why the attempt failed.
+func (p *connectPages) refused(w http.ResponseWriter, r *http.Request, token string, err error) {
 	var le *accounts.LinkError
 	switch {
 	case errors.As(err, &le):
-		p.log.Info("connect attempt refused", zap.Bool("retry", le.Retry), zap.Duration("took", time.Since(start)), zap.NamedError("cause", causeOf(le)))
+		p.log.Info("connect attempt refused", zap.Bool("retry", le.Retry), zap.NamedError("cause", causeOf(le)))
 		status := http.StatusUnprocessableEntity
 		if !le.Retry {
 			status = http.StatusGone
@@ -126,8 +155,11 @@ func (p *connectPages) submit(w http.ResponseWriter, r *http.Request, token stri
 	case err != nil:
 		p.log.Error("completing connect link", zap.Error(err))
 		p.show(w, r, token, "Switchboard could not save the connection. Try again in a moment.", http.StatusInternalServerError)
-		return
 	}
+}
+
+// done shows the page that names the connected account.
+func (p *connectPages) done(w http.ResponseWriter, res *accounts.Connected) {
 	tk := p.svc.Catalog().Toolkit(res.Account.Toolkit)
 	p.render(w, http.StatusOK, page{
 		Title: tk.Name + " connected", Done: true, Toolkit: tk.Name,
@@ -149,5 +181,24 @@ func (p *connectPages) render(w http.ResponseWriter, status int, pg page) {
 	w.WriteHeader(status)
 	if err := connectTemplate.Execute(w, pg); err != nil {
 		p.log.Warn("rendering connect page", zap.Error(err))
+	}
+}
+
+// callback serves GET /oauth/callback, where providers send the person back
+// with code and state (or error). A forged or replayed state changes nothing.
+func (p *connectPages) callback(w http.ResponseWriter, r *http.Request) {
+	setPageHeaders(w)
+	q := r.URL.Query()
+	res, err := p.svc.CompleteOAuth(r.Context(), q.Get("state"), q.Get("code"), q.Get("error"), q.Get("error_description"))
+	var le *accounts.LinkError
+	switch {
+	case errors.As(err, &le):
+		p.log.Info("oauth callback refused", zap.NamedError("cause", causeOf(le)))
+		p.render(w, http.StatusBadRequest, page{Title: "Connection not completed", Problem: le.Message})
+	case err != nil:
+		p.log.Error("oauth callback", zap.Error(err))
+		p.render(w, http.StatusInternalServerError, page{Title: "Something went wrong", Problem: "Switchboard could not save the connection. Ask the agent for a new link."})
+	default:
+		p.done(w, res)
 	}
 }

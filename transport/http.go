@@ -69,14 +69,22 @@ func NewHTTP(cfg HTTPConfig, svc *accounts.Service, srv *server.Server) (*HTTP, 
 	}
 	h := &HTTP{cfg: cfg, svc: svc, srv: srv, log: cfg.Log, public: pub}
 	h.mcp = mcpserver.NewStreamableHTTPServer(srv.MCP(),
-		mcpserver.WithSessionIdManagerResolver(sessionIDs{}),
+		mcpserver.WithSessionIdManagerResolver(sessionIDs{svc}),
 		mcpserver.WithHeartbeatInterval(25*time.Second),
+		// Idle sessions lose their in-memory state (a client that comes back
+		// finds its stored session again); without it every session a client
+		// abandons keeps a goroutine.
+		mcpserver.WithSessionIdleTTL(30*time.Minute),
+		// checkHost guards Host for every route, also behind a reverse proxy
+		// on loopback, where mcp-go's own check would refuse the public host.
+		mcpserver.WithDisableLocalhostProtection(true),
 	)
 	h.pages = newConnectPages(svc, cfg.Log.Named("connect"))
 	mux := http.NewServeMux()
 	mux.Handle("/mcp", h.guardMCP(h.mcp))
 	mux.Handle("/sessions/{id}/mcp", h.guardMCP(h.mcp))
 	mux.Handle("/connect/{token}", h.pages)
+	mux.HandleFunc("GET /oauth/callback", h.pages.callback)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprintln(w, `{"status":"ok"}`)
@@ -98,6 +106,8 @@ func (h *HTTP) Serve(ctx context.Context, ln net.Listener) error {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          zap.NewStdLog(h.log.Named("http")),
 	}
+	// Open SSE streams would hold Shutdown for its whole grace period.
+	hs.RegisterOnShutdown(func() { h.mcp.CloseSessions(context.Background()) })
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {

@@ -116,6 +116,11 @@ func (h *HTTP) scope(r *http.Request, msg message, keyID, userID string) (*accou
 	notFound := errors.New("session not found: it does not exist, or belongs to another key or user; start a new session")
 	switch id := r.PathValue("id"); {
 	case id != "":
+		// mcp-go serves the session named by Mcp-Session-Id, so on this
+		// route that header must be absent or name the path's session.
+		if sid := r.Header.Get(mcpserver.HeaderKeySessionID); sid != "" && sid != id {
+			return nil, http.StatusNotFound, notFound
+		}
 		sc.Session, err = h.svc.Session(ctx, id, userID, keyID)
 		if errors.Is(err, accounts.ErrNotFound) {
 			return nil, http.StatusNotFound, notFound
@@ -200,18 +205,23 @@ func writeJSONError(w http.ResponseWriter, status int, id any, message string) {
 // sessionIDs makes mcp-go use the stored session's id as the MCP session id
 // at initialize. The request's scope is resolved (and its session stored)
 // by guardMCP before mcp-go runs, and the session id of later requests is
-// checked there too, so Validate has nothing left to refuse.
-type sessionIDs struct{}
+// checked there too, so Validate has nothing left to refuse. A client's
+// DELETE ends the stored session, so its id answers 404 from then on.
+type sessionIDs struct{ svc *accounts.Service }
 
-func (sessionIDs) ResolveSessionIdManager(r *http.Request) mcpserver.SessionIdManager {
-	var sc *accounts.Scope
+func (m sessionIDs) ResolveSessionIdManager(r *http.Request) mcpserver.SessionIdManager {
+	b := boundID{svc: m.svc}
 	if r != nil {
-		sc = server.ScopeFromContext(r.Context())
+		b.ctx, b.sc = r.Context(), server.ScopeFromContext(r.Context())
 	}
-	return boundID{sc}
+	return b
 }
 
-type boundID struct{ sc *accounts.Scope }
+type boundID struct {
+	svc *accounts.Service
+	ctx context.Context
+	sc  *accounts.Scope
+}
 
 func (b boundID) Generate() string {
 	if b.sc == nil {
@@ -220,5 +230,14 @@ func (b boundID) Generate() string {
 	return b.sc.Session.ID
 }
 
-func (boundID) Validate(string) (bool, error)  { return false, nil }
-func (boundID) Terminate(string) (bool, error) { return false, nil }
+func (boundID) Validate(string) (bool, error) { return false, nil }
+
+// Terminate ends the stored session on a client's DELETE. mcp-go's idle
+// sweeper calls it without a request: an idle session only loses its
+// in-memory state and stays stored, so a client can come back to it.
+func (b boundID) Terminate(id string) (bool, error) {
+	if b.sc == nil || b.sc.Session.ID != id {
+		return false, nil
+	}
+	return false, b.svc.EndSession(b.ctx, b.sc.Session)
+}

@@ -60,7 +60,9 @@ func ServeConnect(ctx context.Context, ln net.Listener, svc *accounts.Service, p
 		return err
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/connect/{token}", newConnectPages(svc, log.Named("connect")))
+	pages := newConnectPages(svc, log.Named("connect"))
+	mux.Handle("/connect/{token}", pages)
+	mux.HandleFunc("GET /oauth/callback", pages.callback)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, `{"status":"ok"}`) })
 	hs := &http.Server{Handler: h.checkHost(mux), ReadHeaderTimeout: 10 * time.Second, ErrorLog: zap.NewStdLog(log)}
 	go func() {

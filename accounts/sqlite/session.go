@@ -165,3 +165,16 @@ func putSelection(ctx context.Context, tx *sql.Tx, userID, sessionID, toolkit, a
 	}
 	return affected(res)
 }
+
+// DeleteSession removes the session; its selections go with it (ON DELETE
+// CASCADE). It returns accounts.ErrNotFound when there is no such session.
+func (d *DB) DeleteSession(ctx context.Context, id string) error {
+	res, err := d.db.ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, id)
+	if err != nil {
+		return fmt.Errorf("sqlite: delete session: %w", err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return accounts.ErrNotFound
+	}
+	return nil
+}

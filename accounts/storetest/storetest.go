@@ -44,6 +44,7 @@ func Run(t *testing.T, open Opener) {
 		{"LinkRoundTrip", testLinkRoundTrip},
 		{"LatestLinkIsMostRecentlyCreated", testLatestLink},
 		{"LinkStateSingleUse", testLinkStateSingleUse},
+		{"DeleteSessionTakesItsSelections", testDeleteSession},
 		{"LinkStateRefusedOnUsedLink", testLinkStateRefusedOnUsedLink},
 		{"CompleteWritesEverythingAtOnce", testCompleteWrites},
 		{"CompleteIsSingleUse", testCompleteSingleUse},

@@ -72,3 +72,27 @@ func testLinkStateRefusedOnUsedLink(t *testing.T, s suite) {
 	}
 	wantErr(t, "SetLinkState(used link)", st.SetLinkState(ctx, l.TokenHash, "s", []byte("v")), accounts.ErrLinkUsed)
 }
+
+func testDeleteSession(t *testing.T, s suite) {
+	st := s.store(t)
+	ctx := t.Context()
+	a := newAccount("alice", "github")
+	createAccounts(t, st, a)
+	sess := &accounts.Session{ID: "ses_ending", UserID: "alice", Selected: map[string]string{"github": a.ID}}
+	if err := st.CreateSession(ctx, sess); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.DeleteSession(ctx, sess.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err := st.Session(ctx, sess.ID)
+	wantErr(t, "Session(deleted)", err, accounts.ErrNotFound)
+	wantErr(t, "DeleteSession(again)", st.DeleteSession(ctx, sess.ID), accounts.ErrNotFound)
+	// A new session may reuse the id without inheriting the old selection.
+	if err := st.CreateSession(ctx, &accounts.Session{ID: sess.ID, UserID: "alice"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := st.Session(ctx, sess.ID); err != nil || len(got.Selected) != 0 {
+		t.Errorf("recreated session: %+v %v", got, err)
+	}
+}

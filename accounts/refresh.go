@@ -1,0 +1,154 @@
+package accounts
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+	"golang.org/x/oauth2"
+
+	"switchboard/tools"
+)
+
+// refreshAhead is how long before expiry an access token is refreshed, so
+// a token never expires in the middle of a call.
+const refreshAhead = 2 * time.Minute
+
+// Locker serializes work on one key, here the refresh of one account's
+// token. Lock blocks until the key is free or ctx ends, and returns the
+// function that frees it. The in-process implementation is the default; a
+// store shared by replicas can supply one that holds across processes
+// (PostgreSQL advisory locks). Implementations are safe for concurrent use.
+type Locker interface {
+	Lock(ctx context.Context, key string) (unlock func(), err error)
+}
+
+// localLocker is a Locker for one process: one channel per key in use.
+type localLocker struct {
+	mu   sync.Mutex
+	keys map[string]*keyLock
+}
+
+type keyLock struct {
+	ch    chan struct{}
+	users int
+}
+
+func newLocalLocker() *localLocker { return &localLocker{keys: map[string]*keyLock{}} }
+
+func (l *localLocker) Lock(ctx context.Context, key string) (func(), error) {
+	l.mu.Lock()
+	k := l.keys[key]
+	if k == nil {
+		k = &keyLock{ch: make(chan struct{}, 1)}
+		l.keys[key] = k
+	}
+	k.users++
+	l.mu.Unlock()
+	release := func() {
+		l.mu.Lock()
+		if k.users--; k.users == 0 {
+			delete(l.keys, key)
+		}
+		l.mu.Unlock()
+	}
+	select {
+	case k.ch <- struct{}{}:
+		return func() { <-k.ch; release() }, nil
+	case <-ctx.Done():
+		release()
+		return nil, ctx.Err()
+	}
+}
+
+// credential returns the account's current credential, refreshed first
+// when it is an OAuth token about to expire (or when force is set, after
+// the upstream rejected it). Refreshes of one account are serialized, and a
+// caller that waited re-reads the store: the refresh it waited for is its
+// answer, so twenty calls on an expired token cause one refresh.
+func (s *Service) credential(ctx context.Context, tk *tools.Toolkit, a *Account, force bool) (Credential, error) {
+	cred, err := s.loadCredential(ctx, a)
+	if err != nil || a.Scheme != "oauth2" || cred.RefreshToken == "" {
+		return cred, err
+	}
+	if !force && !expiresSoon(cred, s.now()) {
+		return cred, nil
+	}
+	unlock, err := s.locker.Lock(ctx, "refresh:"+a.ID)
+	if err != nil {
+		return Credential{}, err
+	}
+	defer unlock()
+	current, err := s.loadCredential(ctx, a)
+	if err != nil {
+		return Credential{}, err
+	}
+	if current.Secret != cred.Secret && !expiresSoon(current, s.now()) {
+		return current, nil // someone refreshed while we waited
+	}
+	return s.refresh(ctx, tk, a, current)
+}
+
+func expiresSoon(c Credential, now time.Time) bool {
+	return !c.Expiry.IsZero() && !now.Add(refreshAhead).Before(c.Expiry)
+}
+
+func (s *Service) loadCredential(ctx context.Context, a *Account) (Credential, error) {
+	sealed, err := s.store.Credential(ctx, a.UserID, a.ID)
+	if err != nil {
+		return Credential{}, internal(err, "load the account's credential")
+	}
+	cred, err := s.keys.Open(a.ID, sealed)
+	if err != nil {
+		return Credential{}, internal(err, "open the account's credential")
+	}
+	return cred, nil
+}
+
+// refresh trades the refresh token for a new access token and stores both
+// (a rotated refresh token included) in one sealed write. invalid_grant
+// turns the account EXPIRED, unless another process rotated the token in
+// the meantime, in which case its result is used.
+func (s *Service) refresh(ctx context.Context, tk *tools.Toolkit, a *Account, cur Credential) (Credential, error) {
+	ac, ok := s.authConfigByID(a.AuthConfigID)
+	sc := tk.Scheme("oauth2")
+	if !ok || sc == nil {
+		return Credential{}, Errorf(CodeToolkitNotConfigured, "The auth config %s of account %s is no longer configured, so its token cannot be refreshed; the operator must restore it.", a.AuthConfigID, a.ID)
+	}
+	rctx, cancel := context.WithTimeout(ctx, oauthTimeout)
+	defer cancel()
+	src := s.oauthConfig(ac, sc).TokenSource(rctx, &oauth2.Token{RefreshToken: cur.RefreshToken, Expiry: time.Unix(1, 0)})
+	tok, err := src.Token()
+	s.log.Info("token refresh", zap.String("account", a.ID), zap.String("toolkit", a.Toolkit), zap.Bool("ok", err == nil))
+	if err != nil {
+		code := oauthErrorCode(err)
+		if code != "invalid_grant" {
+			return Credential{}, &Error{Code: CodeUpstreamUnavailable, Message: "Refreshing the " + tk.Name + " token failed (" + code + "); try again shortly.", Err: err}
+		}
+		if again, lerr := s.loadCredential(ctx, a); lerr == nil && again.RefreshToken != cur.RefreshToken {
+			return again, nil
+		}
+		s.expire(ctx, a, tk.Name+" refused to refresh the token (invalid_grant): the authorization was revoked or has expired")
+		return Credential{}, inactive(a)
+	}
+	next := credentialOf(tok)
+	if next.RefreshToken == "" {
+		next.RefreshToken = cur.RefreshToken // not rotated: keep the old one
+	}
+	sealed, err := s.keys.Seal(a.ID, next)
+	if err != nil {
+		return Credential{}, internal(err, "seal the refreshed credential")
+	}
+	if err := s.store.SetCredential(ctx, a.UserID, a.ID, sealed); err != nil {
+		return Credential{}, internal(err, "save the refreshed credential")
+	}
+	return next, nil
+}
+
+// isUnauthorized reports whether the upstream rejected the credential.
+func isUnauthorized(err error) bool {
+	var rejected interface{ Unauthorized() bool }
+	return errors.As(err, &rejected) && rejected.Unauthorized()
+}
