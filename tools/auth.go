@@ -3,6 +3,7 @@ package tools
 import (
 	"context"
 	"net/http"
+	"strings"
 )
 
 // The scheme kinds a toolkit may offer.
@@ -45,8 +46,58 @@ type Scheme struct {
 	AuthorizationURL string
 	// TokenURL is the OAuth2 token endpoint (oauth2 only).
 	TokenURL string
-	// Scopes are the OAuth2 scopes the toolkit's tools need (oauth2 only).
+	// Scopes are the OAuth2 scopes the toolkit's tools need (oauth2 only;
+	// Slack: the bot scopes).
 	Scopes []string
+	// UserScopes are Slack v2's user scopes, sent as user_scope (oauth2
+	// only).
+	UserScopes []string
+	// ScopeSeparator joins Scopes and UserScopes in a request: " " by
+	// default, "," for Slack and Linear.
+	ScopeSeparator string
+	// AuthorizationParams are extra parameters of the authorization request
+	// (Google: access_type=offline, prompt=consent). They never include
+	// the parameters the flow sets itself (client_id, redirect_uri,
+	// response_type, state, scope, user_scope, code_challenge*).
+	AuthorizationParams map[string]string
+	// ClientAuth is how the client authenticates at the token endpoint:
+	// ClientAuthBody (client_id and client_secret as form fields, the
+	// default) or ClientAuthBasic (HTTP Basic, as Notion requires).
+	ClientAuth string
+	// PKCE reports whether the flow sends an S256 code challenge (default
+	// true).
+	PKCE bool
+	// RevokeURL is the endpoint that revokes a token, or "" when the
+	// provider has none the toolkit declares.
+	RevokeURL string
+	// TokenResponse is the shape of the token endpoint's answer:
+	// TokenResponseStandard (RFC 6749) or TokenResponseSlack (Slack's
+	// oauth.v2.access: HTTP 200 with ok:false on errors; the bot token's
+	// access_token at the top level, the user token's under authed_user).
+	TokenResponse string
+}
+
+// The values of Scheme.ClientAuth and Scheme.TokenResponse.
+const (
+	ClientAuthBody        = "body"
+	ClientAuthBasic       = "basic"
+	TokenResponseStandard = "standard"
+	TokenResponseSlack    = "slack"
+)
+
+// ScopeParam returns Scopes joined with ScopeSeparator, the value of the
+// authorization request's scope parameter.
+func (s *Scheme) ScopeParam() string { return strings.Join(s.Scopes, s.separator()) }
+
+// UserScopeParam returns UserScopes joined with ScopeSeparator, the value
+// of Slack's user_scope parameter ("" when there are none).
+func (s *Scheme) UserScopeParam() string { return strings.Join(s.UserScopes, s.separator()) }
+
+func (s *Scheme) separator() string {
+	if s.ScopeSeparator == "" {
+		return " "
+	}
+	return s.ScopeSeparator
 }
 
 // Authorizer returns an Authorizer that sets the scheme's Header to

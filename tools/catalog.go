@@ -46,6 +46,9 @@ type Toolkit struct {
 	BaseURL string
 	// Headers are sent with every request, before the credential.
 	Headers map[string]string
+	// QueryArrays is how an array argument travels in a query string:
+	// "comma" (labels=a,b) or "repeat" (labelIds=a&labelIds=b).
+	QueryArrays string
 	// Schemes are the ways an account of this toolkit can be authorized.
 	Schemes []*Scheme
 	// Identity is the request that tells whom a credential belongs to, or
@@ -58,12 +61,17 @@ type Toolkit struct {
 }
 
 // IdentityRequest describes the request that resolves a credential to an
-// upstream identity (GitHub: GET /user).
+// upstream identity (GitHub: GET /user; Linear: the GraphQL query
+// { viewer { id email } }).
 type IdentityRequest struct {
-	// Method is the HTTP method.
+	// Kind is "rest" or "graphql".
+	Kind string
+	// Method is the HTTP method (POST for graphql).
 	Method string
 	// Path is the request path, relative to the base URL.
 	Path string
+	// Document is the GraphQL query of a graphql identity request.
+	Document string
 	// IDField is the dotted path of the stable identifier in the response.
 	IDField string
 	// LabelField is the dotted path of the human-readable label (a login,
@@ -109,23 +117,48 @@ type Tool struct {
 
 // Request is the template of a tool's upstream request.
 type Request struct {
-	// Kind is "rest", the only kind implemented; "graphql" is reserved.
+	// Kind is "rest" or "graphql". A graphql request is a POST of the JSON
+	// object {query: Document, variables: {...}}.
 	Kind string
 	// Method is the HTTP method.
 	Method string
 	// Path is relative to the base URL; {name} placeholders are filled with
 	// the URL-path-escaped argument of that name.
 	Path string
-	// Query lists the arguments sent as query parameters (arrays joined
-	// with commas), in this order, when present.
+	// Query lists the arguments sent as query parameters (arrays as the
+	// toolkit's QueryArrays says), when present.
 	Query []string
 	// Body lists the arguments sent as members of a JSON object body, when
-	// present. A request with no Body arguments has no body.
+	// present. A rest request with nothing for its body has no body.
 	Body []string
+	// Document is the GraphQL document of a graphql request.
+	Document string
+	// Variables lists the arguments sent as GraphQL variables.
+	Variables []string
+	// Names maps an argument to its name on the wire (query parameter,
+	// dotted body path, or variable) where the two differ.
+	Names map[string]string
+	// FixedQuery holds constant query parameters.
+	FixedQuery map[string]string
+	// FixedBody holds constant body members (variables for graphql).
+	FixedBody map[string]any
+	// BodyBuilder names the registered Go function that turns the arguments
+	// sent nowhere else into body members (variables for graphql), or "".
+	BodyBuilder string
+	// Safe marks a rest POST that only reads, like a search.
+	Safe bool
+
+	builder bodyBuilder
 }
 
 // Shape says how an upstream response becomes a Result.
 type Shape struct {
+	// Transform names the registered Go function applied to the decoded
+	// response before anything else, or "".
+	Transform string
+	// Path is the dotted path of the value to shape; "" is the whole
+	// response. ListPath, Fields and Pagination's paths are relative to it.
+	Path string
 	// Fields are the dotted paths kept from the response object, or from
 	// each list item; empty keeps everything.
 	Fields []string
@@ -139,17 +172,28 @@ type Shape struct {
 	Text string
 	// Pagination, when set, says which arguments page through a list.
 	Pagination *Pagination
+
+	transform transform
 }
 
 // Pagination names a list tool's page arguments, so that the Result can say
-// how to get the next page.
+// how to get the next page. A list pages either by number (PageArg) or by
+// cursor (CursorArg).
 type Pagination struct {
 	// PageArg is the 1-based page number argument.
 	PageArg string
-	// PerPageArg is the page size argument.
+	// PerPageArg is the page size argument ("" when a cursor API has none).
 	PerPageArg string
 	// DefaultPerPage is the page size the API uses when PerPageArg is absent.
 	DefaultPerPage int
+	// CursorArg is the argument that takes the cursor of the next page.
+	CursorArg string
+	// NextCursor is the dotted path of the next page's cursor in the
+	// response; absent or empty means there is no next page.
+	NextCursor string
+	// HasMore, when set, is the dotted path of a boolean that is false on
+	// the last page (Notion's has_more, GraphQL's pageInfo.hasNextPage).
+	HasMore string
 }
 
 var builtin = sync.OnceValues(func() (*Catalog, error) {
@@ -163,6 +207,20 @@ var builtin = sync.OnceValues(func() (*Catalog, error) {
 // Builtin returns the catalog embedded in the binary (tools/catalog/*.yaml).
 // It is loaded once and shared.
 func Builtin() (*Catalog, error) { return builtin() }
+
+// BuiltinWith returns a new catalog of the built-in toolkits plus the
+// operator's toolkit files in dirs (--toolkits-dir); see LoadCatalogs. With
+// no dirs it is Builtin.
+func BuiltinWith(dirs ...string) (*Catalog, error) {
+	if len(dirs) == 0 {
+		return Builtin()
+	}
+	sub, err := fs.Sub(builtinFS, "catalog")
+	if err != nil {
+		return nil, err
+	}
+	return LoadCatalogs(sub, dirs...)
+}
 
 // Toolkits returns every toolkit, sorted by slug.
 func (c *Catalog) Toolkits() []*Toolkit { return slices.Clone(c.toolkits) }

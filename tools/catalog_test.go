@@ -47,7 +47,7 @@ func TestBuiltinGitHub(t *testing.T) {
 		}
 	})
 	t.Run("IdentityIsGetUser", func(t *testing.T) {
-		want := &tools.IdentityRequest{Method: "GET", Path: "/user", IDField: "id", LabelField: "login"}
+		want := &tools.IdentityRequest{Kind: "rest", Method: "GET", Path: "/user", IDField: "id", LabelField: "login"}
 		if diff := cmp.Diff(want, gh.Identity); diff != "" {
 			t.Errorf("identity (-want +got):\n%s", diff)
 		}

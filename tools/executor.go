@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -128,12 +127,17 @@ func (e *Executor) Call(ctx context.Context, t *Tool, args map[string]any, auth 
 	if err != nil {
 		return nil, err
 	}
-	retry := t.ReadOnly && t.Request.Method == http.MethodGet
-	resp, err := e.send(ctx, t.kit, t.Request.Method, target, body, auth, retry)
+	graphql := t.Request.Kind == kindGraphQL
+	// Every read_only tool is idempotent: a GET, a safe POST or a GraphQL
+	// query may be sent again.
+	resp, err := e.send(ctx, t.kit, outbound{method: t.Request.Method, target: target, body: body, retry: t.ReadOnly, graphql: graphql}, auth)
 	if err != nil {
 		return nil, err
 	}
-	doc, err := decodeBody(t.kit, resp)
+	if res := binaryResult(t.kit, resp); res != nil {
+		return res, nil
+	}
+	doc, err := decodeBody(t.kit, resp, graphql)
 	if err != nil {
 		return nil, err
 	}
@@ -154,11 +158,16 @@ func (e *Executor) Identify(ctx context.Context, toolkit string, auth Authorizer
 	if id == nil {
 		return Identity{}, errorf(CodeInternal, nil, "Toolkit %s has no identity request; tell the operator.", kit.Name)
 	}
-	resp, err := e.send(ctx, kit, id.Method, id.Path, nil, auth, id.Method == http.MethodGet)
+	out := outbound{method: id.Method, target: id.Path, retry: id.Method == http.MethodGet}
+	if id.Kind == kindGraphQL {
+		out.graphql, out.retry = true, true
+		out.body, _ = json.Marshal(map[string]any{"query": id.Document})
+	}
+	resp, err := e.send(ctx, kit, out, auth)
 	if err != nil {
 		return Identity{}, err
 	}
-	doc, err := decodeBody(kit, resp)
+	doc, err := decodeBody(kit, resp, out.graphql)
 	if err != nil {
 		return Identity{}, err
 	}
@@ -170,46 +179,6 @@ func (e *Executor) Identify(ctx context.Context, toolkit string, auth Authorizer
 		who.Label = who.ID
 	}
 	return who, nil
-}
-
-// buildRequest fills t's request template from normalized arguments and
-// returns the path with its query, and the JSON body (nil when none).
-func buildRequest(t *Tool, args map[string]any) (string, []byte, error) {
-	var bad []Problem
-	path := placeholderPattern.ReplaceAllStringFunc(t.Request.Path, func(m string) string {
-		name := m[1 : len(m)-1]
-		s := scalarText(args[name])
-		if s == "" || s == "." || s == ".." {
-			bad = append(bad, Problem{Path: "/" + name, Reason: "must be a non-empty name other than . and .."})
-		}
-		return url.PathEscape(s)
-	})
-	if len(bad) > 0 {
-		return "", nil, t.invalid(bad, nil)
-	}
-	q := url.Values{}
-	for _, name := range t.Request.Query {
-		if v, ok := args[name]; ok && v != nil {
-			q.Set(name, queryText(v))
-		}
-	}
-	if len(q) > 0 {
-		path += "?" + q.Encode()
-	}
-	if len(t.Request.Body) == 0 {
-		return path, nil, nil
-	}
-	body := map[string]any{}
-	for _, name := range t.Request.Body {
-		if v, ok := args[name]; ok {
-			body[name] = v
-		}
-	}
-	data, err := json.Marshal(body)
-	if err != nil {
-		return "", nil, errorf(CodeInternal, err, "Switchboard could not encode the request body of %s; tell the operator.", t.Name)
-	}
-	return path, data, nil
 }
 
 // scalarText renders a JSON scalar as text: "" for null and absent values.

@@ -56,8 +56,11 @@ func TestEveryTool(t *testing.T) {
 			if tl.ReadOnly && (tl.Destructive || !tl.Idempotent) {
 				t.Error("a read-only tool must be idempotent and not destructive")
 			}
-			if tl.ReadOnly != (tl.Request.Method == "GET") {
-				t.Errorf("read_only=%v but method %s", tl.ReadOnly, tl.Request.Method)
+			if tl.Request.Method == "GET" && !tl.ReadOnly {
+				t.Errorf("a GET tool must be read_only")
+			}
+			if tl.ReadOnly && tl.Request.Method != "GET" && !tl.Request.Safe && tl.Request.Kind != "graphql" {
+				t.Errorf("read_only but %s %s is neither a GET, a safe POST nor a GraphQL query", tl.Request.Kind, tl.Request.Method)
 			}
 			var schema struct {
 				Type                 string                     `json:"type"`

@@ -8,9 +8,18 @@ import (
 	"strings"
 )
 
-// shape turns a decoded 2xx body into a Result following t.Result.
+// shape turns a decoded 2xx body into a Result following t.Result: the
+// transform, then the path, then the fields of the object or of each list
+// item, with binary-looking data left out and large results cut.
 func (t *Tool) shape(doc any, r *response, args map[string]any) *Result {
 	s := t.Result
+	if s.transform != nil {
+		doc = s.transform(doc)
+	}
+	if s.Path != "" {
+		doc = lookup(doc, s.Path)
+	}
+	doc = dropBinary(doc)
 	paths := make([][]string, len(s.Fields))
 	for i, f := range s.Fields {
 		paths[i] = strings.Split(f, ".")
@@ -26,38 +35,67 @@ func (t *Tool) shape(doc any, r *response, args map[string]any) *Result {
 		if !ok {
 			m = map[string]any{"value": obj}
 		}
-		return &Result{Text: render(s.Text, m), Structured: m}
+		return fitObject(&Result{Text: render(s.Text, m), Structured: m})
+	}
+	total := len(list)
+	if total > MaxListItems {
+		list = list[:MaxListItems]
 	}
 	items := make([]any, len(list))
-	lines := make([]string, len(list))
 	for i, item := range list {
 		items[i] = pick(item, paths)
-		lines[i] = "- " + render(s.Text, items[i])
 	}
-	st := map[string]any{s.ListKey: items, "count": len(items)}
-	var text strings.Builder
-	fmt.Fprintf(&text, "%s: %s", s.ListKey, count(len(items)))
 	p := s.Pagination
 	var page, perPage int
+	next := ""
 	more := false
-	if p != nil {
+	st := map[string]any{s.ListKey: items, "count": len(items)}
+	switch {
+	case p != nil && p.PageArg != "":
 		page, perPage = intArg(args, p.PageArg, 1), intArg(args, p.PerPageArg, p.DefaultPerPage)
-		more = hasNextPage(r, len(items), perPage)
+		more = hasNextPage(r, total, perPage)
 		st["page"] = page
 		if more {
 			st["next_page"] = page + 1
 		}
+	case p != nil && p.CursorArg != "":
+		next = scalarText(lookup(doc, p.NextCursor))
+		more = next != ""
+		if p.HasMore != "" {
+			if flag, ok := lookup(doc, p.HasMore).(bool); ok && !flag {
+				more = false
+			}
+		}
+		if more {
+			st["next_cursor"] = next
+		}
+	}
+	shown := fitList(st, s.ListKey)
+	lines := make([]string, shown)
+	for i := range shown {
+		lines[i] = "- " + render(s.Text, items[i])
+	}
+	var text strings.Builder
+	fmt.Fprintf(&text, "%s: %s", s.ListKey, count(len(lines)))
+	if page > 0 {
 		fmt.Fprintf(&text, " on page %d", page)
 	}
-	if len(items) > 0 {
+	if len(lines) > 0 {
 		text.WriteString(":\n" + strings.Join(lines, "\n"))
 	} else {
 		text.WriteString(".")
 	}
-	if more {
-		fmt.Fprintf(&text, "\nMore may exist: call again with %s=%d (%s=%d).", p.PageArg, page+1, p.PerPageArg, perPage)
+	if shown < total {
+		st["truncated"], st["total_in_response"] = true, total
+		text.WriteString("\n" + cutNote(shown, total, p, perPage))
 	}
-	return &Result{Text: text.String(), Structured: st}
+	switch {
+	case more && page > 0:
+		fmt.Fprintf(&text, "\nMore may exist: call again with %s=%d (%s=%d).", p.PageArg, page+1, p.PerPageArg, perPage)
+	case more:
+		fmt.Fprintf(&text, "\nMore exist: call again with %s=%q for the next page.", p.CursorArg, next)
+	}
+	return &Result{Text: fitText(text.String()), Structured: st}
 }
 
 func count(n int) string {

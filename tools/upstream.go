@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"slices"
 	"strings"
@@ -24,25 +25,40 @@ type response struct {
 	secrets []string
 }
 
+// outbound is one logical upstream request.
+type outbound struct {
+	method, target string
+	body           []byte // JSON; nil for none
+	// retry allows more attempts: the request is idempotent.
+	retry bool
+	// graphql marks a GraphQL request, whose errors come in an errors array.
+	graphql bool
+}
+
 // send makes one logical upstream request: headers in order (toolkit's
 // static headers, User-Agent, Content-Type, then the credential), a timeout
-// per attempt, and, when retry is set, up to len(e.backoff) more attempts on
-// 502/503/504 and dropped connections. It returns the 2xx response or an
-// *Error.
-func (e *Executor) send(ctx context.Context, kit *Toolkit, method, target string, body []byte, auth Authorizer, retry bool) (*response, error) {
+// per attempt, and, when out.retry is set, up to len(e.backoff) more
+// attempts on 502/503/504 and dropped connections. It returns the 2xx
+// response or an *Error.
+func (e *Executor) send(ctx context.Context, kit *Toolkit, out outbound, auth Authorizer) (*response, error) {
 	base := kit.BaseURL
 	if u, ok := e.baseURLs[kit.Slug]; ok {
 		base = u
 	}
 	for attempt := 0; ; attempt++ {
-		resp, err := e.attempt(ctx, kit, method, base+target, body, auth)
-		again := retry && attempt < len(e.backoff) && (transient(err) || (resp != nil && retryStatus(resp.status)))
+		resp, err := e.attempt(ctx, kit, out.method, base+out.target, out.body, auth)
+		again := out.retry && attempt < len(e.backoff) && (transient(err) || (resp != nil && retryStatus(resp.status)))
 		if !again {
 			if err != nil {
 				return nil, err
 			}
 			if resp.status >= 200 && resp.status < 300 {
 				return resp, nil
+			}
+			if out.graphql {
+				if errs := graphqlErrors(parseJSON(resp.body)); len(errs) > 0 {
+					return nil, graphqlError(kit, resp, errs)
+				}
 			}
 			return nil, statusError(kit, resp)
 		}
@@ -156,8 +172,10 @@ func retryStatus(status int) bool {
 }
 
 // decodeBody parses a 2xx JSON body (numbers as json.Number) and applies the
-// toolkit's ok_field rule. An empty body decodes to an empty object.
-func decodeBody(kit *Toolkit, r *response) (any, error) {
+// toolkit's ok_field rule, or for a GraphQL answer the rule that a
+// non-empty errors array is a failure. An empty body decodes to an empty
+// object.
+func decodeBody(kit *Toolkit, r *response, graphql bool) (any, error) {
 	if len(bytes.TrimSpace(r.body)) == 0 {
 		return map[string]any{}, nil
 	}
@@ -167,6 +185,11 @@ func decodeBody(kit *Toolkit, r *response) (any, error) {
 	if err := dec.Decode(&doc); err != nil {
 		return nil, errorf(CodeUpstreamError, err, "%s answered with a body that is not JSON; try again later.", kit.Name)
 	}
+	if graphql {
+		if errs := graphqlErrors(doc); len(errs) > 0 {
+			return nil, graphqlError(kit, r, errs)
+		}
+	}
 	if f := kit.Errors.OKField; f != "" {
 		if ok, isBool := lookup(doc, f).(bool); isBool && !ok {
 			msg := redact(scalarText(lookup(doc, kit.Errors.MessageField)), r.secrets)
@@ -175,4 +198,31 @@ func decodeBody(kit *Toolkit, r *response) (any, error) {
 		}
 	}
 	return doc, nil
+}
+
+// parseJSON decodes body leniently: nil when it is not JSON.
+func parseJSON(body []byte) any {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var doc any
+	if dec.Decode(&doc) != nil {
+		return nil
+	}
+	return doc
+}
+
+// binaryResult describes a 2xx answer whose content is binary (an image, a
+// PDF, an archive) instead of inlining it; nil when the answer is JSON or
+// text.
+func binaryResult(kit *Toolkit, r *response) *Result {
+	ct := r.header.Get("Content-Type")
+	mt, _, err := mime.ParseMediaType(ct)
+	if ct == "" || err != nil || len(r.body) == 0 || strings.HasPrefix(mt, "text/") ||
+		mt == "application/json" || strings.HasSuffix(mt, "+json") || strings.HasSuffix(mt, "/xml") || strings.HasSuffix(mt, "+xml") {
+		return nil
+	}
+	return &Result{
+		Text:       fmt.Sprintf("%s returned %d bytes of %s; binary content is not inlined.", kit.Name, len(r.body), mt),
+		Structured: map[string]any{"content_type": mt, "size_bytes": len(r.body), "inlined": false},
+	}
 }

@@ -27,8 +27,15 @@ var (
 func (v *validator) toolkit(s *toolkitSpec) *Toolkit {
 	tk := &Toolkit{
 		Slug: s.Slug, Name: s.Name, Description: strings.TrimSpace(s.Description),
-		BaseURL: strings.TrimSuffix(s.BaseURL, "/"), Headers: s.Headers,
+		BaseURL: strings.TrimSuffix(s.BaseURL, "/"), Headers: s.Headers, QueryArrays: s.QueryArrays,
 		Errors: ErrorRules{MessageField: s.Errors.MessageField, OKField: s.Errors.OKField},
+	}
+	switch tk.QueryArrays {
+	case "":
+		tk.QueryArrays = queryArraysComma
+	case queryArraysComma, queryArraysRepeat:
+	default:
+		v.addf("query_arrays", "%q is not one of comma, repeat", s.QueryArrays)
 	}
 	if !slugPattern.MatchString(s.Slug) {
 		v.addf("slug", "%q must be lower-case letters and digits, starting with a letter", s.Slug)
@@ -102,29 +109,106 @@ func (v *validator) scheme(field string, s *schemeSpec) *Scheme {
 		sc.Header = "Authorization"
 	}
 	if s.Kind == SchemeOAuth2 {
-		for f, u := range map[string]string{"authorization_url": s.AuthorizationURL, "token_url": s.TokenURL} {
-			if p, err := url.Parse(u); err != nil || p.Scheme != "https" || p.Host == "" {
-				v.addf(field+"."+f, "%q must be an absolute https URL", u)
-			}
-		}
+		v.oauth2(field, s, sc)
 	} else {
 		if s.CredentialLabel == "" {
 			v.addf(field+".credential_label", "missing")
 		}
-		if len(s.Scopes) > 0 || s.AuthorizationURL != "" || s.TokenURL != "" {
-			v.addf(field, "authorization_url, token_url and scopes belong to oauth2 schemes only")
+		if len(s.Scopes) > 0 || len(s.UserScopes) > 0 || s.AuthorizationURL != "" || s.TokenURL != "" || s.ScopeSeparator != nil ||
+			s.AuthorizationParams != nil || s.ClientAuth != "" || s.PKCE != nil || s.RevokeURL != "" || s.TokenResponse != "" {
+			v.addf(field, "authorization_url, token_url, scopes and the other OAuth settings belong to oauth2 schemes only")
 		}
 	}
 	v.text(field+".help", sc.Help, MaxDescriptionLen)
 	return sc
 }
 
-func (v *validator) identity(s *identitySpec) *IdentityRequest {
-	if s.Method != http.MethodGet && s.Method != http.MethodPost {
-		v.addf("identity.method", "%q must be GET or POST", s.Method)
+// flowParams are the authorization request parameters the OAuth flow sets
+// itself, which authorization_params must not override.
+var flowParams = []string{"client_id", "redirect_uri", "response_type", "state", "scope", "user_scope", "code_challenge", "code_challenge_method"}
+
+// oauth2 checks and fills the OAuth settings of an oauth2 scheme.
+func (v *validator) oauth2(field string, s *schemeSpec, sc *Scheme) {
+	urls := []struct{ name, u string }{{"authorization_url", s.AuthorizationURL}, {"token_url", s.TokenURL}}
+	if s.RevokeURL != "" {
+		urls = append(urls, struct{ name, u string }{"revoke_url", s.RevokeURL})
 	}
-	if !strings.HasPrefix(s.Path, "/") {
-		v.addf("identity.path", "%q must start with /", s.Path)
+	for _, f := range urls {
+		if p, err := url.Parse(f.u); err != nil || p.Scheme != "https" || p.Host == "" {
+			v.addf(field+"."+f.name, "%q must be an absolute https URL", f.u)
+		}
+	}
+	sc.UserScopes, sc.RevokeURL = s.UserScopes, s.RevokeURL
+	sc.ScopeSeparator = " "
+	if s.ScopeSeparator != nil {
+		sc.ScopeSeparator = *s.ScopeSeparator
+		if sc.ScopeSeparator != " " && sc.ScopeSeparator != "," {
+			v.addf(field+".scope_separator", "%q must be \" \" or \",\"", sc.ScopeSeparator)
+		}
+	}
+	for _, list := range [][]string{s.Scopes, s.UserScopes} {
+		for _, sp := range list {
+			if sp == "" || strings.ContainsAny(sp, " ,") {
+				v.addf(field+".scopes", "%q must be one non-empty scope without spaces or commas", sp)
+			}
+		}
+	}
+	if len(s.AuthorizationParams) > 0 {
+		sc.AuthorizationParams = s.AuthorizationParams
+		for k := range s.AuthorizationParams {
+			if slices.Contains(flowParams, k) {
+				v.addf(field+".authorization_params."+k, "is set by the OAuth flow itself (scopes go in scopes and user_scopes)")
+			}
+		}
+	}
+	switch sc.ClientAuth = s.ClientAuth; sc.ClientAuth {
+	case "":
+		sc.ClientAuth = ClientAuthBody
+	case ClientAuthBody, ClientAuthBasic:
+	default:
+		v.addf(field+".client_auth", "%q is not one of body, basic", s.ClientAuth)
+	}
+	sc.PKCE = s.PKCE == nil || *s.PKCE
+	switch sc.TokenResponse = s.TokenResponse; sc.TokenResponse {
+	case "":
+		sc.TokenResponse = TokenResponseStandard
+	case TokenResponseStandard, TokenResponseSlack:
+	default:
+		v.addf(field+".token_response", "%q is not one of standard, slack", s.TokenResponse)
+	}
+}
+
+func (v *validator) identity(s *identitySpec) *IdentityRequest {
+	id := &IdentityRequest{Kind: s.Kind, Method: s.Method, Path: s.Path, Document: s.Query, IDField: s.ID, LabelField: s.Label}
+	switch id.Kind {
+	case "", kindREST:
+		id.Kind = kindREST
+		if s.Method != http.MethodGet && s.Method != http.MethodPost {
+			v.addf("identity.method", "%q must be GET or POST", s.Method)
+		}
+		if s.Query != "" {
+			v.addf("identity.query", "only a graphql identity request has a query document")
+		}
+	case kindGraphQL:
+		if id.Method == "" {
+			id.Method = http.MethodPost
+		}
+		if id.Path == "" {
+			id.Path = "/graphql"
+		}
+		if id.Method != http.MethodPost {
+			v.addf("identity.method", "a graphql request is a POST")
+		}
+		if doc, err := parseGraphQL(s.Query); err != nil {
+			v.addf("identity.query", "the GraphQL document %v", err)
+		} else if doc.operation != opQuery || len(doc.variables) > 0 {
+			v.addf("identity.query", "must be a query without variables")
+		}
+	default:
+		v.addf("identity.kind", "%q is not one of rest, graphql", s.Kind)
+	}
+	if !strings.HasPrefix(id.Path, "/") {
+		v.addf("identity.path", "%q must start with /", id.Path)
 	}
 	if s.ID == "" {
 		v.addf("identity.id", "missing: name the response field that identifies the account")
@@ -132,7 +216,7 @@ func (v *validator) identity(s *identitySpec) *IdentityRequest {
 	if s.Label == "" {
 		v.addf("identity.label", "missing: name the response field that labels the account")
 	}
-	return &IdentityRequest{Method: s.Method, Path: s.Path, IDField: s.ID, LabelField: s.Label}
+	return id
 }
 
 func (v *validator) tool(tk *Toolkit, field string, s *toolSpec) *Tool {
@@ -156,90 +240,33 @@ func (v *validator) tool(tk *Toolkit, field string, s *toolSpec) *Tool {
 	if t.ReadOnly && t.Destructive {
 		v.addf(field+".annotations", "a read_only tool cannot be destructive")
 	}
+	if t.ReadOnly && a.Idempotent != nil && !t.Idempotent {
+		v.addf(field+".annotations", "a read_only tool is idempotent")
+	}
 	props := v.schema(t, field+".input_schema", s.InputSchema)
-	t.Request = v.request(field+".request", &s.Request, props)
-	t.Result = v.result(field+".result", &s.Result, props)
+	var op string
+	t.Request, op = v.request(field+".request", &s.Request, props)
+	t.Result = v.result(field+".result", &s.Result, props, t.Request.Kind)
+	v.readOnly(field, t, op)
 	return t
 }
 
-func (v *validator) request(field string, s *requestSpec, props map[string]property) Request {
-	r := Request{Kind: s.Kind, Method: s.Method, Path: s.Path, Query: s.Query, Body: s.Body}
-	if r.Kind == "" {
-		r.Kind = "rest"
+// readOnly holds the rule between annotations and requests: a GET only
+// reads, and a read_only tool sends a GET, a rest request marked safe, or a
+// graphql query.
+func (v *validator) readOnly(field string, t *Tool, op string) {
+	r := t.Request
+	switch {
+	case r.Kind == kindREST && r.Method == http.MethodGet && !t.ReadOnly:
+		v.addf(field+".annotations.read_only", "a GET request only reads, so the tool is read_only")
+	case r.Safe && !t.ReadOnly:
+		v.addf(field+".request.safe", "a safe request belongs to a read_only tool")
+	case !t.ReadOnly:
+	case r.Kind == kindGraphQL && op != opQuery && op != "":
+		v.addf(field+".annotations.read_only", "a GraphQL %s is not read-only", op)
+	case r.Kind == kindREST && r.Method != http.MethodGet && !r.Safe:
+		v.addf(field+".annotations.read_only", "a %s request is read-only only when marked safe: true (a POST that only reads, like a search)", r.Method)
 	}
-	if r.Kind != "rest" {
-		v.addf(field+".kind", "%q is not supported; only rest is implemented", r.Kind)
-	}
-	switch r.Method {
-	case http.MethodGet, http.MethodDelete:
-		if len(r.Body) > 0 {
-			v.addf(field+".body", "a %s request has no body", r.Method)
-		}
-	case http.MethodPost, http.MethodPut, http.MethodPatch:
-	default:
-		v.addf(field+".method", "%q must be GET, POST, PUT, PATCH or DELETE", r.Method)
-	}
-	if !strings.HasPrefix(r.Path, "/") || strings.ContainsAny(r.Path, "?#") {
-		v.addf(field+".path", "%q must start with / and hold no query or fragment", r.Path)
-	}
-	used := map[string]string{}
-	use := func(arg, where string) {
-		if prev, ok := used[arg]; ok {
-			v.addf(field, "argument %q is sent twice (%s and %s)", arg, prev, where)
-		}
-		used[arg] = where
-		if _, ok := props[arg]; !ok {
-			v.addf(field+"."+where, "%q is not a property of input_schema", arg)
-		}
-	}
-	for _, m := range placeholderPattern.FindAllStringSubmatch(r.Path, -1) {
-		name := m[1]
-		use(name, "path")
-		if p, ok := props[name]; ok && (!p.required || (p.typ != "string" && p.typ != "integer")) {
-			v.addf(field+".path", "placeholder {%s} must be a required string or integer property", name)
-		}
-	}
-	for _, a := range r.Query {
-		use(a, "query")
-	}
-	for _, a := range r.Body {
-		use(a, "body")
-	}
-	for name := range props {
-		if _, ok := used[name]; !ok {
-			v.addf(field, "property %q of input_schema is not sent (put it in path, query or body)", name)
-		}
-	}
-	return r
-}
-
-func (v *validator) result(field string, s *resultSpec, props map[string]property) Shape {
-	r := Shape{Fields: s.Fields, ListPath: s.ListPath, ListKey: s.ListKey, Text: s.Text}
-	if r.ListKey == "" {
-		r.ListKey = "items"
-	}
-	if r.Text == "" {
-		v.addf(field+".text", "missing: give the template of the summary line")
-	}
-	if len(r.Fields) > 0 {
-		for _, m := range placeholderPattern.FindAllStringSubmatch(r.Text, -1) {
-			if !slices.Contains(r.Fields, m[1]) {
-				v.addf(field+".text", "placeholder {%s} is not one of fields", m[1])
-			}
-		}
-	}
-	if p := s.Pagination; p != nil {
-		r.Pagination = &Pagination{PageArg: p.PageArg, PerPageArg: p.PerPageArg, DefaultPerPage: p.DefaultPerPage}
-		for name, arg := range map[string]string{"page_arg": p.PageArg, "per_page_arg": p.PerPageArg} {
-			if props[arg].typ != "integer" {
-				v.addf(field+".pagination."+name, "%q must be an integer property of input_schema", arg)
-			}
-		}
-		if p.DefaultPerPage <= 0 {
-			v.addf(field+".pagination.default_per_page", "must be positive")
-		}
-	}
-	return r
 }
 
 func (v *validator) text(field, s string, max int) {

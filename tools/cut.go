@@ -1,0 +1,155 @@
+package tools
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode/utf8"
+)
+
+// Bounds of a Result, so that one call cannot flood an agent's context.
+const (
+	// MaxListItems is the most list items a Result holds.
+	MaxListItems = 50
+	// MaxResultBytes bounds the JSON encoding of Result.Structured, and
+	// Result.Text.
+	MaxResultBytes = 64 << 10
+	// minBinaryLen is the length from which a string made only of base64
+	// characters is taken for binary data (an attachment, an image).
+	minBinaryLen = 1024
+)
+
+// cutNote says that a list was cut and how to see the rest.
+func cutNote(shown, total int, p *Pagination, perPage int) string {
+	note := fmt.Sprintf("Only the first %d of %d items are shown", shown, total)
+	switch {
+	case p != nil && p.PerPageArg != "":
+		return note + fmt.Sprintf("; call again with %s=%d (or fewer) to page through all of them, or narrow the request with filters.", p.PerPageArg, min(shown, perPage))
+	default:
+		return note + "; narrow the request with filters to see the others."
+	}
+}
+
+// fitList drops list items from the end of st[key] until st's JSON fits
+// MaxResultBytes, and returns how many items are kept.
+func fitList(st map[string]any, key string) int {
+	items := st[key].([]any)
+	if jsonSize(st) <= MaxResultBytes {
+		return len(items)
+	}
+	// Binary search for the longest prefix that fits.
+	lo, hi := 0, len(items)
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		st[key] = items[:mid]
+		if jsonSize(st) <= MaxResultBytes {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	st[key], st["count"] = items[:lo], lo
+	return lo
+}
+
+// fitObject cuts the longest strings of an object result until its JSON
+// fits MaxResultBytes, and bounds its text.
+func fitObject(res *Result) *Result {
+	res.Text = fitText(res.Text)
+	if jsonSize(res.Structured) <= MaxResultBytes {
+		return res
+	}
+	for limit := MaxResultBytes / 2; limit >= 64; limit /= 2 {
+		cut := cutStrings(res.Structured, limit).(map[string]any)
+		if jsonSize(cut) <= MaxResultBytes {
+			res.Structured = cut
+			res.Text += fmt.Sprintf("\n(Long text fields were cut to %d characters to fit the result's size budget.)", limit)
+			return res
+		}
+	}
+	res.Structured = map[string]any{"truncated": true}
+	res.Text += "\n(The result was too large to return; narrow the request.)"
+	return res
+}
+
+// fitText bounds a Result's text to MaxResultBytes.
+func fitText(s string) string {
+	if len(s) <= MaxResultBytes {
+		return s
+	}
+	cut := s[:MaxResultBytes-100]
+	for !utf8.ValidString(cut) {
+		cut = cut[:len(cut)-1]
+	}
+	return cut + "\n… [cut: the text was longer than the result's size budget; narrow the request]"
+}
+
+// cutStrings returns v with every string longer than limit characters cut
+// to limit, marked.
+func cutStrings(v any, limit int) any {
+	switch v := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, x := range v {
+			out[k] = cutStrings(x, limit)
+		}
+		return out
+	case []any:
+		out := make([]any, len(v))
+		for i, x := range v {
+			out[i] = cutStrings(x, limit)
+		}
+		return out
+	case string:
+		if n := utf8.RuneCountInString(v); n > limit {
+			return string([]rune(v)[:limit]) + fmt.Sprintf("… [cut: %d more characters]", n-limit)
+		}
+		return v
+	default:
+		return v
+	}
+}
+
+// dropBinary replaces, throughout v, strings that look like base64-encoded
+// binary data with a short note: binary content is never inlined.
+func dropBinary(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			v[k] = dropBinary(x)
+		}
+		return v
+	case []any:
+		for i, x := range v {
+			v[i] = dropBinary(x)
+		}
+		return v
+	case string:
+		if looksBinary(v) {
+			return fmt.Sprintf("[binary data, about %d bytes, not inlined]", len(strings.TrimRight(v, "=\r\n"))*3/4)
+		}
+		return v
+	default:
+		return v
+	}
+}
+
+// looksBinary reports whether s is long and made only of the characters of
+// base64 and base64url (line breaks allowed, as in MIME and GitHub).
+func looksBinary(s string) bool {
+	if len(s) < minBinaryLen {
+		return false
+	}
+	return !strings.ContainsFunc(s, func(r rune) bool {
+		return !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || slices.Contains([]rune("+/=-_\r\n"), r))
+	})
+}
+
+func jsonSize(v any) int {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return 0
+	}
+	return len(data)
+}
