@@ -29,6 +29,9 @@ type Credential struct {
 	RefreshToken string
 	// Expiry is when Secret stops working; zero when unknown or never.
 	Expiry time.Time
+	// Obtained is when Secret was issued, so that a refresh can be timed
+	// to the token's own lifetime; zero when unknown.
+	Obtained time.Time
 }
 
 const redacted = "[redacted]"
@@ -66,6 +69,7 @@ type sealedCredential struct {
 	Secret       string    `json:"s"`
 	RefreshToken string    `json:"r,omitempty"`
 	Expiry       time.Time `json:"e,omitzero"`
+	Obtained     time.Time `json:"o,omitzero"`
 }
 
 // KeyRing seals and opens credentials with AES-256-GCM. The first key
@@ -191,7 +195,7 @@ func LoadOrCreateKeyFile(path string) (kr *KeyRing, created bool, err error) {
 // Seal encrypts c for accountID. The result is "keyid." followed by the
 // nonce and the ciphertext.
 func (kr *KeyRing) Seal(accountID string, c Credential) ([]byte, error) {
-	plain, err := json.Marshal(sealedCredential{Secret: c.Secret, RefreshToken: c.RefreshToken, Expiry: c.Expiry})
+	plain, err := json.Marshal(sealedCredential{Secret: c.Secret, RefreshToken: c.RefreshToken, Expiry: c.Expiry, Obtained: c.Obtained})
 	if err != nil {
 		return nil, err
 	}
@@ -227,5 +231,5 @@ func (kr *KeyRing) Open(accountID string, sealed []byte) (Credential, error) {
 	if err := json.Unmarshal(plain, &sc); err != nil {
 		return Credential{}, errors.New("sealed credential: malformed plaintext")
 	}
-	return Credential{Secret: sc.Secret, RefreshToken: sc.RefreshToken, Expiry: sc.Expiry}, nil
+	return Credential{Secret: sc.Secret, RefreshToken: sc.RefreshToken, Expiry: sc.Expiry, Obtained: sc.Obtained}, nil
 }

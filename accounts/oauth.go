@@ -158,7 +158,7 @@ func (s *Service) CompleteOAuth(ctx context.Context, state, code, providerError,
 		s.log.Warn("oauth code exchange failed", zap.String("toolkit", l.Toolkit), zap.String("account", l.AccountID), zap.String("error", oauthErrorCode(err)))
 		return nil, &LinkError{Message: "The connection could not be completed: " + reason + ". Ask the agent for a new link.", Err: err}
 	}
-	cred := credentialOf(tok)
+	cred := credentialOf(tok, s.now())
 	tk := s.catalog.Toolkit(l.Toolkit)
 	id, err := s.exec.Identify(ctx, l.Toolkit, sc.Authorizer(cred.Secret))
 	if err != nil {
@@ -192,9 +192,9 @@ func (s *Service) failLink(ctx context.Context, l *Link, reason string) {
 	s.events.publish(l.UserID, Event{Account: a, SessionID: l.SessionID})
 }
 
-// credentialOf keeps what a later refresh needs of a token.
-func credentialOf(tok *oauth2.Token) Credential {
-	return Credential{Secret: tok.AccessToken, RefreshToken: tok.RefreshToken, Expiry: tok.Expiry}
+// credentialOf keeps what a later refresh needs of a token obtained at now.
+func credentialOf(tok *oauth2.Token, now time.Time) Credential {
+	return Credential{Secret: tok.AccessToken, RefreshToken: tok.RefreshToken, Expiry: tok.Expiry, Obtained: now}
 }
 
 // oauthErrorCode returns the OAuth error code of a token endpoint failure

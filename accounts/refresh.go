@@ -85,14 +85,27 @@ func (s *Service) credential(ctx context.Context, tk *tools.Toolkit, a *Account,
 	if err != nil {
 		return Credential{}, err
 	}
-	if current.Secret != cred.Secret && !expiresSoon(current, s.now()) {
-		return current, nil // someone refreshed while we waited
+	if current.Secret != cred.Secret && (current.Expiry.IsZero() || s.now().Before(current.Expiry)) {
+		return current, nil // someone refreshed while we waited: theirs is our answer
 	}
 	return s.refresh(ctx, tk, a, current)
 }
 
+// expiresSoon reports whether c should be refreshed before use: within
+// refreshAhead of its expiry, or within the last quarter of its lifetime
+// when that is shorter (a token that lives minutes is not refreshed on
+// every call).
 func expiresSoon(c Credential, now time.Time) bool {
-	return !c.Expiry.IsZero() && !now.Add(refreshAhead).Before(c.Expiry)
+	if c.Expiry.IsZero() {
+		return false
+	}
+	margin := refreshAhead
+	if !c.Obtained.IsZero() {
+		if life := c.Expiry.Sub(c.Obtained); life/4 < margin {
+			margin = life / 4
+		}
+	}
+	return !now.Add(margin).Before(c.Expiry)
 }
 
 func (s *Service) loadCredential(ctx context.Context, a *Account) (Credential, error) {
@@ -133,7 +146,7 @@ func (s *Service) refresh(ctx context.Context, tk *tools.Toolkit, a *Account, cu
 		s.expire(ctx, a, tk.Name+" refused to refresh the token (invalid_grant): the authorization was revoked or has expired")
 		return Credential{}, inactive(a)
 	}
-	next := credentialOf(tok)
+	next := credentialOf(tok, s.now())
 	if next.RefreshToken == "" {
 		next.RefreshToken = cur.RefreshToken // not rotated: keep the old one
 	}

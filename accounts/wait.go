@@ -81,6 +81,9 @@ func (s *Service) connectionState(ctx context.Context, userID, accountID string)
 		res.Reconnected = a.ID != link.AccountID || a.CreatedAt.Before(link.CreatedAt)
 		return res, nil
 	}
+	if a.Status == StatusFailed {
+		return res, nil // refused at the provider, or failed its checks
+	}
 	if link.Expired(s.now()) {
 		s.expireLink(ctx, link)
 		if a2, err := s.store.Account(ctx, userID, accountID); err == nil {

@@ -1,0 +1,408 @@
+package accounts_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
+
+	"switchboard/accounts"
+	"switchboard/accounts/sqlite"
+	"switchboard/internal/fakeupstream"
+	"switchboard/tools"
+)
+
+// oauthWorld is a Service whose github toolkit signs in through a fake
+// OAuth2 provider, whose tokens the fake GitHub accepts.
+type oauthWorld struct {
+	skew   atomic.Int64 // nanoseconds the service's clock runs ahead
+	svc    *accounts.Service
+	store  accounts.Store
+	dir    string
+	gh     *fakeupstream.GitHub
+	op     *fakeupstream.OAuth
+	logs   *observer.ObservedLogs
+	stale  atomic.Bool // when set, GitHub no longer accepts new tokens
+	tokens sync.Map // every access and refresh token issued, for leak checks
+}
+
+var (
+	octo  = fakeupstream.OAuthIdentity{Subject: "501", Login: "octo-work", Email: "octo@work.example"}
+	octo2 = fakeupstream.OAuthIdentity{Subject: "502", Login: "octo-home", Email: "octo@home.example"}
+)
+
+func newOAuthWorld(tb testing.TB, ttl time.Duration) *oauthWorld {
+	tb.Helper()
+	w := &oauthWorld{gh: fakeupstream.NewGitHub(), dir: tb.TempDir()}
+	tb.Cleanup(w.gh.Close)
+	w.op = fakeupstream.NewOAuth(fakeupstream.OAuthOptions{
+		ClientID: "switchboard-app", ClientSecret: "app-secret", ClientAuth: "body",
+		AccessTTL: ttl, RotateRefresh: true, RequirePKCE: true,
+		OnToken: func(token string, id fakeupstream.OAuthIdentity) {
+			w.tokens.Store(token, true)
+			if w.stale.Load() {
+				return
+			}
+			n, _ := strconv.ParseInt(id.Subject, 10, 64)
+			w.gh.AddUser(token, id.Login, n)
+		},
+	})
+	tb.Cleanup(w.op.Close)
+	w.op.AddIdentity(octo)
+	w.op.AddIdentity(octo2)
+	catalog, err := tools.Builtin()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	keys, _ := accounts.ParseKeyRing("k1:" + strings.Repeat("B", 43) + "=")
+	w.store, err = sqlite.Open(context.Background(), filepath.Join(w.dir, "switchboard.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { w.store.Close() })
+	core, logs := observer.New(zap.DebugLevel)
+	w.logs = logs
+	w.svc, err = accounts.NewService(accounts.Config{
+		Store: w.store, Keys: keys, Catalog: catalog, PublicURL: "http://switchboard.test", Log: zap.New(core),
+		Now: func() time.Time { return time.Now().Add(time.Duration(w.skew.Load())) },
+		Executor: tools.NewExecutor(catalog, tools.ExecutorOptions{BaseURLs: map[string]string{"github": w.gh.URL()}}),
+		AuthConfigs: []accounts.AuthConfig{{
+			ID: "ac_github_app", Toolkit: "github", Scheme: "oauth2", ClientID: "switchboard-app", ClientSecret: "app-secret",
+			AuthorizeURL: w.op.AuthorizeURL(), TokenURL: w.op.TokenURL(), RevokeURL: w.op.RevokeURL(),
+		}},
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return w
+}
+
+func (w *oauthWorld) scope(tb testing.TB) *accounts.Scope {
+	tb.Helper()
+	sess, err := w.svc.CreateSession(context.Background(), accounts.SessionOptions{UserID: "alice"})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &accounts.Scope{Session: sess}
+}
+
+// signIn runs authorize → provider consent → callback, returning the
+// placeholder id and the callback's outcome.
+func (w *oauthWorld) signIn(tb testing.TB, sc *accounts.Scope, req accounts.AuthorizeRequest, who fakeupstream.OAuthIdentity, approve bool) (string, *accounts.Connected, error) {
+	tb.Helper()
+	req.Toolkit = "github"
+	auth, err := w.svc.Authorize(context.Background(), sc, req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	_, token, _ := strings.Cut(auth.URL, "/connect/")
+	target, err := w.svc.BeginOAuth(context.Background(), token)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	back, err := w.op.Consent(target, who.Subject, approve)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	q := back.Query()
+	c, err := w.svc.CompleteOAuth(context.Background(), q.Get("state"), q.Get("code"), q.Get("error"), q.Get("error_description"))
+	return auth.Account.ID, c, err
+}
+
+func (w *oauthWorld) call(tb testing.TB, sc *accounts.Scope) (*accounts.CallResult, error) {
+	tb.Helper()
+	sess, err := w.store.Session(context.Background(), sc.Session.ID)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	fresh := *sc
+	fresh.Session = sess
+	return w.svc.Call(context.Background(), &fresh, w.svc.Catalog().Tool("GITHUB_GET_AUTHENTICATED_USER"), map[string]any{})
+}
+
+func TestOAuthConnect(t *testing.T) {
+	w := newOAuthWorld(t, time.Hour)
+	sc := w.scope(t)
+	id, c, err := w.signIn(t, sc, accounts.AuthorizeRequest{Alias: "work"}, octo, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Account.ID != id || c.Account.Status != accounts.StatusActive || c.Account.Label != "octo-work" || c.Account.Alias != "work" {
+		t.Errorf("connected %+v", c.Account)
+	}
+	authz := w.op.LastAuthorizeRequest()
+	if authz.Get("code_challenge_method") != "S256" || authz.Get("code_challenge") == "" || authz.Get("redirect_uri") != "http://switchboard.test/oauth/callback" {
+		t.Errorf("authorization request %v", authz)
+	}
+	if v := w.op.LastTokenRequest().Get("code_verifier"); len(v) < 43 {
+		t.Errorf("the token request carried no PKCE verifier: %q", v)
+	}
+	res, err := w.call(t, sc)
+	if err != nil || res.Account.ID != id {
+		t.Fatalf("call: %+v %v", res, err)
+	}
+	if w.gh.Requests()[len(w.gh.Requests())-1].Token == "" {
+		t.Error("the call carried no token")
+	}
+}
+
+func TestOAuthConcurrentCallsRefreshOnce(t *testing.T) {
+	w := newOAuthWorld(t, 2*time.Second)
+	sc := w.scope(t)
+	if _, _, err := w.signIn(t, sc, accounts.AuthorizeRequest{}, octo, true); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1600 * time.Millisecond) // into the last quarter of the token's life
+	before := w.op.RefreshToken(octo.Subject)
+	var wg sync.WaitGroup
+	errs := make(chan error, 20)
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := w.call(t, sc); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("call: %v", err)
+	}
+	if n := w.op.TokenRequests("refresh_token"); n != 1 {
+		t.Errorf("%d refresh requests for 20 concurrent calls, want 1", n)
+	}
+	// The rotated refresh token is the one stored: with rotation the old
+	// one is dead, so a second refresh only works if we kept the new one.
+	if after := w.op.RefreshToken(octo.Subject); after == before || after == "" {
+		t.Fatalf("the provider did not rotate (%q → %q)", before, after)
+	}
+	time.Sleep(1600 * time.Millisecond)
+	if _, err := w.call(t, sc); err != nil {
+		t.Fatalf("a call after the rotation failed: %v", err)
+	}
+	if n := w.op.TokenRequests("refresh_token"); n < 2 {
+		t.Errorf("expected a second refresh with the rotated token, saw %d", n)
+	}
+}
+
+func TestOAuthInvalidGrantExpiresWithoutFallback(t *testing.T) {
+	w := newOAuthWorld(t, 2*time.Second)
+	sc := w.scope(t)
+	if _, _, err := w.signIn(t, w.scope(t), accounts.AuthorizeRequest{}, octo2, true); err != nil {
+		t.Fatal(err)
+	}
+	id, _, err := w.signIn(t, sc, accounts.AuthorizeRequest{}, octo, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.op.InvalidateGrants(octo.Subject)
+	time.Sleep(1600 * time.Millisecond) // the access token is due for a refresh
+	w.gh.Reset()
+	_, err = w.call(t, sc)
+	var e *accounts.Error
+	if !errors.As(err, &e) || e.Code != accounts.CodeAccountInactive || !strings.Contains(e.Message, `"account":"`+id+`"`) {
+		t.Fatalf("after invalid_grant: %v, want ACCOUNT_INACTIVE naming %s and how to re-authorize", err, id)
+	}
+	if n := len(w.gh.Requests()); n != 0 {
+		t.Errorf("the other ACTIVE account was used instead: %d upstream requests", n)
+	}
+	a, _ := w.store.Account(context.Background(), "alice", id)
+	if a.Status != accounts.StatusExpired || !strings.Contains(a.StatusReason, "invalid_grant") {
+		t.Errorf("account after invalid_grant: %s %q", a.Status, a.StatusReason)
+	}
+
+	// Re-authorizing brings the same id back to ACTIVE.
+	again, c, err := w.signIn(t, sc, accounts.AuthorizeRequest{Account: id}, octo, true)
+	if err != nil || again != id || c.Account.ID != id || c.Account.Status != accounts.StatusActive || !c.Reconnected {
+		t.Fatalf("re-authorize: %s %+v %v", again, c, err)
+	}
+	if _, err := w.call(t, sc); err != nil {
+		t.Errorf("call after re-authorizing: %v", err)
+	}
+}
+
+func TestOAuthUnauthorizedAfterRefreshExpires(t *testing.T) {
+	w := newOAuthWorld(t, time.Hour)
+	sc := w.scope(t)
+	id, _, err := w.signIn(t, sc, accounts.AuthorizeRequest{}, octo, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// GitHub rejects every token of this identity from now on, refreshed or not.
+	w.stale.Store(true)
+	w.tokens.Range(func(k, _ any) bool { w.gh.RevokeToken(k.(string)); return true })
+	_, err = w.call(t, sc)
+	var e *accounts.Error
+	if !errors.As(err, &e) || e.Code != accounts.CodeAccountInactive {
+		t.Fatalf("got %v, want ACCOUNT_INACTIVE", err)
+	}
+	if n := w.op.TokenRequests("refresh_token"); n != 1 {
+		t.Errorf("%d refreshes, want exactly one before giving up", n)
+	}
+	if a, _ := w.store.Account(context.Background(), "alice", id); a.Status != accounts.StatusExpired {
+		t.Errorf("status %s, want EXPIRED", a.Status)
+	}
+}
+
+func TestOAuthConsentDenied(t *testing.T) {
+	w := newOAuthWorld(t, time.Hour)
+	sc := w.scope(t)
+	id, _, err := w.signIn(t, sc, accounts.AuthorizeRequest{}, octo, false)
+	var le *accounts.LinkError
+	if !errors.As(err, &le) || !strings.Contains(le.Message, "declined") {
+		t.Fatalf("denied consent: %v", err)
+	}
+	a, _ := w.store.Account(context.Background(), "alice", id)
+	if a.Status != accounts.StatusFailed || !strings.Contains(a.StatusReason, "access_denied") {
+		t.Errorf("account after denial: %s %q", a.Status, a.StatusReason)
+	}
+	res, err := w.svc.Wait(context.Background(), sc, id, time.Second, nil)
+	if err != nil || res.Pending || res.Account.Status != accounts.StatusFailed {
+		t.Errorf("wait after denial: %+v %v", res, err)
+	}
+}
+
+func TestOAuthStateRefusals(t *testing.T) {
+	w := newOAuthWorld(t, time.Hour)
+	sc := w.scope(t)
+	ctx := context.Background()
+	auth, err := w.svc.Authorize(ctx, sc, accounts.AuthorizeRequest{Toolkit: "github"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, token, _ := strings.Cut(auth.URL, "/connect/")
+	target, err := w.svc.BeginOAuth(ctx, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := w.op.Consent(target, octo.Subject, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	state, code := back.Query().Get("state"), back.Query().Get("code")
+
+	var le *accounts.LinkError
+	if _, err := w.svc.CompleteOAuth(ctx, "forged-state", code, "", ""); !errors.As(err, &le) {
+		t.Errorf("forged state: %v", err)
+	}
+	if _, err := w.svc.CompleteOAuth(ctx, state, code, "", ""); err != nil {
+		t.Fatalf("the genuine callback failed after a forged one: %v", err)
+	}
+	before, _ := w.store.Accounts(ctx, "alice", "")
+	if _, err := w.svc.CompleteOAuth(ctx, state, code, "", ""); !errors.As(err, &le) {
+		t.Errorf("replayed state: %v", err)
+	}
+	after, _ := w.store.Accounts(ctx, "alice", "")
+	if len(before) != len(after) {
+		t.Errorf("a replayed callback changed the accounts")
+	}
+	if n := w.op.TokenRequests("authorization_code"); n != 1 {
+		t.Errorf("%d code exchanges; refused callbacks must not reach the provider", n)
+	}
+}
+
+func TestOAuthExpiredLinkRefused(t *testing.T) {
+	w := newOAuthWorld(t, time.Hour)
+	ctx := context.Background()
+	sc := w.scope(t)
+	auth, err := w.svc.Authorize(ctx, sc, accounts.AuthorizeRequest{Toolkit: "github"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, token, _ := strings.Cut(auth.URL, "/connect/")
+	target, err := w.svc.BeginOAuth(ctx, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := w.op.Consent(target, octo.Subject, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.skew.Store(int64(11 * time.Minute)) // past the link's 10 minutes
+	var le *accounts.LinkError
+	if _, err := w.svc.CompleteOAuth(ctx, back.Query().Get("state"), back.Query().Get("code"), "", ""); !errors.As(err, &le) || !strings.Contains(le.Message, "expired") {
+		t.Fatalf("expired link: %v", err)
+	}
+	if n := w.op.TokenRequests("authorization_code"); n != 0 {
+		t.Errorf("an expired link's code was exchanged")
+	}
+	if a, _ := w.store.Account(ctx, "alice", auth.Account.ID); a.Status != accounts.StatusFailed {
+		t.Errorf("account of the expired link is %s", a.Status)
+	}
+}
+
+func TestOAuthReconnectSameIdentityKeepsID(t *testing.T) {
+	w := newOAuthWorld(t, time.Hour)
+	sc := w.scope(t)
+	first, _, err := w.signIn(t, sc, accounts.AuthorizeRequest{Alias: "work"}, octo, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, c, err := w.signIn(t, sc, accounts.AuthorizeRequest{}, octo, true)
+	if err != nil || c.Account.ID != first || !c.Reconnected || c.Account.Alias != "work" {
+		t.Fatalf("same identity again: %+v %v", c, err)
+	}
+	all, _ := w.store.Accounts(context.Background(), "alice", "github")
+	if len(all) != 1 {
+		t.Errorf("%d accounts after reconnecting one identity", len(all))
+	}
+}
+
+func TestOAuthTokensNeverLeak(t *testing.T) {
+	w := newOAuthWorld(t, 2*time.Second)
+	sc := w.scope(t)
+	if _, _, err := w.signIn(t, sc, accounts.AuthorizeRequest{}, octo, true); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1600 * time.Millisecond)
+	res, err := w.call(t, sc) // refreshes: the token is in the last quarter of its life
+	if err != nil {
+		t.Fatal(err)
+	}
+	var haystack bytes.Buffer
+	for _, e := range w.logs.All() {
+		haystack.WriteString(e.Message)
+		for k, v := range e.ContextMap() {
+			haystack.WriteString(k + "=" + toString(v) + "\n")
+		}
+	}
+	haystack.WriteString(res.Result.Text + toString(res.Result.Structured))
+	for _, f := range []string{"switchboard.db", "switchboard.db-wal"} {
+		b, _ := os.ReadFile(filepath.Join(w.dir, f))
+		haystack.Write(b)
+	}
+	n := 0
+	w.tokens.Range(func(k, _ any) bool {
+		n++
+		if bytes.Contains(haystack.Bytes(), []byte(k.(string))) {
+			t.Errorf("a token appears in a log, a result or the SQLite file")
+		}
+		return true
+	})
+	for _, rt := range []string{w.op.RefreshToken(octo.Subject)} {
+		if rt != "" && bytes.Contains(haystack.Bytes(), []byte(rt)) {
+			t.Errorf("the refresh token appears in a log, a result or the SQLite file")
+		}
+	}
+	if n < 2 {
+		t.Fatalf("only %d tokens issued; the test needs the refreshed one too", n)
+	}
+}
+
+func toString(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
