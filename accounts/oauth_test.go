@@ -34,7 +34,7 @@ type oauthWorld struct {
 	op     *fakeupstream.OAuth
 	logs   *observer.ObservedLogs
 	stale  atomic.Bool // when set, GitHub no longer accepts new tokens
-	tokens sync.Map // every access and refresh token issued, for leak checks
+	tokens sync.Map    // every access and refresh token issued, for leak checks
 }
 
 var (
@@ -75,7 +75,7 @@ func newOAuthWorld(tb testing.TB, ttl time.Duration) *oauthWorld {
 	w.logs = logs
 	w.svc, err = accounts.NewService(accounts.Config{
 		Store: w.store, Keys: keys, Catalog: catalog, PublicURL: "http://switchboard.test", Log: zap.New(core),
-		Now: func() time.Time { return time.Now().Add(time.Duration(w.skew.Load())) },
+		Now:      func() time.Time { return time.Now().Add(time.Duration(w.skew.Load())) },
 		Executor: tools.NewExecutor(catalog, tools.ExecutorOptions{BaseURLs: map[string]string{"github": w.gh.URL()}}),
 		AuthConfigs: []accounts.AuthConfig{{
 			ID: "ac_github_app", Toolkit: "github", Scheme: "oauth2", ClientID: "switchboard-app", ClientSecret: "app-secret",
