@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/url"
@@ -11,6 +12,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	mcpclient "github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/mcp"
 
 	"switchboard/internal/fakeupstream"
 )
@@ -203,5 +207,43 @@ func TestConfigFileRefusedAtStart(t *testing.T) {
 				t.Errorf("err=%v, output:\n%s", err, out)
 			}
 		})
+	}
+}
+
+// urlElicitor answers URL-mode elicitations like a client that shows the
+// link to the person, recording what it was asked.
+type urlElicitor struct {
+	mu   sync.Mutex
+	urls []string
+}
+
+func (e *urlElicitor) Elicit(_ context.Context, req mcp.ElicitationRequest) (*mcp.ElicitationResult, error) {
+	e.mu.Lock()
+	e.urls = append(e.urls, req.Params.URL)
+	e.mu.Unlock()
+	return &mcp.ElicitationResult{ElicitationResponse: mcp.ElicitationResponse{Action: mcp.ElicitationResponseActionAccept}}, nil
+}
+
+// TestAuthorizeUsesURLElicitation pins that a client declaring URL-mode
+// elicitation is shown the connect link by the protocol itself.
+func TestAuthorizeUsesURLElicitation(t *testing.T) {
+	gh := fakeGitHub(t)
+	srv := serve(t, t.TempDir(), nil, "--toolkit-url", "github="+gh.URL())
+	e := &urlElicitor{}
+	caps := mcp.ClientCapabilities{Elicitation: &mcp.ElicitationCapability{URL: &struct{}{}}}
+	s, err := tryConnectHTTP(srv.base+"/mcp", alice(nil), mcpclient.WithLegacyProtocolOnly(), mcpclient.WithElicitationHandler(e), mcpclient.WithClientCapabilities(caps))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got := s.ok(t, "authorize", map[string]any{"toolkit": "github"})
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.urls) != 1 || e.urls[0] != got["redirect_url"] || got["elicitation"] != "accept" {
+		t.Errorf("elicited %v; result %v", e.urls, got)
+	}
+	plain := connectHTTP(t, srv.base+"/mcp", alice(nil))
+	if got := plain.ok(t, "authorize", map[string]any{"toolkit": "github"}); got["elicitation"] != nil {
+		t.Errorf("a client without elicitation got %v", got["elicitation"])
 	}
 }

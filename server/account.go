@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
+	mcpserver "github.com/mark3labs/mcp-go/server"
+	"go.uber.org/zap"
 
 	"switchboard/accounts"
 )
@@ -108,13 +110,52 @@ func (s *Server) authorize(ctx context.Context, sc *accounts.Scope, args map[str
 	}
 	text := fmt.Sprintf("Ask the user to open this link to connect their %s account: %s\nIt expires at %s. Then call wait_for_connection with connected_account_id %q.",
 		req.Toolkit, auth.URL, auth.ExpiresAt.UTC().Format(time.RFC3339), auth.Account.ID)
-	return okResult(text, map[string]any{
+	out := map[string]any{
 		"connected_account_id": auth.Account.ID,
 		"toolkit":              req.Toolkit,
 		"redirect_url":         auth.URL,
 		"expires_at":           auth.ExpiresAt.UTC().Format(time.RFC3339),
 		"status":               auth.Account.Status,
-	}), nil
+	}
+	if action := s.elicitURL(ctx, auth); action != "" {
+		out["elicitation"] = action
+		if action == string(mcp.ElicitationResponseActionAccept) {
+			text = fmt.Sprintf("The user was shown the link to connect their %s account and agreed to open it. Call wait_for_connection with connected_account_id %q.", req.Toolkit, auth.Account.ID)
+		} else {
+			text = fmt.Sprintf("The user was shown the link to connect their %s account (%s) but did not agree to open it (%s). You may show it again, or stop.", req.Toolkit, auth.URL, action)
+		}
+	}
+	return okResult(text, out), nil
+}
+
+// elicitTimeout bounds how long authorize waits for the client to answer a
+// URL elicitation before it returns the link as text anyway.
+const elicitTimeout = 2 * time.Minute
+
+// elicitURL shows the connect link through MCP URL-mode elicitation when
+// the client declared it (a legacy session; the stateless revision has no
+// server-initiated requests), and returns the user's answer: accept,
+// decline or cancel; "" when elicitation was not used or failed, in which
+// case the agent shows the link itself.
+func (s *Server) elicitURL(ctx context.Context, auth *accounts.Authorization) string {
+	cs := mcpserver.ClientSessionFromContext(ctx)
+	info, ok := cs.(mcpserver.SessionWithClientInfo)
+	if !ok {
+		return ""
+	}
+	caps := info.GetClientCapabilities()
+	if caps.Elicitation == nil || caps.Elicitation.URL == nil {
+		return ""
+	}
+	ectx, cancel := context.WithTimeout(ctx, elicitTimeout)
+	defer cancel()
+	msg := fmt.Sprintf("Connect your %s account: open this link and follow the steps. It expires at %s.", auth.Account.Toolkit, auth.ExpiresAt.UTC().Format(time.Kitchen+" MST"))
+	res, err := s.mcp.RequestURLElicitation(ectx, cs, "elicit_"+auth.Account.ID, auth.URL, msg)
+	if err != nil {
+		s.log.Debug("URL elicitation not delivered", zap.Error(err))
+		return ""
+	}
+	return string(res.Action)
 }
 
 // waitForConnection answers wait_for_connection, with progress

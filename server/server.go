@@ -57,6 +57,7 @@ func New(cfg Config) *Server {
 	hooks.AddBeforeSubscriptionsListen(s.listen)
 	s.mcp = mcpserver.NewMCPServer("switchboard", cfg.Version,
 		mcpserver.WithToolCapabilities(true),
+		mcpserver.WithElicitation(),
 		mcpserver.WithToolFilter(s.filter),
 		mcpserver.WithHooks(hooks),
 		mcpserver.WithRecovery(),
