@@ -935,7 +935,11 @@ func (g *GoogleCalendar) patchEvent(w http.ResponseWriter, r *http.Request, a *g
 	ev := gcalCopy(old)
 	gcalMerge(ev, patch)
 	for _, k := range []string{"id", "kind", "etag", "created", "updated", "creator", "htmlLink", "iCalUID", "sequence", "hangoutLink"} {
-		ev[k] = old[k]
+		if v, ok := old[k]; ok {
+			ev[k] = v
+		} else {
+			delete(ev, k)
+		}
 	}
 	if err := gcalCheck(ev, entry.cal.timeZone); err != nil {
 		return err

@@ -161,7 +161,7 @@ func TestGoogleCalendarListEvents(t *testing.T) {
 		{"SingleEventsExpandedInOrder", week + "&singleEvents=true&orderBy=startTime", 200, []string{
 			"standup_20240304T080000Z", "planning", "standup_20240305T080000Z", "standup_20240306T080000Z",
 			"offsite", "standup_20240307T080000Z", "standup_20240308T080000Z"}, ""},
-		{"TimeMaxIsExclusiveOfStart", "timeMin=2024-03-04T09:00:00Z&timeMax=2024-03-04T09:00:00.5Z&singleEvents=true", 200, []string{"planning"}, ""},
+		{"OverlapWithTheRangeCounts", "timeMin=2024-03-04T09:00:00Z&timeMax=2024-03-04T09:00:00.5Z&singleEvents=true", 200, []string{"planning"}, ""},
 		{"TextSearch", "q=BOB%40example", 200, []string{"planning"}, ""},
 		{"StartTimeNeedsSingleEvents", week + "&orderBy=startTime", 400, nil, "badRequest"},
 		{"TimeWithoutOffset", "timeMin=2024-03-04T00:00:00", 400, nil, "badRequest"},
