@@ -4,6 +4,7 @@
 //
 //	switchboard serve    streamable HTTP on --addr (default 127.0.0.1:8080), endpoint /mcp
 //	switchboard stdio    one MCP session over stdin/stdout
+//	switchboard accounts list|delete|disable|enable  manage a user's accounts
 //	switchboard version  print the version
 //
 // Every flag has a SWITCHBOARD_* environment fallback; see README.md.
@@ -67,16 +68,20 @@ func main() {
 
 func run(args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: switchboard serve|stdio|version [flags]")
+		return errors.New("usage: switchboard serve|stdio|accounts|version [flags]")
 	}
 	cmd, args := args[0], args[1:]
 	switch cmd {
 	case "version", "--version", "-v":
 		fmt.Println("switchboard", version)
 		return nil
+	case "accounts":
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return accountsCommand(ctx, args, os.Stdout)
 	case "serve", "stdio":
 	default:
-		return fmt.Errorf("unknown command %q: use serve, stdio or version", cmd)
+		return fmt.Errorf("unknown command %q: use serve, stdio, accounts or version", cmd)
 	}
 	cfg, err := parseFlags(cmd, args)
 	if err != nil {

@@ -406,3 +406,59 @@ func toString(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+func TestDeleteRevokesAtProvider(t *testing.T) {
+	w := newOAuthWorld(t, time.Hour)
+	sc := w.scope(t)
+	id, _, err := w.signIn(t, sc, accounts.AuthorizeRequest{Alias: "work"}, octo, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt := w.op.RefreshToken(octo.Subject)
+	a, revoked, err := w.svc.DeleteAccount(context.Background(), "alice", "github", "work")
+	if err != nil || a.ID != id || !revoked {
+		t.Fatalf("delete: %v %v %v", a, revoked, err)
+	}
+	found := false
+	for _, r := range w.op.Revoked() {
+		found = found || r == rt
+	}
+	if !found {
+		t.Errorf("the refresh token was not revoked at the provider: %v", w.op.Revoked())
+	}
+	if _, err := w.store.Account(context.Background(), "alice", id); !errors.Is(err, accounts.ErrNotFound) {
+		t.Errorf("account still stored: %v", err)
+	}
+	if _, _, err := w.svc.DeleteAccount(context.Background(), "bob", "github", id); err == nil {
+		t.Error("bob deleted an account id of alice's")
+	}
+}
+
+func TestDisableAndEnable(t *testing.T) {
+	w := newOAuthWorld(t, time.Hour)
+	sc := w.scope(t)
+	ctx := context.Background()
+	work, _, err := w.signIn(t, w.scope(t), accounts.AuthorizeRequest{Alias: "work"}, octo, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	home, _, err := w.signIn(t, w.scope(t), accounts.AuthorizeRequest{Alias: "home"}, octo2, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.svc.SetDisabled(ctx, "alice", "github", "home", true); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := w.call(t, sc); err != nil || res.Account.ID != work {
+		t.Errorf("with the newest account disabled the default is %v (%v), want %s", res, err, work)
+	}
+	if _, err := w.svc.SetDisabled(ctx, "alice", "github", "home", true); err == nil {
+		t.Error("disabling an INACTIVE account succeeded")
+	}
+	if _, err := w.svc.SetDisabled(ctx, "alice", "github", "home", false); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := w.call(t, sc); err != nil || res.Account.ID != home {
+		t.Errorf("after enabling, the default is %v (%v), want %s", res, err, home)
+	}
+}

@@ -1,0 +1,114 @@
+package accounts
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"go.uber.org/zap"
+
+	"switchboard/tools"
+)
+
+// DeleteAccount removes the user's account ref (id, alias or label) with
+// its credential. An OAuth account's grant is revoked at the provider first,
+// where the toolkit or auth config names a revoke endpoint; a failed
+// revocation is logged and reported, and the account is deleted anyway (the
+// operator asked for it to be gone here).
+func (s *Service) DeleteAccount(ctx context.Context, userID, toolkit, ref string) (a *Account, revoked bool, err error) {
+	if a, err = s.Find(ctx, userID, toolkit, ref); err != nil {
+		return nil, false, err
+	}
+	if a.Scheme == "oauth2" && a.Status != StatusInitiated {
+		revoked = s.revoke(ctx, a)
+	}
+	if err := s.store.DeleteAccount(ctx, userID, a.ID); err != nil {
+		return nil, revoked, internal(err, "delete the account")
+	}
+	s.log.Info("account deleted", zap.String("user", userID), zap.String("toolkit", a.Toolkit), zap.String("account", a.ID), zap.Bool("revoked", revoked))
+	return a, revoked, nil
+}
+
+// revoke asks the provider to end the account's grant (RFC 7009): the
+// refresh token when there is one, else the access token.
+func (s *Service) revoke(ctx context.Context, a *Account) bool {
+	tk := s.catalog.Toolkit(a.Toolkit)
+	ac, ok := s.authConfigByID(a.AuthConfigID)
+	if tk == nil || !ok || tk.Scheme("oauth2") == nil {
+		return false
+	}
+	sc := tk.Scheme("oauth2")
+	endpoint := ac.RevokeURL
+	if endpoint == "" {
+		endpoint = sc.RevokeURL
+	}
+	if endpoint == "" {
+		return false
+	}
+	cred, err := s.loadCredential(ctx, a)
+	if err != nil {
+		return false
+	}
+	token := cred.RefreshToken
+	if token == "" {
+		token = cred.Secret
+	}
+	form := url.Values{"token": {token}}
+	if sc.ClientAuth != tools.ClientAuthBasic {
+		form.Set("client_id", ac.ClientID)
+		form.Set("client_secret", string(ac.ClientSecret))
+	}
+	rctx, cancel := context.WithTimeout(ctx, oauthTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(rctx, http.MethodPost, endpoint, strings.NewReader(form.Encode()))
+	if err != nil {
+		return false
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if sc.ClientAuth == tools.ClientAuthBasic {
+		req.SetBasicAuth(url.QueryEscape(ac.ClientID), url.QueryEscape(string(ac.ClientSecret)))
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.log.Warn("revoking at the provider failed", zap.String("account", a.ID), zap.String("error", "unreachable"))
+		return false
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode/100 != 2 {
+		s.log.Warn("revoking at the provider failed", zap.String("account", a.ID), zap.Int("status", resp.StatusCode))
+		return false
+	}
+	return true
+}
+
+// SetDisabled turns an account INACTIVE (disabled by the operator) or back
+// to ACTIVE. Only ACTIVE accounts can be disabled and only INACTIVE ones
+// enabled; a disabled account is never chosen by default and a session or
+// header that selects it answers ACCOUNT_INACTIVE.
+func (s *Service) SetDisabled(ctx context.Context, userID, toolkit, ref string, disabled bool) (*Account, error) {
+	a, err := s.Find(ctx, userID, toolkit, ref)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case disabled && a.Status == StatusActive:
+		a.Status, a.StatusReason = StatusInactive, "disabled by the operator"
+	case !disabled && a.Status == StatusInactive:
+		a.Status, a.StatusReason = StatusActive, ""
+	default:
+		return nil, Errorf(CodeInvalidArguments, "The account %s is %s; only ACTIVE accounts can be disabled and only INACTIVE ones enabled.", describe(a), a.Status)
+	}
+	if err := s.store.UpdateAccount(ctx, a); err != nil {
+		return nil, internal(err, "update the account")
+	}
+	if !disabled {
+		s.events.publish(userID, Event{Account: a})
+	}
+	return a, nil
+}
+
+// Describe names an account for people: id, alias and label.
+func Describe(a *Account) string { return describe(a) }
