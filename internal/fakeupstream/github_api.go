@@ -114,6 +114,7 @@ func (g *GitHub) routes() *http.ServeMux {
 	mux.HandleFunc("POST /repos/{owner}/{repo}/issues", g.authed(g.createIssue))
 	mux.HandleFunc("GET /repos/{owner}/{repo}/issues/{number}", g.authed(g.getIssue))
 	mux.HandleFunc("POST /repos/{owner}/{repo}/issues/{number}/comments", g.authed(g.createComment))
+	g.moreRoutes(mux) // github_more.go
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { writeError(w, http.StatusNotFound, "Not Found") })
 	return mux
 }
