@@ -111,8 +111,9 @@ type Tool struct {
 	// Result says how the upstream response becomes a Result.
 	Result Shape
 
-	schema *jsonschema.Schema
-	kit    *Toolkit
+	schema   *jsonschema.Schema
+	defaults map[string]any // of top-level properties, sent when absent
+	kit      *Toolkit
 }
 
 // Request is the template of a tool's upstream request.

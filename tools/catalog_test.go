@@ -1,6 +1,8 @@
 package tools_test
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -132,7 +134,19 @@ func TestLoadCatalog(t *testing.T) {
 		{"OpenSchema", "additionalProperties: false", "additionalProperties: true", "", []string{"input_schema.additionalProperties: must be false"}},
 		{"PropertyWithoutDescription", "{type: string, description: The thing id.}", "{type: string}", "", []string{"input_schema.properties.id.description: missing"}},
 		{"ArgumentNotSent", "        id: {type: string, description: The thing id.}\n", "        id: {type: string, description: The thing id.}\n        q: {type: string, description: Q.}\n", "", []string{`property "q" of input_schema is not sent`}},
-		{"GraphQLNotYet", "      method: GET\n", "      kind: graphql\n      method: GET\n", "", []string{`request.kind: "graphql" is not supported`}},
+		{"UnknownRequestKind", "      method: GET\n", "      kind: soap\n      method: GET\n", "", []string{`request.kind: "soap" is not one of rest, graphql`}},
+		{"GraphQLIsPOST", "      method: GET\n", "      kind: graphql\n      method: GET\n", "", []string{`request.method: a graphql request is a POST`}},
+		{"ReadOnlyPOSTNotSafe", "method: GET", "method: POST", "", []string{"annotations.read_only: a POST request is read-only only when marked safe: true"}},
+		{"GETNotReadOnly", "read_only: true", "read_only: false", "", []string{"annotations.read_only: a GET request only reads, so the tool is read_only"}},
+		{"ReadOnlyNotIdempotent", "idempotent: true", "idempotent: false", "", []string{"a read_only tool is idempotent"}},
+		{"SafeGET", "      method: GET\n", "      method: GET\n      safe: true\n", "", []string{"request.safe: only a POST is marked safe"}},
+		{"UnknownBodyBuilder", "      method: GET\n", "      method: POST\n      safe: true\n      body_builder: nope\n", "", []string{`request.body_builder: "nope" is not a registered body builder`}},
+		{"UnknownTransform", "    result:\n", "    result:\n      transform: nope\n", "", []string{`result.transform: "nope" is not a registered transform`}},
+		{"WireNameTwice", "path: /things/{id}", "path: /things\n      query: [id, {id2: id}]", "", []string{`request.query: "id" is sent twice (for id and id2)`}},
+		{"BadQueryArrays", "base_url: https://api.acme.test\n", "base_url: https://api.acme.test\nquery_arrays: semicolon\n", "", []string{`query_arrays: "semicolon" is not one of comma, repeat`}},
+		{"PaginationWithoutMode", "      text: \"{name}\"\n", "      text: \"{name}\"\n      pagination: {default_per_page: 5}\n", "", []string{"result.pagination: set either page_arg (numbered pages) or cursor_arg (cursors)"}},
+		{"CursorArgNotString", "      text: \"{name}\"\n", "      text: \"{name}\"\n      pagination: {cursor_arg: nope, next_cursor: next}\n", "", []string{`result.pagination.cursor_arg: "nope" must be a string property`}},
+		{"OAuthSettingOnBearer", "    help: Create one in settings.\n", "    help: Create one in settings.\n    client_auth: basic\n", "", []string{"schemes[0]: authorization_url, token_url, scopes and the other OAuth settings belong to oauth2 schemes only"}},
 		{"TextNamesUnkeptField", `text: "{name}"`, `text: "{title}"`, "", []string{"result.text: placeholder {title} is not one of fields"}},
 		{"ReadOnlyDestructive", "destructive: false", "destructive: true", "", []string{"a read_only tool cannot be destructive"}},
 		{"UnknownSchemeKind", "kind: bearer_token", "kind: basic", "", []string{`schemes[0].kind: "basic" is not one of`}},
@@ -175,4 +189,69 @@ func TestLoadCatalog(t *testing.T) {
 			t.Error("empty catalog loaded")
 		}
 	})
+}
+
+func TestLoadCatalogs(t *testing.T) {
+	dir := func(tb testing.TB, files map[string]string) string {
+		tb.Helper()
+		d := tb.TempDir()
+		for name, data := range files {
+			if err := os.WriteFile(filepath.Join(d, name), []byte(data), 0o644); err != nil {
+				tb.Fatal(err)
+			}
+		}
+		return d
+	}
+	github := strings.NewReplacer("slug: acme", "slug: github", "ACME_", "GITHUB_")
+	t.Run("OperatorToolkitAdded", func(t *testing.T) {
+		c, err := tools.BuiltinWith(dir(t, map[string]string{"acme.yaml": acme, "notes.txt": "ignored"}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Toolkit("acme") == nil || c.Tool("ACME_GET_THING") == nil || c.Toolkit("github") == nil || c.Tool("GITHUB_CREATE_ISSUE") == nil {
+			t.Errorf("toolkits %v", c.Toolkits())
+		}
+		if b := builtin(t); b.Toolkit("acme") != nil {
+			t.Error("Builtin changed")
+		}
+	})
+	t.Run("NoDirsIsBuiltin", func(t *testing.T) {
+		if c, err := tools.BuiltinWith(); err != nil || c != builtin(t) {
+			t.Errorf("BuiltinWith() = %p, %v", c, err)
+		}
+	})
+	tests := []struct {
+		name string
+		dirs func(t *testing.T) []string
+		want []string
+	}{
+		{"ClashWithBuiltin", func(t *testing.T) []string {
+			return []string{dir(t, map[string]string{"github.yaml": github.Replace(acme)})}
+		}, []string{`github.yaml: slug "github" is already defined by the built-in toolkit file github.yaml`}},
+		{"ClashBetweenDirs", func(t *testing.T) []string {
+			return []string{dir(t, map[string]string{"acme.yaml": acme}), dir(t, map[string]string{"acme.yaml": acme})}
+		}, []string{`acme.yaml: slug "acme" is already defined by `, "acme.yaml; rename one of them"}},
+		{"EmptyDir", func(t *testing.T) []string { return []string{dir(t, nil)} }, []string{"toolkits directory holds no *.yaml files"}},
+		{"MissingDir", func(t *testing.T) []string { return []string{filepath.Join(t.TempDir(), "nope")} }, []string{"toolkits directory holds no *.yaml files"}},
+		{"SameRulesAsBuiltin", func(t *testing.T) []string {
+			return []string{dir(t, map[string]string{"acme.yaml": strings.Replace(acme, " idempotent: true,", "", 1)})}
+		}, []string{"acme.yaml: tools[0] (ACME_GET_THING).annotations.idempotent: missing"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dirs := tt.dirs(t)
+			_, err := tools.BuiltinWith(dirs...)
+			if err == nil {
+				t.Fatal("BuiltinWith succeeded, want an error")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q\ndoes not contain %q", err, w)
+				}
+			}
+			if !strings.Contains(err.Error(), dirs[len(dirs)-1]) {
+				t.Errorf("error %q does not name the operator's file", err)
+			}
+		})
+	}
 }

@@ -56,33 +56,35 @@ func fitList(st map[string]any, key string) int {
 // fitObject cuts the longest strings of an object result until its JSON
 // fits MaxResultBytes, and bounds its text.
 func fitObject(res *Result) *Result {
-	res.Text = fitText(res.Text)
-	if jsonSize(res.Structured) <= MaxResultBytes {
+	if jsonSize(res.Structured) > MaxResultBytes {
+		cut := map[string]any{"truncated": true}
+		note := "\n(The result was too large to return; narrow the request.)"
+		for limit := MaxResultBytes / 2; limit >= 64; limit /= 2 {
+			if c := cutStrings(res.Structured, limit).(map[string]any); jsonSize(c) <= MaxResultBytes {
+				cut = c
+				note = fmt.Sprintf("\n(Long text fields were cut to %d characters to fit the result's size budget.)", limit)
+				break
+			}
+		}
+		res.Structured = cut
+		res.Text = fitText(res.Text, len(note)) + note
 		return res
 	}
-	for limit := MaxResultBytes / 2; limit >= 64; limit /= 2 {
-		cut := cutStrings(res.Structured, limit).(map[string]any)
-		if jsonSize(cut) <= MaxResultBytes {
-			res.Structured = cut
-			res.Text += fmt.Sprintf("\n(Long text fields were cut to %d characters to fit the result's size budget.)", limit)
-			return res
-		}
-	}
-	res.Structured = map[string]any{"truncated": true}
-	res.Text += "\n(The result was too large to return; narrow the request.)"
+	res.Text = fitText(res.Text, 0)
 	return res
 }
 
-// fitText bounds a Result's text to MaxResultBytes.
-func fitText(s string) string {
-	if len(s) <= MaxResultBytes {
+// fitText bounds a Result's text to MaxResultBytes, less reserve bytes.
+func fitText(s string, reserve int) string {
+	const mark = "\n… [cut: the text was longer than the result's size budget; narrow the request]"
+	if len(s)+reserve <= MaxResultBytes {
 		return s
 	}
-	cut := s[:MaxResultBytes-100]
+	cut := s[:MaxResultBytes-reserve-len(mark)]
 	for !utf8.ValidString(cut) {
 		cut = cut[:len(cut)-1]
 	}
-	return cut + "\n… [cut: the text was longer than the result's size budget; narrow the request]"
+	return cut + mark
 }
 
 // cutStrings returns v with every string longer than limit characters cut

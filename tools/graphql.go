@@ -151,9 +151,11 @@ func graphqlErrors(doc any) []any {
 // with the API's own message.
 func graphqlError(kit *Toolkit, r *response, errs []any) *Error {
 	var msgs, codes []string
+	notFound := false
 	for _, item := range errs {
 		m, _ := item.(map[string]any)
 		text := scalarText(lookup(m, "extensions.userPresentableMessage"))
+		notFound = notFound || strings.Contains(strings.ToLower(text+" "+scalarText(m["message"])), "not found")
 		if text == "" {
 			text = scalarText(m["message"])
 		}
@@ -193,7 +195,7 @@ func graphqlError(kit *Toolkit, r *response, errs []any) *Error {
 		e.Code = CodeUpstreamUnavailable
 		e.RetryAfterSeconds = retryAfter(r.header, 0)
 		e.Message = fmt.Sprintf("%s failed to answer (%s); try again later.", name, msg)
-	case strings.Contains(strings.ToLower(msg), "not found"):
+	case notFound || has("NOT_FOUND", "ENTITY_NOT_FOUND"):
 		e.Message = fmt.Sprintf("%s: %s (or the account has no access). Check the ids in the arguments, and that this account can see the resource.", name, msg)
 	default:
 		e.Message = fmt.Sprintf("%s rejected the request: %s. Fix the arguments and try again.", name, msg)

@@ -59,6 +59,9 @@ func (t *Tool) shape(doc any, r *response, args map[string]any) *Result {
 			st["next_page"] = page + 1
 		}
 	case p != nil && p.CursorArg != "":
+		if p.PerPageArg != "" {
+			perPage = intArg(args, p.PerPageArg, p.DefaultPerPage)
+		}
 		next = scalarText(lookup(doc, p.NextCursor))
 		more = next != ""
 		if p.HasMore != "" {
@@ -86,7 +89,11 @@ func (t *Tool) shape(doc any, r *response, args map[string]any) *Result {
 		text.WriteString(".")
 	}
 	if shown < total {
+		// The next page would skip the items cut here: ask for smaller pages.
 		st["truncated"], st["total_in_response"] = true, total
+		delete(st, "next_page")
+		delete(st, "next_cursor")
+		more = false
 		text.WriteString("\n" + cutNote(shown, total, p, perPage))
 	}
 	switch {
@@ -95,7 +102,7 @@ func (t *Tool) shape(doc any, r *response, args map[string]any) *Result {
 	case more:
 		fmt.Fprintf(&text, "\nMore exist: call again with %s=%q for the next page.", p.CursorArg, next)
 	}
-	return &Result{Text: fitText(text.String()), Structured: st}
+	return &Result{Text: fitText(text.String(), 0), Structured: st}
 }
 
 func count(n int) string {

@@ -45,10 +45,14 @@ func (v *validator) schema(t *Tool, field string, m map[string]any) map[string]p
 		}
 	}
 	ps, _ := m["properties"].(map[string]any)
+	defaults := map[string]any{}
 	for name, raw := range ps {
 		p, _ := raw.(map[string]any)
 		typ, _ := p["type"].(string)
 		props[name] = property{typ: typ, required: required[name]}
+		if d, ok := p["default"]; ok {
+			defaults[name] = d
+		}
 		if !argNamePattern.MatchString(name) {
 			v.addf(field+".properties."+name, "argument names are lower snake case")
 		}
@@ -72,6 +76,14 @@ func (v *validator) schema(t *Tool, field string, m map[string]any) map[string]p
 		v.addf(field, "does not compile: %v", err)
 	}
 	t.schema = sch
+	if len(defaults) > 0 {
+		// Defaults are sent when the argument is absent, so they must be
+		// JSON values as arguments are (numbers as json.Number).
+		data, _ := json.Marshal(defaults)
+		if inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(data)); err == nil {
+			t.defaults = inst.(map[string]any)
+		}
+	}
 	return props
 }
 
@@ -91,7 +103,8 @@ func compileSchema(name string, raw []byte) (*jsonschema.Schema, error) {
 }
 
 // validate checks args against the tool's schema and returns them
-// normalized as JSON values (numbers as json.Number).
+// normalized as JSON values (numbers as json.Number), with the schema's
+// default of each absent top-level property filled in.
 func (t *Tool) validate(args map[string]any) (map[string]any, error) {
 	if args == nil {
 		args = map[string]any{}
@@ -117,7 +130,13 @@ func (t *Tool) validate(args map[string]any) (map[string]any, error) {
 	if err != nil {
 		return nil, t.invalid([]Problem{{Reason: err.Error()}}, err)
 	}
-	return inst.(map[string]any), nil
+	norm := inst.(map[string]any)
+	for name, d := range t.defaults {
+		if _, ok := norm[name]; !ok {
+			norm[name] = cloneValue(d)
+		}
+	}
+	return norm, nil
 }
 
 func (t *Tool) invalid(ps []Problem, cause error) *Error {

@@ -36,7 +36,9 @@ import (
 //	  - name: TOOLKIT_ACTION
 //	    title, description                for the agent (description ≤ 1024)
 //	    annotations: {read_only, destructive, idempotent, open_world}  all required
-//	    input_schema: JSON Schema 2020-12, type object, additionalProperties false
+//	    input_schema: JSON Schema 2020-12, type object, additionalProperties
+//	                  false; the default of a top-level property is sent
+//	                  when the argument is absent
 //	    request: (below)
 //	    result: (below)
 //
@@ -94,12 +96,19 @@ import (
 //	                               to it
 //	fields: [a, b.c]               dotted paths kept (of each list item)
 //	list_path, list_key            where the list is; its Structured key
-//	text: "{a} {b.c}"              the summary (of each list item)
+//	text: "{a} {b.c}"              the summary (of each list item); a
+//	                               placeholder names a field or a path
+//	                               inside one; arrays join with ", "
 //	pagination:                    how to ask for the next page, either
 //	  {page_arg, per_page_arg, default_per_page}       numbered pages, or
 //	  {cursor_arg, next_cursor, has_more, per_page_arg, default_per_page}
 //	                               cursors: next_cursor (and has_more, when
 //	                               the API has such a flag) are dotted paths
+//
+// Results are bounded: lists hold at most MaxListItems items and
+// Structured at most MaxResultBytes of JSON (items, then long strings, are
+// cut, with a note in Text saying how to page or narrow), and strings that
+// are base64 blobs, or a binary response, are described, never inlined.
 //
 // Every argument is sent exactly once (path, query, body, variables, or the
 // body builder, which receives every argument not sent otherwise), and

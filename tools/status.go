@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -30,6 +31,8 @@ func statusError(kit *Toolkit, r *response) *Error {
 	case status == http.StatusForbidden:
 		if missing, granted := missingScopes(r.header); missing != "" {
 			e.Message = fmt.Sprintf("%s refused the request (HTTP 403): the account's credential lacks a required scope (needs one of: %s; has: %s). Re-authorize the account with that scope, or use another account.", name, missing, granted)
+		} else if needed, ok := insufficientScope(r.header); ok {
+			e.Message = fmt.Sprintf("%s refused the request (HTTP 403): %s. The account's credential lacks a required scope (needs one of: %s). Re-authorize the account with that scope, or use another account.", name, publicText(msg, "insufficient scope"), publicText(needed, "not named"))
 		} else {
 			e.Message = fmt.Sprintf("%s refused the request (HTTP 403): %s. The account may lack permission for this resource or action; use another account or ask for access.", name, publicText(msg, "forbidden"))
 		}
@@ -59,8 +62,9 @@ func rateLimited(status int, h http.Header, msg string) bool {
 }
 
 // retryAfter reads Retry-After (seconds or an HTTP date), then
-// X-RateLimit-Reset (epoch seconds), as seconds from now, at least 1.
-// It returns fallback when neither is usable.
+// X-RateLimit-Reset or Linear's X-RateLimit-Requests-Reset (an epoch time in
+// seconds, or in milliseconds when it is that large), as seconds from now,
+// at least 1. It returns fallback when none is usable.
 func retryAfter(h http.Header, fallback int) int {
 	secs := -1
 	if v := h.Get("Retry-After"); v != "" {
@@ -70,8 +74,15 @@ func retryAfter(h http.Header, fallback int) int {
 			secs = max(int(time.Until(t).Seconds()), 0)
 		}
 	}
-	if v := h.Get("X-RateLimit-Reset"); secs < 0 && v != "" {
+	for _, name := range []string{"X-RateLimit-Reset", "X-RateLimit-Requests-Reset"} {
+		v := h.Get(name)
+		if secs >= 0 || v == "" {
+			continue
+		}
 		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			if n > 1e11 { // milliseconds: 1e11 seconds is thousands of years away
+				n = (n + 999) / 1000
+			}
 			secs = max(int(n-time.Now().Unix()), 0)
 		}
 	}
@@ -102,6 +113,24 @@ func missingScopes(h http.Header) (missing, granted string) {
 		granted = "no scopes"
 	}
 	return strings.Join(accepted, ", "), granted
+}
+
+var bearerParam = regexp.MustCompile(`(\w+)="([^"]*)"`)
+
+// insufficientScope reads RFC 6750's challenge WWW-Authenticate: Bearer
+// error="insufficient_scope", scope="…" (Google sends it) and returns the
+// scopes that would do, comma-separated.
+func insufficientScope(h http.Header) (string, bool) {
+	for _, v := range h.Values("WWW-Authenticate") {
+		params := map[string]string{}
+		for _, m := range bearerParam.FindAllStringSubmatch(v, -1) {
+			params[strings.ToLower(m[1])] = m[2]
+		}
+		if params["error"] == "insufficient_scope" {
+			return strings.Join(strings.Fields(params["scope"]), ", "), true
+		}
+	}
+	return "", false
 }
 
 func splitScopes(s string) []string {

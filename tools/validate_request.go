@@ -171,8 +171,9 @@ func (v *validator) result(field string, s *resultSpec, props map[string]propert
 	}
 	if len(r.Fields) > 0 {
 		for _, m := range placeholderPattern.FindAllStringSubmatch(r.Text, -1) {
-			if !slices.Contains(r.Fields, m[1]) {
-				v.addf(field+".text", "placeholder {%s} is not one of fields", m[1])
+			kept := slices.ContainsFunc(r.Fields, func(f string) bool { return m[1] == f || strings.HasPrefix(m[1], f+".") })
+			if !kept {
+				v.addf(field+".text", "placeholder {%s} is not one of fields (nor inside one)", m[1])
 			}
 		}
 	}
