@@ -38,12 +38,13 @@ var version = "dev"
 
 // config is every setting, from flags with environment fallbacks.
 type config struct {
-	dataDir    string            // where the SQLite store and the generated key live
-	publicURL  string            // external base URL of connect links
-	linkTTL    time.Duration     // lifetime of connect links
-	toolkitURL map[string]string // toolkit slug → API base URL override
-	logLevel   string            // debug, info, warn, error
-	configFile string            // optional YAML file: public URL, toolkit URLs, auth configs
+	dataDir     string            // where the SQLite store and the generated key live
+	publicURL   string            // external base URL of connect links
+	linkTTL     time.Duration     // lifetime of connect links
+	toolkitURL  map[string]string // toolkit slug → API base URL override
+	logLevel    string            // debug, info, warn, error
+	configFile  string            // optional YAML file: public URL, toolkit URLs, auth configs
+	toolkitDirs []string          // operator-written toolkit files, in the catalog format
 
 	authConfigs []accounts.AuthConfig // from the config file, then SWITCHBOARD_OAUTH_* variables
 
@@ -108,6 +109,11 @@ func parseFlags(cmd string, args []string) (config, error) {
 	fs.DurationVar(&cfg.linkTTL, "link-ttl", envDuration("SWITCHBOARD_LINK_TTL", 10*time.Minute), "lifetime of connect links")
 	fs.StringVar(&cfg.logLevel, "log-level", env("SWITCHBOARD_LOG_LEVEL", "info"), "debug, info, warn or error")
 	fs.StringVar(&cfg.configFile, "config", env("SWITCHBOARD_CONFIG", ""), "YAML file with public_url, toolkit_urls and auth_configs")
+	cfg.toolkitDirs = splitList(os.Getenv("SWITCHBOARD_TOOLKITS_DIR"))
+	fs.Func("toolkits-dir", "directory of extra toolkit files (*.yaml, the catalog format); repeatable; env SWITCHBOARD_TOOLKITS_DIR, comma-separated", func(v string) error {
+		cfg.toolkitDirs = append(cfg.toolkitDirs, v)
+		return nil
+	})
 	urls := env("SWITCHBOARD_TOOLKIT_URLS", "")
 	fs.Func("toolkit-url", "toolkit=URL: API base URL of a toolkit (repeatable; env SWITCHBOARD_TOOLKIT_URLS, comma-separated)", func(v string) error {
 		urls += "," + v
@@ -169,7 +175,7 @@ func build(ctx context.Context, cfg config, publicURL string, log *zap.Logger) (
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	catalog, err := tools.Builtin()
+	catalog, err := tools.BuiltinWith(cfg.toolkitDirs...)
 	if err != nil {
 		return nil, nil, nil, err
 	}
