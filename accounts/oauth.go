@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -170,6 +171,13 @@ func (s *Service) CompleteOAuth(ctx context.Context, state, code, providerError,
 
 // exchange trades the code for a token.
 func (s *Service) exchange(ctx context.Context, cfg *oauth2.Config, sc *tools.Scheme, code, verifier string) (*oauth2.Token, error) {
+	if sc.TokenResponse == tools.TokenResponseSlack {
+		form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {cfg.RedirectURL}}
+		if sc.PKCE {
+			form.Set("code_verifier", verifier)
+		}
+		return slackToken(ctx, cfg, form, s.now())
+	}
 	var opts []oauth2.AuthCodeOption
 	if sc.PKCE {
 		opts = append(opts, oauth2.VerifierOption(verifier))

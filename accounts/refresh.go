@@ -3,6 +3,7 @@ package accounts
 import (
 	"context"
 	"errors"
+	"net/url"
 	"sync"
 	"time"
 
@@ -132,8 +133,14 @@ func (s *Service) refresh(ctx context.Context, tk *tools.Toolkit, a *Account, cu
 	}
 	rctx, cancel := context.WithTimeout(ctx, oauthTimeout)
 	defer cancel()
-	src := s.oauthConfig(ac, sc).TokenSource(rctx, &oauth2.Token{RefreshToken: cur.RefreshToken, Expiry: time.Unix(1, 0)})
-	tok, err := src.Token()
+	var err error
+	cfg := s.oauthConfig(ac, sc)
+	var tok *oauth2.Token
+	if sc.TokenResponse == tools.TokenResponseSlack {
+		tok, err = slackToken(rctx, cfg, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {cur.RefreshToken}}, s.now())
+	} else {
+		tok, err = cfg.TokenSource(rctx, &oauth2.Token{RefreshToken: cur.RefreshToken, Expiry: time.Unix(1, 0)}).Token()
+	}
 	s.log.Info("token refresh", zap.String("account", a.ID), zap.String("toolkit", a.Toolkit), zap.Bool("ok", err == nil))
 	if err != nil {
 		code := oauthErrorCode(err)
