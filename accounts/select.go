@@ -21,6 +21,13 @@ import (
 // selected account that no longer exists (ACCOUNT_NOT_FOUND). With strict
 // mode on and several ACTIVE accounts, layer 3 refuses with
 // ACCOUNT_AMBIGUOUS. With no ACTIVE account the answer is ACCOUNT_REQUIRED.
+//
+// Layer 3 is evaluated on every call, as the seed says ("sessions use the
+// most recently connected account"): a session that never chose follows a
+// newer connection made elsewhere. That is not a silent switch in rule 6's
+// sense, because every tool result and list_toolkits name the account and
+// the layer that chose it; a session that must not move selects an account
+// (or runs in strict mode).
 func (s *Service) Active(ctx context.Context, sc *Scope, toolkit string) (*Account, SelectedBy, error) {
 	if id, ok := sc.Header[toolkit]; ok {
 		a, err := s.store.Account(ctx, sc.UserID(), id)
