@@ -87,6 +87,36 @@ type ErrorRules struct {
 	// OKField, when set, is the dotted path of a boolean that is false when
 	// a request failed even though the status was 2xx (Slack's "ok").
 	OKField string
+	// CodeField is the dotted path of the API's machine-readable error
+	// codes; through arrays it collects each element's (Google's
+	// error.errors.reason). The rules below match these codes.
+	CodeField string
+	// Unauthorized lists the codes that mean the credential was rejected
+	// (Slack's invalid_auth): the *Error reports Unauthorized.
+	Unauthorized []string
+	// RateLimited maps the codes that mean a rate limit to the seconds to
+	// wait when no header says.
+	RateLimited map[string]int
+	// Unavailable lists the codes that mean the API failed on its side.
+	Unavailable []string
+	// MissingScope lists the codes that mean the credential lacks a scope,
+	// and where the error body names the scopes; nil when there are none.
+	MissingScope *MissingScopeRule
+	// DetailFields are dotted paths of further details the message repeats.
+	DetailFields []string
+}
+
+// MissingScopeRule recognizes an error that names the scope a credential
+// lacks (Slack: {"error": "missing_scope", "needed": "chat:write",
+// "provided": "channels:read"}).
+type MissingScopeRule struct {
+	// Codes are the error codes that mean a missing scope.
+	Codes []string
+	// NeededField is the dotted path of the needed scopes.
+	NeededField string
+	// GrantedField is the dotted path of the scopes the credential has, or
+	// "" when the API does not say.
+	GrantedField string
 }
 
 // Tool is one action of a toolkit: its MCP definition plus the request
@@ -124,7 +154,8 @@ type Request struct {
 	// Method is the HTTP method.
 	Method string
 	// Path is relative to the base URL; {name} placeholders are filled with
-	// the URL-path-escaped argument of that name.
+	// the URL-path-escaped argument of that name, and {name*} placeholders
+	// with its segments, each escaped.
 	Path string
 	// Query lists the arguments sent as query parameters (arrays as the
 	// toolkit's QueryArrays says), when present.
@@ -169,8 +200,15 @@ type Shape struct {
 	// ListKey is the Structured key that holds a list ("items" by default).
 	ListKey string
 	// Text is the template of the summary of an object, or of each line of
-	// a list: {field} placeholders name Fields.
+	// a list: {field} placeholders name Fields (or, after a Transform, the
+	// members it adds for the text).
 	Text string
+	// Cut maps dotted paths (of the object, or of each list item) to the
+	// most characters their strings keep.
+	Cut map[string]int
+	// Extra names members of the object holding the list that Structured
+	// keeps next to it (GitHub search's total_count).
+	Extra []string
 	// Pagination, when set, says which arguments page through a list.
 	Pagination *Pagination
 

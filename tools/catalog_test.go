@@ -102,6 +102,9 @@ tools:
       text: "{name}"
 `
 
+// acmeIDToPath spans acme from the id property to the path that sends it.
+var acmeIDToPath = acme[strings.Index(acme, "        id: {type: string") : strings.Index(acme, "path: /things/{id}")+len("path: /things/{id}")]
+
 func TestLoadCatalog(t *testing.T) {
 	load := func(files map[string]string) error {
 		fsys := fstest.MapFS{}
@@ -151,6 +154,16 @@ func TestLoadCatalog(t *testing.T) {
 		{"ReadOnlyDestructive", "destructive: false", "destructive: true", "", []string{"a read_only tool cannot be destructive"}},
 		{"UnknownSchemeKind", "kind: bearer_token", "kind: basic", "", []string{`schemes[0].kind: "basic" is not one of`}},
 		{"SlugNotFileName", "", "", "other.yaml", []string{`other.yaml: slug: "acme" does not match the file name`}},
+		{"CodeRulesWithoutCodeField", "base_url: https://api.acme.test\n", "base_url: https://api.acme.test\nerrors: {unauthorized: [bad_token]}\n", "", []string{"errors.code_field: missing"}},
+		{"CodeInTwoRules", "base_url: https://api.acme.test\n", "base_url: https://api.acme.test\nerrors: {code_field: error, unauthorized: [x], unavailable: [x]}\n", "", []string{`code "x" is also in`}},
+		{"RateLimitWaitNotPositive", "base_url: https://api.acme.test\n", "base_url: https://api.acme.test\nerrors: {code_field: error, rate_limited: {slow: 0}}\n", "", []string{"errors.rate_limited.slow: wait 0 must be a positive number of seconds"}},
+		{"MissingScopeWithoutNeeded", "base_url: https://api.acme.test\n", "base_url: https://api.acme.test\nerrors: {code_field: error, missing_scope: {codes: [scope]}}\n", "", []string{"errors.missing_scope.needed: missing"}},
+		{"ErrorPathNotDotted", "base_url: https://api.acme.test\n", "base_url: https://api.acme.test\nerrors: {code_field: error..code}\n", "", []string{`errors.code_field: "error..code" is not a dotted path`}},
+		{"MultiSegmentPlaceholderInteger", acmeIDToPath, strings.NewReplacer("type: string", "type: integer", "{id}", "{id*}").Replace(acmeIDToPath), "",
+			[]string{"request.path: placeholder {id*} must be a string property"}},
+		{"CutNotPositive", `      text: "{name}"` + "\n", `      text: "{name}"` + "\n      cut: {name: 0}\n", "", []string{"result.cut.name: must keep at least 1 character"}},
+		{"ExtraWithoutListPath", `      text: "{name}"` + "\n", `      text: "{name}"` + "\n      extra: [total]\n", "", []string{"result.extra: goes with list_path"}},
+		{"ExtraClashes", `      text: "{name}"` + "\n", `      text: "{name}"` + "\n      list_path: items\n      extra: [count]\n", "", []string{`result.extra: "count" clashes with a key of the list result`}},
 		{"CredentialInCatalog", "base_url: https://api.acme.test\n", "base_url: https://api.acme.test\nheaders: {Authorization: x}\n", "", []string{"headers.Authorization: credentials come from the account"}},
 	}
 	for _, tt := range tests {
@@ -182,6 +195,21 @@ func TestLoadCatalog(t *testing.T) {
 		err := load(map[string]string{"acme.yaml": data})
 		if err == nil || !strings.Contains(err.Error(), "annotations.idempotent") || !strings.Contains(err.Error(), "title: missing") {
 			t.Errorf("error = %v, want both problems", err)
+		}
+	})
+	t.Run("OptionalMultiSegmentPlaceholder", func(t *testing.T) {
+		data := strings.NewReplacer("required: [id]", "required: []", "{id}", "{id*}").Replace(acme)
+		if err := load(map[string]string{"acme.yaml": data}); err != nil {
+			t.Errorf("an optional {id*} is refused: %v", err)
+		}
+	})
+	t.Run("TransformTextMayNameWhatItAdds", func(t *testing.T) {
+		data := strings.Replace(acme, "    result:\n      fields: [name]\n      text: \"{name}\"", "    result:\n      transform: test_shout\n      fields: [name]\n      text: \"{name} {shouted}\"", 1)
+		if data == acme {
+			t.Fatal("case does not apply")
+		}
+		if err := load(map[string]string{"acme.yaml": data}); err != nil {
+			t.Errorf("text naming a member the transform adds is refused: %v", err)
 		}
 	})
 	t.Run("EmptyCatalog", func(t *testing.T) {

@@ -113,6 +113,38 @@ func cutStrings(v any, limit int) any {
 	}
 }
 
+// cutFields cuts the strings at each dotted path of cut (through arrays,
+// and all of an object's) to that path's limit, marked, in place.
+func cutFields(v any, cut map[string]int) any {
+	for path, limit := range cut {
+		v = cutAt(v, strings.Split(path, "."), limit)
+	}
+	return v
+}
+
+func cutAt(v any, path []string, limit int) any {
+	switch x := v.(type) {
+	case []any:
+		for i := range x {
+			x[i] = cutAt(x[i], path, limit)
+		}
+		return x
+	case map[string]any:
+		if len(path) == 0 {
+			return cutStrings(x, limit)
+		}
+		if val, ok := x[path[0]]; ok {
+			x[path[0]] = cutAt(val, path[1:], limit)
+		}
+		return x
+	case string:
+		if len(path) == 0 {
+			return cutStrings(x, limit)
+		}
+	}
+	return v
+}
+
 // dropBinary replaces, throughout v, strings that look like base64-encoded
 // binary data with a short note: binary content is never inlined.
 func dropBinary(v any) any {

@@ -38,6 +38,10 @@ type Error struct {
 	Problems []Problem
 	// Err is the underlying cause, if any.
 	Err error
+
+	// rejected marks a rejected credential that the API reported with an
+	// error code rather than HTTP 401 (Slack's invalid_auth).
+	rejected bool
 }
 
 // Problem is one reason why arguments failed validation.
@@ -70,8 +74,9 @@ func (e *Error) PublicMessage() string { return e.Message }
 func (e *Error) RetryAfter() int { return e.RetryAfterSeconds }
 
 // Unauthorized reports whether the upstream rejected the credential (HTTP
-// 401), which means the account must be re-authorized.
-func (e *Error) Unauthorized() bool { return e.Status == http.StatusUnauthorized }
+// 401, or an error code the toolkit lists as unauthorized), which means the
+// account must be re-authorized.
+func (e *Error) Unauthorized() bool { return e.Status == http.StatusUnauthorized || e.rejected }
 
 // IsUnauthorized reports whether err is, or wraps, an *Error for which
 // Unauthorized is true.

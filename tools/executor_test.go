@@ -187,7 +187,7 @@ func TestCallGitHubTools(t *testing.T) {
 				if diff := cmp.Diff(canon(t, tt.body), canon(t, r.Body)); diff != "" {
 					t.Errorf("body (-want +got):\n%s", diff)
 				}
-				if ct := r.Header.Get("Content-Type"); ct != "application/json" {
+				if ct := r.Header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
 					t.Errorf("Content-Type = %q", ct)
 				}
 			}

@@ -1,6 +1,7 @@
 package tools_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -14,6 +15,13 @@ import (
 	"switchboard/tools"
 )
 
+// ghLongPatch is a diff longer than the 2000 characters a file's patch
+// keeps, and ghCutPatch what is left of it.
+var (
+	ghLongPatch = "@@ -1,2 +1,10 @@\n-package main\n" + strings.Repeat("+// the fix, one more line\n", 100)
+	ghCutPatch  = ghLongPatch[:2000] + fmt.Sprintf("… [cut: %d more characters]", len(ghLongPatch)-2000)
+)
+
 // seedGitHubMore gives the harness's fake what the tools below read, on top
 // of newHarness's users: pull requests #3 (open) and #4 (merged) in
 // octo-work/hello-world, two comments on issue #1, and three notification
@@ -23,7 +31,7 @@ func seedGitHubMore(tb testing.TB, gh *fakeupstream.GitHub) {
 	gh.AddPullRequest("octo-work", "hello-world", "octo-work", fakeupstream.GitHubPullRequest{
 		Title: "Fix crash on start", Body: "Closes #1.", Head: "fix-crash",
 		Files: []fakeupstream.GitHubPullRequestFile{
-			{Filename: "main.go", Additions: 10, Deletions: 2, Patch: "@@ -1,2 +1,10 @@\n-package main\n+package main // fixed"},
+			{Filename: "main.go", Additions: 10, Deletions: 2, Patch: ghLongPatch},
 			{Filename: "docs/new.md", Status: "renamed", PreviousFilename: "docs/old.md"},
 			{Filename: "logo.png", Status: "added"},
 		},
@@ -125,42 +133,43 @@ func TestGitHubMoreTools(t *testing.T) {
 			"html_url":"https://github.com/octo-work/hello-world/pull/3"}`,
 		text: "#3 Fix crash on start [open] by octo-work, fix-crash into main: 3 files, +10 -2 https://github.com/octo-work/hello-world/pull/3",
 	}, {
-		name: "ListPullRequestFilesWithoutPatches", tool: "GITHUB_LIST_PULL_REQUEST_FILES",
+		name: "ListPullRequestFilesWithPatchesCut", tool: "GITHUB_LIST_PULL_REQUEST_FILES",
 		args:   with(map[string]any{"pull_number": 3, "per_page": 2}),
 		method: "GET", path: "/repos/octo-work/hello-world/pulls/3/files", query: "per_page=2",
 		structured: `{"count":2,"page":1,"next_page":2,"files":[
-			{"filename":"main.go","status":"modified","additions":10,"deletions":2,"changes":12},
+			{"filename":"main.go","status":"modified","additions":10,"deletions":2,"changes":12,"patch":` + jsonString(ghCutPatch) + `},
 			{"filename":"docs/new.md","status":"renamed","previous_filename":"docs/old.md","additions":0,"deletions":0,"changes":0}]}`,
-		text: "files: 2 items on page 1:\n- main.go [modified] +10 -2\n- docs/new.md [renamed] +0 -0\nMore may exist: call again with page=2 (per_page=2).",
+		text: "files: 2 items on page 1:\n- main.go [modified] +10 -2\n" + ghCutPatch +
+			"\n- docs/new.md [renamed] +0 -0\nMore may exist: call again with page=2 (per_page=2).",
 	}, {
 		name: "SearchRepositories", tool: "GITHUB_SEARCH_REPOSITORIES",
 		args:   map[string]any{"q": "hello user:octo-work", "sort": "stars", "order": "desc", "per_page": 5},
 		method: "GET", path: "/search/repositories", query: "order=desc&per_page=5&q=hello+user%3Aocto-work&sort=stars",
-		structured: `{"count":1,"page":1,"repositories":[{"full_name":"octo-work/hello-world","description":"My first repository on GitHub!",
+		structured: `{"count":1,"page":1,"total_count":1,"incomplete_results":false,"repositories":[{"full_name":"octo-work/hello-world","description":"My first repository on GitHub!",
 			"visibility":"public","html_url":"https://github.com/octo-work/hello-world","stargazers_count":0,"forks_count":0,
 			"open_issues_count":2,"language":"Go","topics":[],"archived":false,"default_branch":"main","updated_at":"2024-01-02T03:05:05Z"}]}`,
-		text: "repositories: 1 item on page 1:\n- octo-work/hello-world (0 stars) https://github.com/octo-work/hello-world",
+		text: "repositories: 1 item on page 1 (total_count: 1, incomplete_results: false):\n- octo-work/hello-world (0 stars) https://github.com/octo-work/hello-world",
 	}, {
 		name: "SearchPullRequests", tool: "GITHUB_SEARCH_ISSUES_AND_PULL_REQUESTS",
 		args:   map[string]any{"q": "is:pr is:open author:octo-work repo:octo-work/hello-world", "sort": "created", "order": "desc"},
 		method: "GET", path: "/search/issues", query: "order=desc&q=is%3Apr+is%3Aopen+author%3Aocto-work+repo%3Aocto-work%2Fhello-world&sort=created",
-		structured: `{"count":1,"page":1,"results":[{"number":3,"title":"Fix crash on start","state":"open","state_reason":null,"draft":false,
+		structured: `{"count":1,"page":1,"total_count":1,"incomplete_results":false,"results":[{"number":3,"title":"Fix crash on start","state":"open","state_reason":null,"draft":false,
 			"user":{"login":"octo-work"},"labels":[],"assignees":[],"comments":0,"created_at":"2024-01-02T03:15:05Z",
 			"updated_at":"2024-01-02T03:15:05Z","closed_at":null,"html_url":"https://github.com/octo-work/hello-world/pull/3",
 			"pull_request":{"merged_at":null}}]}`,
-		text: "results: 1 item on page 1:\n- #3 Fix crash on start [open] by octo-work https://github.com/octo-work/hello-world/pull/3",
+		text: "results: 1 item on page 1 (total_count: 1, incomplete_results: false):\n- #3 Fix crash on start [open] by octo-work https://github.com/octo-work/hello-world/pull/3",
 	}, {
 		name: "SearchIssuesByLabelAcrossRepositories", tool: "GITHUB_SEARCH_ISSUES_AND_PULL_REQUESTS",
 		args:   map[string]any{"q": `is:issue label:"bug"`, "page": 1},
 		method: "GET", path: "/search/issues", query: "page=1&q=is%3Aissue+label%3A%22bug%22",
-		structured: `{"count":2,"page":1,"results":[
+		structured: `{"count":2,"page":1,"total_count":2,"incomplete_results":false,"results":[
 			{"number":1,"title":"Found a bug","state":"open","state_reason":null,"user":{"login":"octo-home"},"labels":[{"name":"bug"}],
 			 "assignees":[],"comments":0,"created_at":"2024-01-02T03:11:05Z","updated_at":"2024-01-02T03:11:05Z","closed_at":null,
 			 "html_url":"https://github.com/octo-home/hello-world/issues/1"},
 			{"number":1,"title":"Found a bug","state":"open","state_reason":null,"user":{"login":"octo-work"},"labels":[{"name":"bug"}],
 			 "assignees":[],"comments":2,"created_at":"2024-01-02T03:06:05Z","updated_at":"2024-01-02T03:06:05Z","closed_at":null,
 			 "html_url":"https://github.com/octo-work/hello-world/issues/1"}]}`,
-		text: "results: 2 items on page 1:\n- #1 Found a bug [open] by octo-home https://github.com/octo-home/hello-world/issues/1\n" +
+		text: "results: 2 items on page 1 (total_count: 2, incomplete_results: false):\n- #1 Found a bug [open] by octo-home https://github.com/octo-home/hello-world/issues/1\n" +
 			"- #1 Found a bug [open] by octo-work https://github.com/octo-work/hello-world/issues/1",
 	}, {
 		name: "ListNotificationsUnreadByDefault", tool: "GITHUB_LIST_NOTIFICATIONS",
@@ -213,7 +222,7 @@ func TestGitHubMoreTools(t *testing.T) {
 				if diff := cmp.Diff(canon(t, tt.body), canon(t, r.Body)); diff != "" {
 					t.Errorf("body (-want +got):\n%s", diff)
 				}
-				if ct := r.Header.Get("Content-Type"); ct != "application/json" {
+				if ct := r.Header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
 					t.Errorf("Content-Type = %q", ct)
 				}
 			}
@@ -243,6 +252,7 @@ func TestGitHubMoreToolsAreRegistered(t *testing.T) {
 		"GITHUB_SEARCH_REPOSITORIES":             read,
 		"GITHUB_SEARCH_ISSUES_AND_PULL_REQUESTS": read,
 		"GITHUB_LIST_NOTIFICATIONS":              read,
+		"GITHUB_GET_FILE_CONTENTS":               read,
 	}
 	for name, a := range want {
 		tl := c.Tool(name)
@@ -423,4 +433,10 @@ func TestGitHubMoreUpstreamErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// jsonString is s as a JSON string literal.
+func jsonString(s string) string {
+	data, _ := json.Marshal(s)
+	return string(data)
 }

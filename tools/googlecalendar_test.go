@@ -177,12 +177,20 @@ func TestGoogleCalendarTools(t *testing.T) {
 		method: "POST", escapedPath: "/calendar/v3/freeBusy",
 		body: `{"timeMin":"2024-03-04T08:00:00+01:00","timeMax":"2024-03-04T12:00:00+01:00","timeZone":"Europe/Berlin",
 			"items":[{"id":"primary"},{"id":"carol@example.com"}]}`,
-		structured: `{"timeMin":"2024-03-04T08:00:00+01:00","timeMax":"2024-03-04T12:00:00+01:00","calendars":{
-			"primary":{"busy":[{"start":"2024-03-04T09:00:00+01:00","end":"2024-03-04T09:15:00+01:00"},
+		structured: `{"timeMin":"2024-03-04T08:00:00+01:00","timeMax":"2024-03-04T12:00:00+01:00",
+			"busy":{"primary":[{"start":"2024-03-04T09:00:00+01:00","end":"2024-03-04T09:15:00+01:00"},
 				{"start":"2024-03-04T10:00:00+01:00","end":"2024-03-04T11:00:00+01:00"}]},
-			"carol@example.com":{"busy":[],"errors":[{"domain":"global","reason":"notFound"}]}}}`,
-		text: `Busy periods from 2024-03-04T08:00:00+01:00 to 2024-03-04T12:00:00+01:00: {"carol@example.com":{"busy":[],"errors":[{"domain":"global","reason":"notFound"}]},` +
-			`"primary":{"busy":[{"end":"2024-03-04T09:15:00+01:00","start":"2024-03-04T09:00:00+01:00"},{"end":"2024-03-04T11:00:00+01:00","start":"2024-03-04T10:00:00+01:00"}]}}`,
+			"errors":{"carol@example.com":["notFound"]}}`,
+		text: "Busy periods from 2024-03-04T08:00:00+01:00 to 2024-03-04T12:00:00+01:00:\n" +
+			"- carol@example.com: availability not visible (notFound)\n" +
+			"- primary: busy 2024-03-04T09:00:00+01:00 to 2024-03-04T09:15:00+01:00, 2024-03-04T10:00:00+01:00 to 2024-03-04T11:00:00+01:00",
+	}, {
+		name: "FreeBusyOfAFreeCalendar", tool: "GOOGLECALENDAR_FIND_FREE_BUSY",
+		args:   map[string]any{"time_min": "2024-03-04T06:00:00Z", "time_max": "2024-03-04T07:00:00Z", "calendars": []any{map[string]any{"id": "primary"}}},
+		method: "POST", escapedPath: "/calendar/v3/freeBusy",
+		body:       `{"timeMin":"2024-03-04T06:00:00Z","timeMax":"2024-03-04T07:00:00Z","items":[{"id":"primary"}]}`,
+		structured: `{"timeMin":"2024-03-04T06:00:00Z","timeMax":"2024-03-04T07:00:00Z","busy":{"primary":[]}}`,
+		text:       "Busy periods from 2024-03-04T06:00:00Z to 2024-03-04T07:00:00Z:\n- primary: free the whole time",
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -209,7 +217,7 @@ func TestGoogleCalendarTools(t *testing.T) {
 				if diff := cmp.Diff(canon(t, tt.body), canon(t, r.Body)); diff != "" {
 					t.Errorf("body (-want +got):\n%s", diff)
 				}
-				if ct := r.Header.Get("Content-Type"); ct != "application/json" {
+				if ct := r.Header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
 					t.Errorf("Content-Type = %q", ct)
 				}
 			}
@@ -333,7 +341,9 @@ func TestGoogleCalendarUpstreamErrors(t *testing.T) {
 	}, {
 		name: "MissingScope403", token: "ya29.eventsonly", tool: "GOOGLECALENDAR_LIST_CALENDARS",
 		code: tools.CodeUpstreamError, status: 403, requests: 1,
-		message: "Google Calendar refused the request (HTTP 403): Request had insufficient authentication scopes",
+		message: "Google Calendar refused the request (HTTP 403): Request had insufficient authentication scopes. The account's credential lacks a required scope (needs one of: " +
+			"https://www.googleapis.com/auth/calendar, https://www.googleapis.com/auth/calendar.readonly, https://www.googleapis.com/auth/calendar.calendarlist, " +
+			"https://www.googleapis.com/auth/calendar.calendarlist.readonly). Re-authorize",
 	}, {
 		name: "NoWriteAccess403", tool: "GOOGLECALENDAR_DELETE_EVENT",
 		args: map[string]any{"calendar_id": fakeupstream.GoogleCalendarHolidays, "event_id": "march8"},
@@ -345,7 +355,28 @@ func TestGoogleCalendarUpstreamErrors(t *testing.T) {
 			f.Fail(events, 403, nil, fakeupstream.GoogleCalendarError(403, "rateLimitExceeded", "Rate Limit Exceeded"), 1)
 		},
 		code: tools.CodeUpstreamRateLimited, status: 403, retry: 60, requests: 1,
-		message: "wait 60 seconds",
+		message: "Google Calendar's rate limit for this account is exhausted (HTTP 403: rateLimitExceeded); wait 60 seconds",
+	}, {
+		name: "ReasonDecidesNotMessageText", tool: "GOOGLECALENDAR_LIST_EVENTS", args: list,
+		fail: func(f *fakeupstream.GoogleCalendar) {
+			f.Fail(events, 403, nil, fakeupstream.GoogleCalendarError(403, "rateLimitExceeded", "Quota exceeded for quota metric 'Queries' of service 'calendar-json.googleapis.com'."), 1)
+		},
+		code: tools.CodeUpstreamRateLimited, status: 403, retry: 60, requests: 1,
+	}, {
+		name: "RateLimitWordsWithoutTheReasonAreNoRateLimit", tool: "GOOGLECALENDAR_LIST_EVENTS", args: list,
+		fail: func(f *fakeupstream.GoogleCalendar) {
+			f.Fail(events, 403, nil, fakeupstream.GoogleCalendarError(403, "forbidden", "Changing the rate limit of this calendar is forbidden"), 1)
+		},
+		code: tools.CodeUpstreamError, status: 403, requests: 1,
+		message: "(HTTP 403): Changing the rate limit of this calendar is forbidden",
+	}, {
+		name: "CalendarUsageLimitsWaitTenMinutes", tool: "GOOGLECALENDAR_CREATE_EVENT",
+		args: map[string]any{"calendar_id": "primary", "summary": "x", "start": map[string]any{"date": "2024-03-20"}, "end": map[string]any{"date": "2024-03-21"}},
+		fail: func(f *fakeupstream.GoogleCalendar) {
+			f.Fail(events, 403, nil, fakeupstream.GoogleCalendarError(403, "quotaExceeded", "Calendar usage limits exceeded."), 1)
+		},
+		code: tools.CodeUpstreamRateLimited, status: 403, retry: 600, requests: 1,
+		message: "(HTTP 403: quotaExceeded); wait 600 seconds",
 	}, {
 		name: "UserRateLimitExceeded403", tool: "GOOGLECALENDAR_CREATE_EVENT",
 		args: map[string]any{"calendar_id": "primary", "summary": "x", "start": map[string]any{"date": "2024-03-20"}, "end": map[string]any{"date": "2024-03-21"}},
@@ -359,7 +390,7 @@ func TestGoogleCalendarUpstreamErrors(t *testing.T) {
 			f.Fail(events, 429, http.Header{"Retry-After": {"7"}}, fakeupstream.GoogleCalendarError(429, "rateLimitExceeded", "Rate Limit Exceeded"), 1)
 		},
 		code: tools.CodeUpstreamRateLimited, status: 429, retry: 7, requests: 1,
-		message: "wait 7 seconds",
+		message: "(HTTP 429: rateLimitExceeded); wait 7 seconds",
 	}, {
 		name: "UnknownEvent404", tool: "GOOGLECALENDAR_GET_EVENT", args: map[string]any{"calendar_id": "primary", "event_id": "nosuchevent"},
 		code: tools.CodeUpstreamError, status: 404, requests: 1,

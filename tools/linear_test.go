@@ -201,7 +201,7 @@ func TestLinearTools(t *testing.T) {
 			}
 			r := reqs[0]
 			got := []string{r.Method, r.Path, r.RawQuery, r.Header.Get("Authorization"), r.Header.Get("Content-Type")}
-			if diff := cmp.Diff([]string{"POST", "/graphql", "", linearAPIKey, "application/json"}, got); diff != "" {
+			if diff := cmp.Diff([]string{"POST", "/graphql", "", linearAPIKey, "application/json; charset=utf-8"}, got); diff != "" {
 				t.Errorf("request (-want +got):\n%s", diff)
 			}
 			doc, vars := graphqlBody(t, r.Body)

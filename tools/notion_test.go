@@ -186,7 +186,7 @@ func TestNotionTools(t *testing.T) {
 			{"object":"page","id":"<t0>","url":"https://www.notion.so/Write-report-<t0:hex>","properties":{},
 			 "parent":{"type":"data_source_id","data_source_id":"<ds>","database_id":"<db>"},"last_edited_time":"2024-01-02T03:16:00.000Z","in_trash":false}]}`,
 		text: "results: 2 items:\n- page <home> https://www.notion.so/Home-<home:hex> Home\n" +
-			"- page <t0> https://www.notion.so/Write-report-<t0:hex> \n" +
+			"- page <t0> https://www.notion.so/Write-report-<t0:hex>\n" +
 			`More exist: call again with start_cursor="<t1>" for the next page.`,
 	}, {
 		name: "SearchDataSourcesByTitle", tool: "NOTION_SEARCH",
@@ -198,27 +198,23 @@ func TestNotionTools(t *testing.T) {
 	}, {
 		name: "GetPageByUndashedID", tool: "NOTION_GET_PAGE", args: `{"page_id":"<t0:hex>"}`,
 		method: "GET", path: "/v1/pages/<t0:hex>",
-		structured: `{"id":"<t0>","url":"https://www.notion.so/Write-report-<t0:hex>",
+		structured: `{"id":"<t0>","title":"Write report","url":"https://www.notion.so/Write-report-<t0:hex>",
 			"parent":{"type":"data_source_id","data_source_id":"<ds>","database_id":"<db>"},
 			"created_time":"2024-01-02T03:16:00.000Z","last_edited_time":"2024-01-02T03:16:00.000Z",
 			"created_by":{"id":"<owner>"},"last_edited_by":{"id":"<owner>"},"in_trash":false,"icon":null,
-			"properties":{
-				"Name":{"id":"title","type":"title","title":[` + notionRichText("Write report") + `]},
-				"Status":{"id":"s%3Ft","type":"status","status":{"id":"s3Ft-1","name":"In progress","color":"default"}},
-				"Due":{"id":"d%40e","type":"date","date":{"start":"2024-02-01","end":null,"time_zone":null}},
-				"Tags":{"id":"t%5Bg","type":"multi_select","multi_select":[{"id":"t5Bg-0","name":"work","color":"default"}]},
-				"Points":{"id":"p%3Bt","type":"number","number":3}}}`,
-		text: "Page https://www.notion.so/Write-report-<t0:hex> (id <t0>), last edited 2024-01-02T03:16:00.000Z",
+			"properties":{"Name":"Write report","Status":"In progress","Due":{"start":"2024-02-01","end":null},"Tags":["work"],"Points":3}}`,
+		text: "Page Write report https://www.notion.so/Write-report-<t0:hex> (id <t0>), last edited 2024-01-02T03:16:00.000Z. " +
+			"Properties: Due: 2024-02-01; Name: Write report; Points: 3; Status: In progress; Tags: work",
 	}, {
 		name: "ReadPageContent", tool: "NOTION_GET_BLOCK_CHILDREN", args: `{"block_id":"<home>","page_size":4}`,
 		method: "GET", path: "/v1/blocks/<home>/children", query: "page_size=4",
 		structured: `{"count":4,"next_cursor":"<b4>","blocks":[
-			{"id":"<b0>","type":"heading_1","has_children":false,"heading_1":{"rich_text":[{"plain_text":"Welcome"}]}},
-			{"id":"<b1>","type":"paragraph","has_children":false,"paragraph":{"rich_text":[{"plain_text":"This workspace belongs to "},{"plain_text":"Acme"}]}},
-			{"id":"<b2>","type":"to_do","has_children":false,"to_do":{"rich_text":[{"plain_text":"Share pages with the integration"}],"checked":false}},
-			{"id":"<b3>","type":"toggle","has_children":true,"toggle":{"rich_text":[{"plain_text":"Details"}]}}]}`,
-		text: "blocks: 4 items:\n- heading_1 <b0>: Welcome\n- paragraph <b1>: This workspace belongs to , Acme\n" +
-			"- to_do <b2>: Share pages with the integration\n- toggle <b3>: Details\n" +
+			{"id":"<b0>","type":"heading_1","has_children":false,"text":"Welcome"},
+			{"id":"<b1>","type":"paragraph","has_children":false,"text":"This workspace belongs to Acme"},
+			{"id":"<b2>","type":"to_do","has_children":false,"text":"Share pages with the integration","checked":false},
+			{"id":"<b3>","type":"toggle","has_children":true,"text":"Details"}]}`,
+		text: "blocks: 4 items:\n- heading_1 <b0>: Welcome\n- paragraph <b1>: This workspace belongs to Acme\n" +
+			"- to_do <b2>: [ ] Share pages with the integration\n- toggle <b3>: Details\n" +
 			`More exist: call again with start_cursor="<b4>" for the next page.`,
 	}, {
 		name: "CreateDatabaseRow", tool: "NOTION_CREATE_PAGE",
@@ -274,14 +270,11 @@ func TestNotionTools(t *testing.T) {
 		method: "POST", path: "/v1/data_sources/<ds>/query",
 		body: `{"filter":{"and":[{"property":"Tags","multi_select":{"contains":"work"}},{"property":"Points","number":{"greater_than":4}}]},
 			"sorts":[{"property":"Due","direction":"descending"},{"timestamp":"created_time","direction":"ascending"}],"page_size":10}`,
-		structured: `{"count":1,"pages":[{"id":"<t1>","url":"https://www.notion.so/Plan-offsite-<t1:hex>",
-			"created_time":"2024-01-02T03:17:00.000Z","last_edited_time":"2024-01-02T03:17:00.000Z","properties":{
-				"Name":{"id":"title","type":"title","title":[` + notionRichText("Plan offsite") + `]},
-				"Status":{"id":"s%3Ft","type":"status","status":{"id":"s3Ft-0","name":"Not started","color":"default"}},
-				"Due":{"id":"d%40e","type":"date","date":{"start":"2024-03-15","end":null,"time_zone":null}},
-				"Tags":{"id":"t%5Bg","type":"multi_select","multi_select":[{"id":"t5Bg-0","name":"work","color":"default"}]},
-				"Points":{"id":"p%3Bt","type":"number","number":5}}}]}`,
-		text: "pages: 1 item:\n- https://www.notion.so/Plan-offsite-<t1:hex> (id <t1>), last edited 2024-01-02T03:17:00.000Z",
+		structured: `{"count":1,"pages":[{"id":"<t1>","title":"Plan offsite","url":"https://www.notion.so/Plan-offsite-<t1:hex>",
+			"created_time":"2024-01-02T03:17:00.000Z","last_edited_time":"2024-01-02T03:17:00.000Z",
+			"properties":{"Name":"Plan offsite","Status":"Not started","Due":{"start":"2024-03-15","end":null},"Tags":["work"],"Points":5}}]}`,
+		text: "pages: 1 item:\n- Plan offsite https://www.notion.so/Plan-offsite-<t1:hex> (id <t1>), last edited 2024-01-02T03:17:00.000Z: " +
+			"Due: 2024-03-15; Name: Plan offsite; Points: 5; Status: Not started; Tags: work",
 	}, {
 		name: "GetDatabase", tool: "NOTION_GET_DATABASE", args: `{"database_id":"<db>"}`,
 		method: "GET", path: "/v1/databases/<db>",
@@ -338,7 +331,7 @@ func TestNotionTools(t *testing.T) {
 				if diff := cmp.Diff(canon(t, h.expand(tt.body)), canon(t, r.Body)); diff != "" {
 					t.Errorf("body (-want +got):\n%s", diff)
 				}
-				if ct := r.Header.Get("Content-Type"); ct != "application/json" {
+				if ct := r.Header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
 					t.Errorf("Content-Type = %q", ct)
 				}
 			}

@@ -15,10 +15,17 @@ func buildRequest(t *Tool, args map[string]any) (string, []byte, error) {
 	r := t.Request
 	var bad []Problem
 	path := placeholderPattern.ReplaceAllStringFunc(r.Path, func(m string) string {
-		name := m[1 : len(m)-1]
+		name, multi := strings.CutSuffix(m[1:len(m)-1], "*")
 		s := scalarText(args[name])
+		if multi {
+			p, err := escapeSegments(s)
+			if err != nil {
+				bad = append(bad, Problem{Path: "/" + escapePointer(name), Reason: err.Error()})
+			}
+			return p
+		}
 		if s == "" || s == "." || s == ".." {
-			bad = append(bad, Problem{Path: "/" + name, Reason: "must be a non-empty name other than . and .."})
+			bad = append(bad, Problem{Path: "/" + escapePointer(name), Reason: "must be a non-empty name other than . and .."})
 		}
 		return url.PathEscape(s)
 	})
@@ -51,6 +58,22 @@ func buildRequest(t *Tool, args map[string]any) (string, []byte, error) {
 		return "", nil, errorf(CodeInternal, err, "Switchboard could not encode the request body of %s; tell the operator.", t.Name)
 	}
 	return path, data, nil
+}
+
+// escapeSegments escapes each /-separated segment of a {name*} value; ""
+// has no segment.
+func escapeSegments(s string) (string, error) {
+	if s == "" {
+		return "", nil
+	}
+	parts := strings.Split(s, "/")
+	for i, p := range parts {
+		if p == "" || p == "." || p == ".." {
+			return "", errors.New("must be a path of names separated by single slashes, without a leading or trailing slash and without . or .. segments")
+		}
+		parts[i] = url.PathEscape(p)
+	}
+	return strings.Join(parts, "/"), nil
 }
 
 // wire returns the name arg travels under.
@@ -135,7 +158,7 @@ func (r *Request) body(args map[string]any) (map[string]any, error) {
 // sends reports whether the template itself sends arg (path, query, body
 // or variables).
 func (r *Request) sends(arg string) bool {
-	if strings.Contains(r.Path, "{"+arg+"}") {
+	if strings.Contains(r.Path, "{"+arg+"}") || strings.Contains(r.Path, "{"+arg+"*}") {
 		return true
 	}
 	return slices.Contains(r.Query, arg) || slices.Contains(r.Body, arg) || slices.Contains(r.Variables, arg)

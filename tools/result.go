@@ -9,8 +9,10 @@ import (
 )
 
 // shape turns a decoded 2xx body into a Result following t.Result: the
-// transform, then the path, then the fields of the object or of each list
-// item, with binary-looking data left out and large results cut.
+// transform, then the path, then the cut fields, then the fields of the
+// object or of each list item, with binary-looking data left out and large
+// results cut. Texts are rendered before fields apply, so that they may
+// name what a transform adds for them.
 func (t *Tool) shape(doc any, r *response, args map[string]any) *Result {
 	s := t.Result
 	if s.transform != nil {
@@ -30,10 +32,14 @@ func (t *Tool) shape(doc any, r *response, args map[string]any) *Result {
 		isList = true // an absent list is an empty one
 	}
 	if !isList {
+		doc = cutFields(doc, s.Cut)
 		obj := pick(doc, paths)
 		m, ok := obj.(map[string]any)
 		if !ok {
 			m = map[string]any{"value": obj}
+		}
+		if _, isMap := doc.(map[string]any); isMap {
+			return fitObject(&Result{Text: render(s.Text, doc), Structured: m})
 		}
 		return fitObject(&Result{Text: render(s.Text, m), Structured: m})
 	}
@@ -42,14 +48,22 @@ func (t *Tool) shape(doc any, r *response, args map[string]any) *Result {
 		list = list[:MaxListItems]
 	}
 	items := make([]any, len(list))
-	for i, item := range list {
-		items[i] = pick(item, paths)
+	for i := range list {
+		list[i] = cutFields(list[i], s.Cut)
+		items[i] = pick(list[i], paths)
 	}
 	p := s.Pagination
 	var page, perPage int
 	next := ""
 	more := false
 	st := map[string]any{s.ListKey: items, "count": len(items)}
+	var extras []string
+	for _, x := range s.Extra {
+		if v := lookup(doc, x); v != nil {
+			st[x] = v
+			extras = append(extras, x+": "+scalarText(v))
+		}
+	}
 	switch {
 	case p != nil && p.PageArg != "":
 		page, perPage = intArg(args, p.PageArg, 1), intArg(args, p.PerPageArg, p.DefaultPerPage)
@@ -76,12 +90,15 @@ func (t *Tool) shape(doc any, r *response, args map[string]any) *Result {
 	shown := fitList(st, s.ListKey)
 	lines := make([]string, shown)
 	for i := range shown {
-		lines[i] = "- " + render(s.Text, items[i])
+		lines[i] = "- " + render(s.Text, list[i])
 	}
 	var text strings.Builder
 	fmt.Fprintf(&text, "%s: %s", s.ListKey, count(len(lines)))
 	if page > 0 {
 		fmt.Fprintf(&text, " on page %d", page)
+	}
+	if len(extras) > 0 {
+		fmt.Fprintf(&text, " (%s)", strings.Join(extras, ", "))
 	}
 	if len(lines) > 0 {
 		text.WriteString(":\n" + strings.Join(lines, "\n"))
@@ -219,9 +236,11 @@ func lookupText(v any, path []string) string {
 	}
 }
 
-// render fills {dotted.path} placeholders of tmpl from v.
+// render fills {dotted.path} placeholders of tmpl from v; what empty
+// placeholders leave at the end (spaces, a line break) goes.
 func render(tmpl string, v any) string {
-	return placeholderPattern.ReplaceAllStringFunc(tmpl, func(m string) string {
+	s := placeholderPattern.ReplaceAllStringFunc(tmpl, func(m string) string {
 		return lookupText(v, strings.Split(m[1:len(m)-1], "."))
 	})
+	return strings.TrimRight(s, " \t\r\n")
 }

@@ -226,7 +226,7 @@ func TestCallSlackTools(t *testing.T) {
 				if diff := cmp.Diff(canon(t, tt.body), canon(t, r.Body)); diff != "" {
 					t.Errorf("body (-want +got):\n%s", diff)
 				}
-				if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+				if ct := r.Header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
 					t.Errorf("Content-Type = %q, want JSON", ct)
 				}
 			}
@@ -301,13 +301,14 @@ func TestSlackIdentify(t *testing.T) {
 		})
 	}
 	// Slack rejects a token with HTTP 200 and invalid_auth, which the
-	// catalog format cannot yet mark as unauthorized (see ok_field).
-	t.Run("RevokedTokenIsRefused", func(t *testing.T) {
+	// toolkit's error codes mark as unauthorized: the account expires.
+	t.Run("RevokedTokenIsUnauthorized", func(t *testing.T) {
 		h.fake.RevokeToken(slackBareToken)
 		_, err := h.exec.Identify(context.Background(), "slack", h.bare)
 		var e *tools.Error
-		if !errors.As(err, &e) || e.Code != tools.CodeUpstreamError || !strings.Contains(e.Message, "invalid_auth") {
-			t.Errorf("err = %v, want UPSTREAM_ERROR naming invalid_auth", err)
+		if !errors.As(err, &e) || e.Code != tools.CodeUpstreamError || !tools.IsUnauthorized(err) || e.Status != 200 ||
+			!strings.Contains(e.Message, "rejected the account's credential (invalid_auth)") {
+			t.Errorf("err = %v, want an unauthorized UPSTREAM_ERROR naming invalid_auth", err)
 		}
 	})
 }
@@ -341,8 +342,15 @@ func TestSlackUpstreamErrors(t *testing.T) {
 		name: "BotNotInChannel", tool: "SLACK_POST_MESSAGE", args: map[string]any{"channel": "random", "text": "hi"}, auth: "bot",
 		code: tools.CodeUpstreamError, status: 200, requests: 1, message: "not_in_channel",
 	}, {
-		name: "MissingScope", tool: "SLACK_POST_MESSAGE", args: post, auth: "bare",
-		code: tools.CodeUpstreamError, status: 200, requests: 1, message: "Slack refused the request: missing_scope.",
+		name: "MissingScopeNamesTheNeededScope", tool: "SLACK_POST_MESSAGE", args: post, auth: "bare",
+		code: tools.CodeUpstreamError, status: 200, requests: 1,
+		message: "Slack refused the request (missing_scope): the account's credential lacks a required scope (needs one of: chat:write; has: no scopes). Re-authorize",
+	}, {
+		name: "MissingScopeNamesWhatTheTokenHas", tool: "SLACK_GET_CHANNEL_HISTORY", args: history, auth: "user",
+		fail: []failure{{"/api/conversations.history", 200, nil,
+			`{"ok":false,"error":"missing_scope","needed":"channels:history,groups:history","provided":"channels:read,chat:write"}`, 1}},
+		code: tools.CodeUpstreamError, status: 200, requests: 1,
+		message: "(needs one of: channels:history, groups:history; has: channels:read, chat:write)",
 	}, {
 		name: "SearchWithBotToken", tool: "SLACK_SEARCH_MESSAGES", args: map[string]any{"query": "lunch"}, auth: "bot",
 		code: tools.CodeUpstreamError, status: 200, requests: 1, message: "not_allowed_token_type",
@@ -354,9 +362,36 @@ func TestSlackUpstreamErrors(t *testing.T) {
 		fail: []failure{{"/api/reactions.add", 200, nil, `{"ok":false,"error":"already_reacted"}`, 1}},
 		code: tools.CodeUpstreamError, status: 200, requests: 1, message: "already_reacted",
 	}, {
-		name: "InvalidAuth", tool: "SLACK_LIST_CONVERSATIONS", auth: "user",
+		name: "InvalidAuthIsUnauthorized", tool: "SLACK_LIST_CONVERSATIONS", auth: "user",
 		fail: []failure{{"/api/conversations.list", 200, nil, `{"ok":false,"error":"invalid_auth"}`, 1}},
-		code: tools.CodeUpstreamError, status: 200, requests: 1, message: "invalid_auth",
+		code: tools.CodeUpstreamError, status: 200, unauthorized: true, requests: 1,
+		message: "Slack rejected the account's credential (invalid_auth): it was revoked, expired or lacks access. The account must be re-authorized",
+	}, {
+		name: "TokenRevokedIsUnauthorized", tool: "SLACK_POST_MESSAGE", args: post, auth: "bot",
+		fail: []failure{{"/api/chat.postMessage", 200, nil, `{"ok":false,"error":"token_revoked"}`, 1}},
+		code: tools.CodeUpstreamError, status: 200, unauthorized: true, requests: 1, message: "(token_revoked)",
+	}, {
+		name: "AccountInactiveIsUnauthorized", tool: "SLACK_GET_USER", args: map[string]any{"user": "U0BOB"}, auth: "user",
+		fail: []failure{{"/api/users.info", 200, nil, `{"ok":false,"error":"account_inactive"}`, 1}},
+		code: tools.CodeUpstreamError, status: 200, unauthorized: true, requests: 1, message: "(account_inactive)",
+	}, {
+		name: "InternalErrorIsUnavailable", tool: "SLACK_GET_CHANNEL_HISTORY", args: history, auth: "bot",
+		fail: []failure{{"/api/conversations.history", 200, nil, `{"ok":false,"error":"internal_error"}`, 1}},
+		code: tools.CodeUpstreamUnavailable, status: 200, requests: 1, message: "Slack is unavailable (internal_error); try again later.",
+	}, {
+		name: "FatalErrorIsUnavailable", tool: "SLACK_POST_MESSAGE", args: post, auth: "bot",
+		fail: []failure{{"/api/chat.postMessage", 200, nil, `{"ok":false,"error":"fatal_error"}`, 1}},
+		code: tools.CodeUpstreamUnavailable, status: 200, requests: 1, message: "(fatal_error)",
+	}, {
+		name: "RatelimitedCodeWithoutHeaderWaitsAMinute", tool: "SLACK_SEARCH_MESSAGES", args: map[string]any{"query": "lunch"}, auth: "user",
+		fail: []failure{{"/api/search.messages", 200, nil, fakeupstream.SlackRateLimited, 1}},
+		code: tools.CodeUpstreamRateLimited, status: 200, retryAfter: 60, requests: 1, message: "(ratelimited); wait 60 seconds",
+	}, {
+		name: "DetailsRepeated", tool: "SLACK_POST_MESSAGE", args: post, auth: "bot",
+		fail: []failure{{"/api/chat.postMessage", 200, nil,
+			`{"ok":false,"error":"invalid_arguments","response_metadata":{"messages":["[ERROR] missing required field: channel"]}}`, 1}},
+		code: tools.CodeUpstreamError, status: 200, requests: 1,
+		message: "Slack refused the request: invalid_arguments ([ERROR] missing required field: channel).",
 	}, {
 		name: "EchoedTokenRedacted", tool: "SLACK_GET_USER", args: map[string]any{"user": "U0BOB"}, auth: "user",
 		fail: []failure{{"/api/users.info", 200, nil, `{"ok":false,"error":"token ` + slackUserToken + ` revoked"}`, 1}},
@@ -372,11 +407,15 @@ func TestSlackUpstreamErrors(t *testing.T) {
 	}, {
 		name: "RateLimited429", tool: "SLACK_GET_CHANNEL_HISTORY", args: history, auth: "bot",
 		fail: []failure{{"/api/conversations.history", 429, http.Header{"Retry-After": {"30"}}, fakeupstream.SlackRateLimited, 1}},
-		code: tools.CodeUpstreamRateLimited, status: 429, retryAfter: 30, requests: 1, message: "wait 30 seconds",
+		code: tools.CodeUpstreamRateLimited, status: 429, retryAfter: 30, requests: 1, message: "(HTTP 429: ratelimited); wait 30 seconds",
 	}, {
 		name: "ReadRetriedThenUnavailable503", tool: "SLACK_GET_CHANNEL_HISTORY", args: history, auth: "bot",
 		fail: []failure{{"/api/conversations.history", 503, nil, "<html>down</html>", 5}},
 		code: tools.CodeUpstreamUnavailable, status: 503, requests: 3, message: "unavailable (HTTP 503)",
+	}, {
+		name: "ServiceUnavailableCodeOn503", tool: "SLACK_GET_CHANNEL_HISTORY", args: history, auth: "bot",
+		fail: []failure{{"/api/conversations.history", 503, nil, `{"ok":false,"error":"service_unavailable"}`, 5}},
+		code: tools.CodeUpstreamUnavailable, status: 503, requests: 3, message: "unavailable (HTTP 503: service_unavailable)",
 	}, {
 		name: "WriteNotRetried502", tool: "SLACK_POST_MESSAGE", args: post, auth: "bot",
 		fail: []failure{{"/api/chat.postMessage", 502, nil, "", 5}},
@@ -460,9 +499,15 @@ func TestSlackCatalog(t *testing.T) {
 			t.Errorf("bearer_token scheme = %+v", token)
 		}
 	})
-	t.Run("OKFalseIsAnError", func(t *testing.T) {
-		if kit.Errors != (tools.ErrorRules{OKField: "ok", MessageField: "error"}) {
-			t.Errorf("errors = %+v", kit.Errors)
+	t.Run("OKFalseIsAnErrorWithCodes", func(t *testing.T) {
+		want := tools.ErrorRules{OKField: "ok", MessageField: "error", CodeField: "error",
+			Unauthorized: []string{"not_authed", "invalid_auth", "account_inactive", "token_revoked", "token_expired"},
+			RateLimited:  map[string]int{"ratelimited": 60},
+			Unavailable:  []string{"internal_error", "fatal_error", "service_unavailable"},
+			MissingScope: &tools.MissingScopeRule{Codes: []string{"missing_scope"}, NeededField: "needed", GrantedField: "provided"},
+			DetailFields: []string{"response_metadata.messages"}}
+		if diff := cmp.Diff(want, kit.Errors); diff != "" {
+			t.Errorf("errors (-want +got):\n%s", diff)
 		}
 	})
 	t.Run("DescriptionsNameScopes", func(t *testing.T) {

@@ -22,8 +22,7 @@ import (
 //	query_arrays: comma | repeat          how an array argument travels in a
 //	                                      query: labels=a,b (comma, default)
 //	                                      or labelIds=a&labelIds=b (repeat)
-//	errors: {message_field, ok_field}     where error details live; ok_field
-//	                                      makes a 2xx with ok:false an error
+//	errors:                               how the API reports failures (below)
 //	schemes: [scheme]                     how an account is authorized (below)
 //	identity: {kind, method, path, query, id, label}
 //	                                      whom a credential belongs to: a rest
@@ -41,6 +40,33 @@ import (
 //	                  when the argument is absent
 //	    request: (below)
 //	    result: (below)
+//
+// errors says where an error body holds its details, and what the API's
+// own error codes mean, so that they map onto DESIGN.md's codes as HTTP
+// statuses do:
+//
+//	message_field: error.message   the human-readable message (default
+//	                               message); its text is repeated, shortened
+//	ok_field: ok                   a boolean that is false when a 2xx answer
+//	                               is a failure (Slack)
+//	code_field: error.errors.reason
+//	                               where the machine-readable codes are; a
+//	                               path through arrays collects every one
+//	unauthorized: [code]           the credential was rejected: the account
+//	                               must be re-authorized (Unauthorized)
+//	rate_limited: {code: seconds}  UPSTREAM_RATE_LIMITED, waiting the
+//	                               seconds given when no header says
+//	unavailable: [code]            UPSTREAM_UNAVAILABLE
+//	missing_scope: {codes: [code], needed: path, granted: path}
+//	                               the credential lacks a scope; the message
+//	                               names the needed (and granted) scopes
+//	detail_fields: [path]          further fields the message repeats
+//	                               (Slack's response_metadata.messages)
+//
+// Code rules apply to 2xx failures (ok_field) and to error statuses alike;
+// an HTTP 401 is always unauthorized. A toolkit without rate_limited codes
+// also takes a 403 whose message mentions a rate limit for one (GitHub's
+// secondary limits); with them, only its codes and headers count.
 //
 // A scheme is {kind, header, prefix, credential_label, help} plus, for kind
 // oauth2 only:
@@ -69,7 +95,8 @@ import (
 //
 //	kind: rest (default) | graphql
 //	method, path: /x/{arg}         rest: GET, POST, PUT, PATCH or DELETE;
-//	                               graphql: always POST, path default /graphql
+//	                               graphql: always POST, path default /graphql;
+//	                               {arg*} spans segments (below)
 //	query: [arg, arg: wireName]    rest: arguments sent as query parameters,
 //	                               under another name when mapped
 //	body: [arg, arg: wire.path]    rest: arguments sent as members of a JSON
@@ -98,7 +125,17 @@ import (
 //	list_path, list_key            where the list is; its Structured key
 //	text: "{a} {b.c}"              the summary (of each list item); a
 //	                               placeholder names a field or a path
-//	                               inside one; arrays join with ", "
+//	                               inside one; arrays join with ", ". With
+//	                               a transform it may also name a member
+//	                               the transform adds for the text only
+//	                               (github_content's summary), which
+//	                               Structured keeps only if listed in fields
+//	cut: {patch: 2000}             fields (dotted paths, of each list item)
+//	                               whose strings are cut to that many
+//	                               characters, marked
+//	extra: [total_count]           members of the object holding the list
+//	                               (list_path) kept next to it in
+//	                               Structured and named in the summary
 //	pagination:                    how to ask for the next page, either
 //	  {page_arg, per_page_arg, default_per_page}       numbered pages, or
 //	  {cursor_arg, next_cursor, has_more, per_page_arg, default_per_page}
@@ -112,7 +149,11 @@ import (
 //
 // Every argument is sent exactly once (path, query, body, variables, or the
 // body builder, which receives every argument not sent otherwise), and
-// every {arg} in a path is a required string or integer. A read_only tool
+// every {arg} in a path is a required string or integer, escaped as one
+// segment. A {arg*} placeholder is a string property that spans segments
+// (a file path, docs/README.md): each segment is escaped on its own, and
+// empty, . and .. segments are refused; when the argument is optional and
+// absent, or "", it adds no segment. A read_only tool
 // is idempotent and not destructive, and its request is a GET, a rest
 // request marked safe, or a graphql query; a GET is always read_only.
 //
@@ -132,8 +173,20 @@ type toolkitSpec struct {
 }
 
 type errorsSpec struct {
-	MessageField string `yaml:"message_field"`
-	OKField      string `yaml:"ok_field"`
+	MessageField string            `yaml:"message_field"`
+	OKField      string            `yaml:"ok_field"`
+	CodeField    string            `yaml:"code_field"`
+	Unauthorized []string          `yaml:"unauthorized"`
+	RateLimited  map[string]int    `yaml:"rate_limited"`
+	Unavailable  []string          `yaml:"unavailable"`
+	MissingScope *missingScopeSpec `yaml:"missing_scope"`
+	DetailFields []string          `yaml:"detail_fields"`
+}
+
+type missingScopeSpec struct {
+	Codes   []string `yaml:"codes"`
+	Needed  string   `yaml:"needed"`
+	Granted string   `yaml:"granted"`
 }
 
 type schemeSpec struct {
@@ -242,6 +295,8 @@ type resultSpec struct {
 	ListPath   string          `yaml:"list_path"`
 	ListKey    string          `yaml:"list_key"`
 	Text       string          `yaml:"text"`
+	Cut        map[string]int  `yaml:"cut"`
+	Extra      []string        `yaml:"extra"`
 	Pagination *paginationSpec `yaml:"pagination"`
 }
 

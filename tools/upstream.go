@@ -15,6 +15,9 @@ import (
 	"time"
 )
 
+// jsonContentType is the Content-Type of every JSON request body.
+const jsonContentType = "application/json; charset=utf-8"
+
 // response is an upstream answer, body read in full.
 type response struct {
 	status int
@@ -88,7 +91,8 @@ func (e *Executor) attempt(ctx context.Context, kit *Toolkit, method, target str
 	}
 	req.Header.Set("User-Agent", e.agent)
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		// The charset is explicit: Slack warns (missing_charset) without it.
+		req.Header.Set("Content-Type", jsonContentType)
 	}
 	var secrets []string
 	if auth != nil {
@@ -192,9 +196,7 @@ func decodeBody(kit *Toolkit, r *response, graphql bool) (any, error) {
 	}
 	if f := kit.Errors.OKField; f != "" {
 		if ok, isBool := lookup(doc, f).(bool); isBool && !ok {
-			msg := redact(scalarText(lookup(doc, kit.Errors.MessageField)), r.secrets)
-			return nil, &Error{Code: CodeUpstreamError, Status: r.status,
-				Message: fmt.Sprintf("%s refused the request: %s.", kit.Name, publicText(msg, "no reason given"))}
+			return nil, refusedError(kit, r, doc)
 		}
 	}
 	return doc, nil

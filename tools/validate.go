@@ -28,7 +28,7 @@ func (v *validator) toolkit(s *toolkitSpec) *Toolkit {
 	tk := &Toolkit{
 		Slug: s.Slug, Name: s.Name, Description: strings.TrimSpace(s.Description),
 		BaseURL: strings.TrimSuffix(s.BaseURL, "/"), Headers: s.Headers, QueryArrays: s.QueryArrays,
-		Errors: ErrorRules{MessageField: s.Errors.MessageField, OKField: s.Errors.OKField},
+		Errors: v.errorRules(&s.Errors),
 	}
 	switch tk.QueryArrays {
 	case "":
@@ -51,9 +51,6 @@ func (v *validator) toolkit(s *toolkitSpec) *Toolkit {
 		if strings.EqualFold(name, "Authorization") {
 			v.addf("headers."+name, "credentials come from the account, not the catalog")
 		}
-	}
-	if tk.Errors.MessageField == "" {
-		tk.Errors.MessageField = "message"
 	}
 	if len(s.Schemes) == 0 {
 		v.addf("schemes", "at least one auth scheme is required")
@@ -84,6 +81,58 @@ func (v *validator) toolkit(s *toolkitSpec) *Toolkit {
 	}
 	slices.SortFunc(tk.Tools, func(a, b *Tool) int { return strings.Compare(a.Name, b.Name) })
 	return tk
+}
+
+// errorRules checks the errors section: dotted paths, and each code in at
+// most one rule, with a code_field to find the codes in.
+func (v *validator) errorRules(s *errorsSpec) ErrorRules {
+	e := ErrorRules{MessageField: s.MessageField, OKField: s.OKField, CodeField: s.CodeField,
+		Unauthorized: s.Unauthorized, RateLimited: s.RateLimited, Unavailable: s.Unavailable, DetailFields: s.DetailFields}
+	if e.MessageField == "" {
+		e.MessageField = "message"
+	}
+	paths := map[string]string{"message_field": e.MessageField, "ok_field": e.OKField, "code_field": e.CodeField}
+	for i, f := range s.DetailFields {
+		paths[fmt.Sprintf("detail_fields[%d]", i)] = f
+	}
+	rules := map[string][]string{"unauthorized": s.Unauthorized, "rate_limited": keys(s.RateLimited), "unavailable": s.Unavailable}
+	if m := s.MissingScope; m != nil {
+		e.MissingScope = &MissingScopeRule{Codes: m.Codes, NeededField: m.Needed, GrantedField: m.Granted}
+		rules["missing_scope.codes"] = m.Codes
+		paths["missing_scope.granted"] = m.Granted
+		if len(m.Codes) == 0 {
+			v.addf("errors.missing_scope.codes", "missing: name the codes that mean a missing scope")
+		}
+		if m.Needed == "" {
+			v.addf("errors.missing_scope.needed", "missing: name the field that holds the needed scopes")
+		}
+		paths["missing_scope.needed"] = m.Needed
+	}
+	for _, name := range keys(paths) {
+		if p := paths[name]; p != "" && !wirePathPattern.MatchString(p) {
+			v.addf("errors."+name, "%q is not a dotted path", p)
+		}
+	}
+	seen := map[string]string{}
+	for _, rule := range keys(rules) {
+		for _, code := range rules[rule] {
+			if strings.TrimSpace(code) == "" {
+				v.addf("errors."+rule, "holds an empty code")
+			} else if prev, dup := seen[code]; dup {
+				v.addf("errors."+rule, "code %q is also in %s", code, prev)
+			}
+			seen[code] = rule
+		}
+	}
+	for code, secs := range s.RateLimited {
+		if secs <= 0 {
+			v.addf("errors.rate_limited."+code, "wait %d must be a positive number of seconds", secs)
+		}
+	}
+	if len(seen) > 0 && e.CodeField == "" {
+		v.addf("errors.code_field", "missing: name where the error body holds the codes the rules match")
+	}
+	return e
 }
 
 func (v *validator) scheme(field string, s *schemeSpec) *Scheme {

@@ -109,9 +109,14 @@ func (v *validator) requestArgs(field string, r *Request, s *requestSpec, props 
 		}
 	}
 	for _, m := range placeholderPattern.FindAllStringSubmatch(r.Path, -1) {
-		name := m[1]
+		name, multi := strings.CutSuffix(m[1], "*")
 		use(name, "path")
-		if p, ok := props[name]; ok && (!p.required || (p.typ != "string" && p.typ != "integer")) {
+		p, ok := props[name]
+		switch {
+		case !ok:
+		case multi && p.typ != "string":
+			v.addf(field+".path", "placeholder {%s*} must be a string property", name)
+		case !multi && (!p.required || (p.typ != "string" && p.typ != "integer")):
 			v.addf(field+".path", "placeholder {%s} must be a required string or integer property", name)
 		}
 	}
@@ -161,15 +166,40 @@ func keys[V any](m map[string]V) []string {
 	return out
 }
 
+// listKeys are the members of a list result's Structured that the executor
+// sets itself.
+var listKeys = []string{"count", "page", "next_page", "next_cursor", "truncated", "total_in_response"}
+
 func (v *validator) result(field string, s *resultSpec, props map[string]property, kind string) Shape {
-	r := Shape{Transform: s.Transform, Path: s.Path, Fields: s.Fields, ListPath: s.ListPath, ListKey: s.ListKey, Text: s.Text}
+	r := Shape{Transform: s.Transform, Path: s.Path, Fields: s.Fields, ListPath: s.ListPath, ListKey: s.ListKey, Text: s.Text,
+		Cut: s.Cut, Extra: s.Extra}
 	if r.ListKey == "" {
 		r.ListKey = "items"
 	}
 	if r.Text == "" {
 		v.addf(field+".text", "missing: give the template of the summary line")
 	}
-	if len(r.Fields) > 0 {
+	for _, p := range keys(s.Cut) {
+		if !wirePathPattern.MatchString(p) {
+			v.addf(field+".cut", "%q is not a dotted path", p)
+		}
+		if s.Cut[p] < 1 {
+			v.addf(field+".cut."+p, "must keep at least 1 character")
+		}
+	}
+	if len(s.Extra) > 0 && r.ListPath == "" {
+		v.addf(field+".extra", "goes with list_path: it keeps members of the object that holds the list")
+	}
+	for _, x := range s.Extra {
+		if !argNamePattern.MatchString(x) && !graphqlNamePattern.MatchString(x) {
+			v.addf(field+".extra", "%q must be a member name (no dots)", x)
+		} else if x == r.ListKey || slices.Contains(listKeys, x) {
+			v.addf(field+".extra", "%q clashes with a key of the list result", x)
+		}
+	}
+	// A transform may add members for the text only, which fields need not
+	// keep, so only a result without one has its placeholders checked.
+	if len(r.Fields) > 0 && r.Transform == "" {
 		for _, m := range placeholderPattern.FindAllStringSubmatch(r.Text, -1) {
 			kept := slices.ContainsFunc(r.Fields, func(f string) bool { return m[1] == f || strings.HasPrefix(m[1], f+".") })
 			if !kept {

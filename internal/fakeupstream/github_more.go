@@ -2,8 +2,6 @@ package fakeupstream
 
 import (
 	"cmp"
-	"crypto/sha1"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -16,8 +14,9 @@ import (
 	"weak"
 )
 
-// This file gives the fake GitHub pull requests, issue comments,
-// notifications, search and issue updates. Their state lives in ghExtras,
+// This file and github_pulls.go, github_search.go and github_contents.go
+// give the fake GitHub pull requests, issue comments, notifications,
+// search, issue updates and repository contents. Their state lives in ghExtras,
 // found through extras(): the GitHub struct belongs to the core fake
 // (github.go), so the extra state is attached to it from outside, keyed
 // weakly so that a fake nobody references any more takes it along. It is
@@ -104,6 +103,7 @@ type ghExtras struct {
 	comments map[*ghIssue][]*ghComment
 	reasons  map[*ghIssue]string // state_reason set by an update
 	threads  []*ghThread
+	files    map[*ghRepo]map[string]*ghFile // by path, on the default branch
 }
 
 var ghExtrasByFake sync.Map // weak.Pointer[GitHub] → *ghExtras
@@ -115,6 +115,7 @@ func (g *GitHub) extras() *ghExtras {
 	}
 	x, loaded := ghExtrasByFake.LoadOrStore(key, &ghExtras{
 		pulls: map[*ghIssue]*ghPull{}, comments: map[*ghIssue][]*ghComment{}, reasons: map[*ghIssue]string{},
+		files: map[*ghRepo]map[string]*ghFile{},
 	})
 	if !loaded {
 		runtime.AddCleanup(g, func(k weak.Pointer[GitHub]) { ghExtrasByFake.Delete(k) }, key)
@@ -122,7 +123,8 @@ func (g *GitHub) extras() *ghExtras {
 	return x.(*ghExtras)
 }
 
-// moreRoutes registers this file's endpoints; routes calls it.
+// moreRoutes registers the endpoints of this file, github_pulls.go,
+// github_search.go and github_contents.go; routes calls it.
 func (g *GitHub) moreRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /search/repositories", g.authed(g.searchRepos))
 	mux.HandleFunc("GET /search/issues", g.authed(g.searchIssues))
@@ -132,6 +134,8 @@ func (g *GitHub) moreRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /repos/{owner}/{repo}/pulls/{number}", g.authed(g.getPull))
 	mux.HandleFunc("GET /repos/{owner}/{repo}/pulls/{number}/files", g.authed(g.listPullFiles))
 	mux.HandleFunc("GET /notifications", g.authed(g.listNotifications))
+	mux.HandleFunc("GET /repos/{owner}/{repo}/contents", g.authed(g.getContents))
+	mux.HandleFunc("GET /repos/{owner}/{repo}/contents/{path...}", g.authed(g.getContents))
 }
 
 // AddPullRequest opens a pull request by author in owner/repo and returns
@@ -316,152 +320,6 @@ func (g *GitHub) listComments(w http.ResponseWriter, r *http.Request, u *ghUser)
 	writeJSON(w, http.StatusOK, out)
 }
 
-// pull finds pull request {number} of a repository visible to u; an issue
-// that is not a pull request is not found, as on GitHub. The caller holds
-// g.mu.
-func (g *GitHub) pull(r *http.Request, u *ghUser) (*ghRepo, *ghIssue, *ghPull) {
-	repo, is := g.issue(r, u)
-	if is == nil || g.extras().pulls[is] == nil {
-		return nil, nil, nil
-	}
-	return repo, is, g.extras().pulls[is]
-}
-
-func (g *GitHub) listPulls(w http.ResponseWriter, r *http.Request, u *ghUser) {
-	q := r.URL.Query()
-	state := cmp.Or(q.Get("state"), "open")
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	repo := g.repo(r, u)
-	if repo == nil {
-		writeError(w, http.StatusNotFound, "Not Found")
-		return
-	}
-	var list []*ghIssue
-	x := g.extras()
-	for _, is := range repo.issues {
-		p := x.pulls[is]
-		if p == nil || (state != "all" && is.state != state) ||
-			(q.Get("head") != "" && !strings.EqualFold(q.Get("head"), repo.owner.login+":"+p.head)) ||
-			(q.Get("base") != "" && q.Get("base") != p.base) {
-			continue
-		}
-		list = append(list, is)
-	}
-	sortBy := cmp.Or(q.Get("sort"), "created")
-	dir := cmp.Or(q.Get("direction"), map[bool]string{true: "desc", false: "asc"}[sortBy == "created"])
-	slices.SortStableFunc(list, func(a, b *ghIssue) int {
-		c := a.created.Compare(b.created) // updated and long-running: the fake never updates
-		if sortBy == "popularity" {
-			c = a.comments - b.comments
-		}
-		if dir == "desc" {
-			c = -c
-		}
-		return c
-	})
-	from, to := g.paginate(w, r, len(list))
-	out := []any{}
-	for _, is := range list[from:to] {
-		out = append(out, g.pullJSON(repo, is, x.pulls[is], false))
-	}
-	writeJSON(w, http.StatusOK, out)
-}
-
-func (g *GitHub) getPull(w http.ResponseWriter, r *http.Request, u *ghUser) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	repo, is, p := g.pull(r, u)
-	if p == nil {
-		writeError(w, http.StatusNotFound, "Not Found")
-		return
-	}
-	writeJSON(w, http.StatusOK, g.pullJSON(repo, is, p, true))
-}
-
-func (g *GitHub) listPullFiles(w http.ResponseWriter, r *http.Request, u *ghUser) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	repo, _, p := g.pull(r, u)
-	if p == nil {
-		writeError(w, http.StatusNotFound, "Not Found")
-		return
-	}
-	files := p.files[:min(len(p.files), 3000)]
-	from, to := g.paginate(w, r, len(files))
-	out := []any{}
-	for _, f := range files[from:to] {
-		blob := fmt.Sprintf("https://github.com/%s/blob/%s/%s", fullName(repo), ghSHA(p.head), f.Filename)
-		m := map[string]any{
-			"sha": ghSHA(f.Filename), "filename": f.Filename, "status": f.Status,
-			"additions": f.Additions, "deletions": f.Deletions, "changes": f.Additions + f.Deletions,
-			"blob_url": blob, "raw_url": strings.Replace(blob, "/blob/", "/raw/", 1),
-			"contents_url": fmt.Sprintf("%s/repos/%s/contents/%s?ref=%s", g.URL(), fullName(repo), f.Filename, ghSHA(p.head)),
-		}
-		if f.Patch != "" {
-			m["patch"] = f.Patch
-		}
-		if f.PreviousFilename != "" {
-			m["previous_filename"] = f.PreviousFilename
-		}
-		out = append(out, m)
-	}
-	writeJSON(w, http.StatusOK, out)
-}
-
-// pullJSON is GitHub's pull request object; full adds the fields only GET
-// of one pull request has. The caller holds g.mu.
-func (g *GitHub) pullJSON(repo *ghRepo, is *ghIssue, p *ghPull, full bool) map[string]any {
-	issue := g.issueJSON(repo, is)
-	api := fmt.Sprintf("%s/repos/%s/pulls/%d", g.URL(), fullName(repo), is.number)
-	html := ghPullHTML(repo, is)
-	var mergedAt, mergedBy any
-	if p.merged {
-		mergedAt, mergedBy = stamp(is.created), g.userJSON(repo.owner, false)
-	}
-	branch := func(ref string) map[string]any {
-		return map[string]any{
-			"label": repo.owner.login + ":" + ref, "ref": ref, "sha": ghSHA(ref),
-			"user": g.userJSON(repo.owner, false), "repo": g.repoJSON(repo, nil),
-		}
-	}
-	m := map[string]any{
-		"url": api, "id": p.id, "node_id": fmt.Sprintf("PR_%d", p.id), "html_url": html,
-		"diff_url": html + ".diff", "patch_url": html + ".patch", "issue_url": issue["url"],
-		"number": is.number, "state": is.state, "locked": false, "title": is.title, "user": issue["user"],
-		"body": issue["body"], "labels": issue["labels"], "milestone": nil, "active_lock_reason": nil,
-		"created_at": issue["created_at"], "updated_at": issue["updated_at"], "closed_at": issue["closed_at"],
-		"merged_at": mergedAt, "merge_commit_sha": ghSHA("merge " + p.head),
-		"assignee": issue["assignee"], "assignees": issue["assignees"],
-		"requested_reviewers": []any{}, "requested_teams": []any{},
-		"head": branch(p.head), "base": branch(p.base),
-		"author_association": issue["author_association"], "auto_merge": nil, "draft": p.draft,
-	}
-	if full {
-		adds, dels := 0, 0
-		for _, f := range p.files {
-			adds, dels = adds+f.Additions, dels+f.Deletions
-		}
-		var mergeable any = !p.merged && is.state == "open"
-		if p.merged {
-			mergeable = nil
-		}
-		m["merged"] = p.merged
-		m["mergeable"] = mergeable
-		m["rebaseable"] = mergeable
-		m["mergeable_state"] = map[bool]string{true: "clean", false: "unknown"}[mergeable == true]
-		m["merged_by"] = mergedBy
-		m["comments"] = is.comments
-		m["review_comments"] = 0
-		m["maintainer_can_modify"] = false
-		m["commits"] = max(len(p.files), 1)
-		m["additions"] = adds
-		m["deletions"] = dels
-		m["changed_files"] = len(p.files)
-	}
-	return m
-}
-
 func (g *GitHub) listNotifications(w http.ResponseWriter, r *http.Request, u *ghUser) {
 	q := r.URL.Query()
 	// GitHub pages notifications by 50 by default, and at most by 50.
@@ -509,236 +367,6 @@ func (g *GitHub) listNotifications(w http.ResponseWriter, r *http.Request, u *gh
 		})
 	}
 	writeJSON(w, http.StatusOK, out)
-}
-
-// ghQuery is a parsed search q: free words and qualifiers, lower-cased.
-// Terms are ANDed; AND is accepted, OR and negation are not modelled.
-type ghQuery struct {
-	words []string
-	quals map[string][]string
-}
-
-// ghSearchQuery parses q and checks what GitHub checks before searching: q
-// present and at most 256 characters, and the page within the first 1000
-// results. It answers the error itself and returns false.
-func ghSearchQuery(w http.ResponseWriter, r *http.Request) (ghQuery, bool) {
-	q := r.URL.Query()
-	raw := strings.TrimSpace(q.Get("q"))
-	page, _ := strconv.Atoi(q.Get("page"))
-	per, err := strconv.Atoi(q.Get("per_page"))
-	if err != nil || per < 1 {
-		per = 30
-	}
-	switch {
-	case raw == "":
-		writeValidation(w, map[string]any{"resource": "Search", "field": "q", "code": "missing"})
-		return ghQuery{}, false
-	case len([]rune(raw)) > 256:
-		writeValidation(w, map[string]any{"message": "The search is longer than 256 characters.", "resource": "Search", "field": "q", "code": "invalid"})
-		return ghQuery{}, false
-	case max(page, 1)*min(per, 100) > 1000:
-		writeError(w, http.StatusUnprocessableEntity, "Only the first 1000 search results are available")
-		return ghQuery{}, false
-	}
-	sq := ghQuery{quals: map[string][]string{}}
-	for _, term := range ghSplitTerms(strings.ToLower(raw)) {
-		if key, val, ok := strings.Cut(term, ":"); ok && key != "" && val != "" {
-			sq.quals[key] = append(sq.quals[key], strings.Trim(val, `"`))
-		} else if term != "and" {
-			sq.words = append(sq.words, strings.Trim(term, `"`))
-		}
-	}
-	return sq, true
-}
-
-// ghSplitTerms splits on spaces outside double quotes: label:"good first
-// issue" is one term.
-func ghSplitTerms(s string) []string {
-	var terms []string
-	var cur strings.Builder
-	quoted := false
-	for _, c := range s + " " {
-		switch {
-		case c == '"':
-			quoted = !quoted
-			cur.WriteRune(c)
-		case c == ' ' && !quoted:
-			if cur.Len() > 0 {
-				terms = append(terms, cur.String())
-				cur.Reset()
-			}
-		default:
-			cur.WriteRune(c)
-		}
-	}
-	return terms
-}
-
-// matches reports whether every word occurs in text and every qualifier
-// holds; check answers a known qualifier, and unknown ones are ignored.
-func (q ghQuery) matches(text string, check func(key, val string) (ok, known bool)) bool {
-	text = strings.ToLower(text)
-	for _, w := range q.words {
-		if !strings.Contains(text, w) {
-			return false
-		}
-	}
-	for key, vals := range q.quals {
-		for _, v := range vals {
-			if ok, known := check(key, v); known && !ok {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-func (g *GitHub) searchRepos(w http.ResponseWriter, r *http.Request, u *ghUser) {
-	sq, ok := ghSearchQuery(w, r)
-	if !ok {
-		return
-	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	var list []*ghRepo
-	for _, repo := range g.repos {
-		if repo.private && repo.owner != u {
-			continue
-		}
-		if sq.matches(repo.name+" "+repo.description, func(key, val string) (bool, bool) {
-			switch key {
-			case "user", "org", "owner":
-				return strings.EqualFold(repo.owner.login, val), true
-			case "repo":
-				return strings.EqualFold(fullName(repo), val), true
-			case "is":
-				return val == map[bool]string{true: "private", false: "public"}[repo.private], val == "public" || val == "private"
-			case "language":
-				return val == "go", true
-			}
-			return false, false
-		}) {
-			list = append(list, repo)
-		}
-	}
-	// Best match, stars, forks and help-wanted-issues tie in the fake; the
-	// order is then by full name, and updated is by creation.
-	slices.SortFunc(list, func(a, b *ghRepo) int { return strings.Compare(fullName(a), fullName(b)) })
-	if r.URL.Query().Get("sort") == "updated" {
-		slices.SortStableFunc(list, func(a, b *ghRepo) int { return b.created.Compare(a.created) })
-		if r.URL.Query().Get("order") == "asc" {
-			slices.Reverse(list)
-		}
-	}
-	from, to := g.paginate(w, r, len(list))
-	items := []any{}
-	for _, repo := range list[from:to] {
-		m := g.repoJSON(repo, u)
-		m["score"] = 1.0
-		items = append(items, m)
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"total_count": len(list), "incomplete_results": false, "items": items})
-}
-
-func (g *GitHub) searchIssues(w http.ResponseWriter, r *http.Request, u *ghUser) {
-	sq, ok := ghSearchQuery(w, r)
-	if !ok {
-		return
-	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	x := g.extras()
-	type hit struct {
-		repo *ghRepo
-		is   *ghIssue
-	}
-	var list []hit
-	for _, repo := range g.repos {
-		if repo.private && repo.owner != u {
-			continue
-		}
-		for _, is := range repo.issues {
-			p := x.pulls[is]
-			if sq.matches(is.title+" "+is.body, func(key, val string) (bool, bool) {
-				return ghIssueQualifier(repo, is, p, key, val)
-			}) {
-				list = append(list, hit{repo, is})
-			}
-		}
-	}
-	q := r.URL.Query()
-	slices.SortFunc(list, func(a, b hit) int {
-		switch q.Get("sort") {
-		case "created", "updated":
-			return b.is.created.Compare(a.is.created)
-		case "comments":
-			return b.is.comments - a.is.comments
-		}
-		return cmp.Or(strings.Compare(fullName(a.repo), fullName(b.repo)), a.is.number-b.is.number)
-	})
-	if q.Get("sort") != "" && q.Get("order") == "asc" {
-		slices.Reverse(list)
-	}
-	from, to := g.paginate(w, r, len(list))
-	items := []any{}
-	for _, h := range list[from:to] {
-		m := g.issueItem(h.repo, h.is)
-		m["score"] = 1.0
-		items = append(items, m)
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"total_count": len(list), "incomplete_results": false, "items": items})
-}
-
-// ghIssueQualifier evaluates one issue search qualifier; p is nil for an
-// issue that is not a pull request. The caller holds g.mu.
-func ghIssueQualifier(repo *ghRepo, is *ghIssue, p *ghPull, key, val string) (ok, known bool) {
-	switch key {
-	case "repo":
-		return strings.EqualFold(fullName(repo), val), true
-	case "user", "org", "owner":
-		return strings.EqualFold(repo.owner.login, val), true
-	case "author":
-		return strings.EqualFold(is.user.login, val), true
-	case "assignee":
-		return slices.ContainsFunc(is.assignees, func(a string) bool { return strings.EqualFold(a, val) }), true
-	case "label":
-		return slices.ContainsFunc(is.labels, func(l string) bool { return strings.EqualFold(l, val) }), true
-	case "state":
-		return is.state == val, true
-	case "type", "is":
-		switch val {
-		case "issue":
-			return p == nil, true
-		case "pr", "pull-request":
-			return p != nil, true
-		case "open", "closed":
-			return is.state == val, true
-		case "merged":
-			return p != nil && p.merged, true
-		case "unmerged":
-			return p != nil && !p.merged, true
-		}
-	case "draft":
-		return p != nil && p.draft == (val == "true"), true
-	case "no":
-		switch val {
-		case "label":
-			return len(is.labels) == 0, true
-		case "assignee":
-			return len(is.assignees) == 0, true
-		}
-	}
-	return false, false
-}
-
-func ghPullHTML(r *ghRepo, is *ghIssue) string {
-	return fmt.Sprintf("https://github.com/%s/pull/%d", fullName(r), is.number)
-}
-
-// ghSHA is a stable commit-like id for s.
-func ghSHA(s string) string {
-	sum := sha1.Sum([]byte(s))
-	return hex.EncodeToString(sum[:])
 }
 
 func ghDerefOr(p *string, def string) string {
