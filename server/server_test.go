@@ -10,6 +10,7 @@ import (
 
 	"switchboard/accounts"
 	"switchboard/accounts/sqlite"
+	"switchboard/internal/fakeupstream"
 	"switchboard/server"
 	"switchboard/tools"
 )
@@ -152,4 +153,52 @@ func BenchmarkToolsListAllToolkits(b *testing.B) {
 	b.ReportMetric(float64(len(env.Result)), "payload_bytes")
 	b.ReportMetric(float64(len(env.Result))/4, "est_tokens")
 	b.ReportMetric(float64(len(names(b, raw))), "tools")
+}
+
+// BenchmarkToolCall measures one toolkit tool call through the MCP server:
+// session reload, rule 5's choice, credential unsealing, the upstream
+// request to a local fake GitHub, result shaping and logging.
+func BenchmarkToolCall(b *testing.B) {
+	gh := fakeupstream.NewGitHub()
+	defer gh.Close()
+	gh.AddUser("ghp_bench", "bench-user", 1)
+	catalog, err := tools.Builtin()
+	if err != nil {
+		b.Fatal(err)
+	}
+	store, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "s.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer store.Close()
+	keys, _ := accounts.ParseKeyRing("k1:" + strings.Repeat("C", 43) + "=")
+	svc, err := accounts.NewService(accounts.Config{
+		Store: store, Keys: keys, Catalog: catalog, PublicURL: "http://127.0.0.1",
+		Executor: tools.NewExecutor(catalog, tools.ExecutorOptions{BaseURLs: map[string]string{"github": gh.URL()}}),
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := server.New(server.Config{Service: svc, Version: "bench"})
+	ctx := context.Background()
+	sess, _ := svc.CreateSession(ctx, accounts.SessionOptions{UserID: "alice"})
+	sc := &accounts.Scope{Session: sess}
+	auth, err := svc.Authorize(ctx, sc, accounts.AuthorizeRequest{Toolkit: "github"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	_, token, _ := strings.Cut(auth.URL, "/connect/")
+	if _, err := svc.CompleteWithSecret(ctx, token, "ghp_bench", ""); err != nil {
+		b.Fatal(err)
+	}
+	ctx = server.NewContext(ctx, sc)
+	srv.MCP().HandleMessage(ctx, json.RawMessage(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"b","version":"1"}}}`))
+	call := json.RawMessage(`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"GITHUB_GET_AUTHENTICATED_USER","arguments":{}}}`)
+	for b.Loop() {
+		resp, _ := json.Marshal(srv.MCP().HandleMessage(ctx, call))
+		if strings.Contains(string(resp), `"isError":true`) {
+			b.Fatalf("call failed: %s", resp)
+		}
+		gh.Reset()
+	}
 }
