@@ -81,7 +81,7 @@ func updateAccount(ctx context.Context, q querier, a *accounts.Account) error {
 // else, so that it cannot undo a concurrent status change. It returns
 // accounts.ErrNotFound for an unknown or foreign account.
 func (d *DB) TouchAccount(ctx context.Context, a *accounts.Account) error {
-	res, err := d.db.ExecContext(ctx,
+	res, err := d.q().ExecContext(ctx,
 		`UPDATE accounts SET last_used_at = ? WHERE id = ? AND user_id = ?`,
 		nanos(a.LastUsedAt), a.ID, a.UserID)
 	if err != nil {
@@ -92,7 +92,7 @@ func (d *DB) TouchAccount(ctx context.Context, a *accounts.Account) error {
 
 // Account returns the account id of userID, or accounts.ErrNotFound.
 func (d *DB) Account(ctx context.Context, userID, id string) (*accounts.Account, error) {
-	row := d.db.QueryRowContext(ctx,
+	row := d.q().QueryRowContext(ctx,
 		`SELECT `+accountColumns+` FROM accounts WHERE id = ? AND user_id = ?`, id, userID)
 	a, err := scanAccount(row)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -107,7 +107,7 @@ func (d *DB) Account(ctx context.Context, userID, id string) (*accounts.Account,
 // Accounts returns userID's accounts of toolkit, or of every toolkit when
 // toolkit is empty, ordered by Seq.
 func (d *DB) Accounts(ctx context.Context, userID, toolkit string) ([]*accounts.Account, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT `+accountColumns+` FROM accounts
+	rows, err := d.q().QueryContext(ctx, `SELECT `+accountColumns+` FROM accounts
 		WHERE user_id = ? AND (? = '' OR toolkit = ?) ORDER BY seq`,
 		userID, toolkit, toolkit)
 	if err != nil {

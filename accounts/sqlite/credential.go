@@ -15,7 +15,7 @@ import (
 // credentials table knows only account ids.
 func (d *DB) Credential(ctx context.Context, userID, accountID string) ([]byte, error) {
 	var sealed []byte
-	err := d.db.QueryRowContext(ctx, `SELECT c.sealed FROM credentials c
+	err := d.q().QueryRowContext(ctx, `SELECT c.sealed FROM credentials c
 		JOIN accounts a ON a.id = c.account_id
 		WHERE a.id = ? AND a.user_id = ?`, accountID, userID).Scan(&sealed)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -35,8 +35,13 @@ const busyTimeout = 5 * time.Second
 // DB is the SQLite accounts.Store. It is safe for concurrent use, also by
 // several processes opening the same file.
 type DB struct {
-	db *sql.DB
+	db    *sql.DB
+	stmts *stmts
 }
+
+// q runs queries through the statement cache; inTx does so inside tx.
+func (d *DB) q() prepared              { return prepared{s: d.stmts} }
+func (d *DB) inTx(tx *sql.Tx) prepared { return prepared{s: d.stmts, tx: tx} }
 
 // Open opens the SQLite database at path, creating the file if needed, and
 // applies the embedded migrations that it has not seen yet. The caller
@@ -50,7 +55,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: migrate %s: %w", path, err)
 	}
-	return &DB{db: db}, nil
+	return &DB{db: db, stmts: &stmts{db: db}}, nil
 }
 
 // dsn builds the data source name for path. The pragmas travel in the DSN,
@@ -75,6 +80,7 @@ func dsn(path string) string {
 
 // Close closes the database. Calling it again is harmless.
 func (d *DB) Close() error {
+	d.stmts.close()
 	return d.db.Close()
 }
 

@@ -59,10 +59,10 @@ func (d *DB) Session(ctx context.Context, id string) (*accounts.Session, error) 
 	var s *accounts.Session
 	err := d.read(ctx, func(tx *sql.Tx) error {
 		var err error
-		if s, err = sessionRow(ctx, tx, id); err != nil {
+		if s, err = sessionRow(ctx, d.inTx(tx), id); err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx,
+		rows, err := d.inTx(tx).QueryContext(ctx,
 			`SELECT toolkit, account_id FROM session_selections WHERE session_id = ?`, id)
 		if err != nil {
 			return fmt.Errorf("sqlite: session: %w", err)
@@ -84,7 +84,7 @@ func (d *DB) Session(ctx context.Context, id string) (*accounts.Session, error) 
 }
 
 // sessionRow reads the sessions row of id, without its selections.
-func sessionRow(ctx context.Context, tx *sql.Tx, id string) (*accounts.Session, error) {
+func sessionRow(ctx context.Context, tx querier, id string) (*accounts.Session, error) {
 	var (
 		s                  = accounts.Session{Selected: map[string]string{}}
 		toolkits           sql.NullString
