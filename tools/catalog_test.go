@@ -7,19 +7,8 @@ import (
 	"testing"
 	"testing/fstest"
 
-	"github.com/google/go-cmp/cmp"
-
 	"switchboard/tools"
 )
-
-func builtin(tb testing.TB) *tools.Catalog {
-	tb.Helper()
-	c, err := tools.Builtin()
-	if err != nil {
-		tb.Fatalf("Builtin: %v", err)
-	}
-	return c
-}
 
 func TestBuiltinGitHub(t *testing.T) {
 	c := builtin(t)
@@ -29,9 +18,7 @@ func TestBuiltinGitHub(t *testing.T) {
 	}
 	t.Run("StaticHeaders", func(t *testing.T) {
 		want := map[string]string{"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
-		if diff := cmp.Diff(want, gh.Headers); diff != "" {
-			t.Errorf("headers (-want +got):\n%s", diff)
-		}
+		assertDiff(t, "headers", want, gh.Headers)
 	})
 	t.Run("BearerTokenScheme", func(t *testing.T) {
 		s := gh.Scheme(tools.SchemeBearerToken)
@@ -50,9 +37,7 @@ func TestBuiltinGitHub(t *testing.T) {
 	})
 	t.Run("IdentityIsGetUser", func(t *testing.T) {
 		want := &tools.IdentityRequest{Kind: "rest", Method: "GET", Path: "/user", IDField: "id", LabelField: "login"}
-		if diff := cmp.Diff(want, gh.Identity); diff != "" {
-			t.Errorf("identity (-want +got):\n%s", diff)
-		}
+		assertDiff(t, "identity", want, gh.Identity)
 	})
 	t.Run("RequiredTools", func(t *testing.T) {
 		for _, name := range []string{"GITHUB_GET_AUTHENTICATED_USER", "GITHUB_LIST_REPOSITORIES", "GITHUB_CREATE_ISSUE",

@@ -116,9 +116,7 @@ func TestGenericExecutor(t *testing.T) {
 		r := srv.request()
 		got := []string{r.URL.EscapedPath(), r.URL.RawQuery, r.Header.Get("X-Api-Key"), r.Header.Get("Authorization"), r.Header.Get("Accept")}
 		want := []string{"/v1/things/a%2Fb%20c", "tags=x%2Cy&verbose=true", "k-123", "", "application/json"}
-		if diff := cmp.Diff(want, got); diff != "" {
-			t.Errorf("request (-want +got):\n%s", diff)
-		}
+		assertDiff(t, "request", want, got)
 		if diff := cmp.Diff(map[string]any{"name": "thing"}, res.Structured); diff != "" || res.Text != "thing" {
 			t.Errorf("result %q (-want +got):\n%s", res.Text, diff)
 		}
@@ -148,9 +146,7 @@ func TestGenericExecutor(t *testing.T) {
 			map[string]any{"name": "a", "tags": []any{map[string]any{"name": "x"}, map[string]any{"name": "y"}}},
 			map[string]any{"name": "b", "tags": []any{}},
 		}}
-		if diff := cmp.Diff(want, res.Structured); diff != "" {
-			t.Errorf("structured (-want +got):\n%s", diff)
-		}
+		assertDiff(t, "structured", want, res.Structured)
 		if want := "things: 2 items:\n- a (x, y)\n- b ()"; res.Text != want {
 			t.Errorf("text = %q, want %q", res.Text, want)
 		}

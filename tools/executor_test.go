@@ -1,17 +1,10 @@
 package tools_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
 	"strings"
 	"sync"
 	"testing"
-	"time"
-
-	"github.com/google/go-cmp/cmp"
 
 	"switchboard/internal/fakeupstream"
 	"switchboard/tools"
@@ -21,9 +14,8 @@ import (
 const workToken = "ghp_WorkSecret0123456789abcdef"
 
 type harness struct {
+	toolRunner
 	gh   *fakeupstream.GitHub
-	cat  *tools.Catalog
-	exec *tools.Executor
 	auth tools.Authorizer // octo-work's bearer token
 }
 
@@ -34,78 +26,62 @@ func newHarness(tb testing.TB, opts tools.ExecutorOptions) *harness {
 	gh.AddUser(workToken, "octo-work", 101)
 	gh.AddUser("ghp_HomeSecret", "octo-home", 202)
 	cat := builtin(tb)
-	opts.BaseURLs = map[string]string{"github": gh.URL() + "/"}
-	exec := tools.NewExecutor(cat, opts)
-	tools.SetRetryBackoff(exec, time.Millisecond, time.Millisecond)
-	return &harness{gh: gh, cat: cat, exec: exec, auth: cat.Toolkit("github").Scheme(tools.SchemeBearerToken).Authorizer(workToken)}
+	return &harness{toolRunner: newToolRunner(cat, opts, "github", gh.URL()+"/"), gh: gh,
+		auth: cat.Toolkit("github").Scheme(tools.SchemeBearerToken).Authorizer(workToken)}
 }
 
+// call runs tool as h.auth and checks that octo-work's token appears
+// nowhere.
 func (h *harness) call(tb testing.TB, tool string, args map[string]any) (*tools.Result, error) {
 	tb.Helper()
-	tl := h.cat.Tool(tool)
-	if tl == nil {
-		tb.Fatalf("no tool %s", tool)
-	}
-	res, err := h.exec.Call(context.Background(), tl, args, h.auth)
-	assertNoSecret(tb, res, err)
-	return res, err
+	return h.run(tb, tool, args, h.auth, workToken)
 }
 
-// assertNoSecret fails when the credential appears in a result or an error,
-// in any of the forms a caller could print.
-func assertNoSecret(tb testing.TB, res *tools.Result, err error) {
-	tb.Helper()
-	var out []string
-	if res != nil {
-		data, _ := json.Marshal(res.Structured)
-		out = append(out, res.Text, string(data), fmt.Sprintf("%+v", res))
-	}
-	if err != nil {
-		out = append(out, err.Error(), fmt.Sprintf("%+v %#v", err, err))
-		var e *tools.Error
-		if errors.As(err, &e) {
-			out = append(out, e.PublicMessage())
-		}
-	}
-	for _, s := range out {
-		if strings.Contains(s, workToken) {
-			tb.Errorf("credential leaked into %q", s)
-		}
-	}
+// ghCall is a call of a GitHub tool as octo-work, the request it should
+// send and the result it should return.
+type ghCall struct {
+	name       string // of the subtest; "" names it for the tool
+	tool       string
+	args       map[string]any
+	method     string
+	path       string
+	query      string
+	body       string // JSON, "" for none
+	structured string // JSON; {api} stands for the fake's base URL
+	text       string
 }
 
-// canon re-encodes v as JSON values with json.Number, for comparison.
-func canon(tb testing.TB, v any) any {
-	tb.Helper()
-	var data []byte
-	if s, ok := v.(string); ok {
-		data = []byte(s)
-	} else {
-		var err error
-		if data, err = json.Marshal(v); err != nil {
-			tb.Fatal(err)
+// testGitHubCalls runs each call in a subtest of its own against a new
+// harness, which seed fills when it is not nil, and pins the exact upstream
+// request and the shaped result.
+func testGitHubCalls(t *testing.T, calls []ghCall, seed func(testing.TB, *fakeupstream.GitHub)) {
+	for _, tt := range calls {
+		name := tt.name
+		if name == "" {
+			name = tt.tool
 		}
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t, tools.ExecutorOptions{UserAgent: "switchboard-test"})
+			if seed != nil {
+				seed(t, h.gh)
+			}
+			res, err := h.call(t, tt.tool, tt.args)
+			if err != nil {
+				t.Fatalf("Call: %v", err)
+			}
+			r := onlyRequest(t, h.gh)
+			got := []string{r.Method, r.Path, r.RawQuery, r.Header.Get("Authorization"), r.Header.Get("Accept"),
+				r.Header.Get("X-GitHub-Api-Version"), r.Header.Get("User-Agent")}
+			want := []string{tt.method, tt.path, tt.query, "Bearer " + workToken, "application/vnd.github+json", "2022-11-28", "switchboard-test"}
+			assertDiff(t, "request", want, got)
+			assertJSONBody(t, r, tt.body)
+			assertResult(t, res, strings.ReplaceAll(tt.structured, "{api}", h.gh.URL()), tt.text)
+		})
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var out any
-	if err := dec.Decode(&out); err != nil {
-		tb.Fatalf("canon(%s): %v", data, err)
-	}
-	return out
 }
 
 func TestCallGitHubTools(t *testing.T) {
-	tests := []struct {
-		tool       string
-		args       map[string]any
-		method     string
-		path       string
-		query      string
-		body       string // JSON, "" for none
-		structured string // JSON
-		text       string
-	}{{
+	testGitHubCalls(t, []ghCall{{
 		tool: "GITHUB_GET_AUTHENTICATED_USER", method: "GET", path: "/user",
 		structured: `{"login":"octo-work","id":101,"name":"The octo-work","email":"octo-work@example.com","html_url":"https://github.com/octo-work",
 			"type":"User","company":null,"location":null,"bio":null,"public_repos":2,"created_at":"2024-01-02T03:04:05Z"}`,
@@ -160,45 +136,7 @@ func TestCallGitHubTools(t *testing.T) {
 		structured: `{"id":9011,"html_url":"https://github.com/octo-work/hello-world/issues/1#issuecomment-9011","body":"Looking into it.",
 			"user":{"login":"octo-work"},"created_at":"2024-01-02T03:15:05Z"}`,
 		text: "Commented as octo-work: https://github.com/octo-work/hello-world/issues/1#issuecomment-9011",
-	}}
-	for _, tt := range tests {
-		t.Run(tt.tool, func(t *testing.T) {
-			h := newHarness(t, tools.ExecutorOptions{UserAgent: "switchboard-test"})
-			res, err := h.call(t, tt.tool, tt.args)
-			if err != nil {
-				t.Fatalf("Call: %v", err)
-			}
-			reqs := h.gh.Requests()
-			if len(reqs) != 1 {
-				t.Fatalf("fake got %d requests, want 1", len(reqs))
-			}
-			r := reqs[0]
-			got := []string{r.Method, r.Path, r.RawQuery, r.Header.Get("Authorization"), r.Header.Get("Accept"),
-				r.Header.Get("X-GitHub-Api-Version"), r.Header.Get("User-Agent")}
-			want := []string{tt.method, tt.path, tt.query, "Bearer " + workToken, "application/vnd.github+json", "2022-11-28", "switchboard-test"}
-			if diff := cmp.Diff(want, got); diff != "" {
-				t.Errorf("request (-want +got):\n%s", diff)
-			}
-			if tt.body == "" {
-				if r.Body != "" || r.Header.Get("Content-Type") != "" {
-					t.Errorf("request has body %q (%s), want none", r.Body, r.Header.Get("Content-Type"))
-				}
-			} else {
-				if diff := cmp.Diff(canon(t, tt.body), canon(t, r.Body)); diff != "" {
-					t.Errorf("body (-want +got):\n%s", diff)
-				}
-				if ct := r.Header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
-					t.Errorf("Content-Type = %q", ct)
-				}
-			}
-			if diff := cmp.Diff(canon(t, tt.structured), canon(t, res.Structured)); diff != "" {
-				t.Errorf("structured (-want +got):\n%s", diff)
-			}
-			if res.Text != tt.text {
-				t.Errorf("text = %q\nwant   %q", res.Text, tt.text)
-			}
-		})
-	}
+	}}, nil)
 }
 
 func TestListLastPageHasNoHint(t *testing.T) {
@@ -214,16 +152,7 @@ func TestListLastPageHasNoHint(t *testing.T) {
 
 func TestInvalidArgumentsMakeNoRequest(t *testing.T) {
 	repo := map[string]any{"owner": "octo-work", "repo": "hello-world"}
-	with := func(extra map[string]any) map[string]any {
-		m := map[string]any{}
-		for k, v := range repo {
-			m[k] = v
-		}
-		for k, v := range extra {
-			m[k] = v
-		}
-		return m
-	}
+	with := func(extra map[string]any) map[string]any { return merged(repo, extra) }
 	tests := []struct {
 		name  string
 		tool  string
@@ -245,10 +174,7 @@ func TestInvalidArgumentsMakeNoRequest(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := h.call(t, tt.tool, tt.args)
-			var e *tools.Error
-			if !errors.As(err, &e) || e.ErrorCode() != tools.CodeInvalidArguments {
-				t.Fatalf("err = %v, want INVALID_ARGUMENTS", err)
-			}
+			e := wantCode(t, err, tools.CodeInvalidArguments)
 			var paths []string
 			for _, p := range e.Problems {
 				paths = append(paths, p.Path)
@@ -256,15 +182,11 @@ func TestInvalidArgumentsMakeNoRequest(t *testing.T) {
 					t.Errorf("problem %+v is not in the message %q", p, e.PublicMessage())
 				}
 			}
-			if diff := cmp.Diff(tt.paths, paths); diff != "" {
-				t.Errorf("problem paths (-want +got):\n%s", diff)
-			}
+			assertDiff(t, "problem paths", tt.paths, paths)
 			if err := h.exec.Validate(h.cat.Tool(tt.tool), tt.args); err == nil {
 				t.Error("Validate accepted what Call refused")
 			}
-			if n := len(h.gh.Requests()); n != 0 {
-				t.Errorf("fake got %d requests, want none", n)
-			}
+			assertRequestCount(t, h.gh, 0)
 		})
 	}
 	t.Run("UnknownArgumentListsKnownOnes", func(t *testing.T) {
@@ -296,10 +218,7 @@ func TestIdentify(t *testing.T) {
 	})
 	t.Run("UnknownToolkit", func(t *testing.T) {
 		_, err := h.exec.Identify(context.Background(), "nope", h.auth)
-		var e *tools.Error
-		if !errors.As(err, &e) || e.Code != tools.CodeToolkitUnknown {
-			t.Errorf("err = %v, want TOOLKIT_UNKNOWN", err)
-		}
+		wantCode(t, err, tools.CodeToolkitUnknown)
 	})
 }
 

@@ -2,16 +2,12 @@ package tools_test
 
 import (
 	"context"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 	"testing/fstest"
-
-	"github.com/google/go-cmp/cmp"
 
 	"switchboard/tools"
 )
@@ -122,18 +118,11 @@ func TestErrorCodeRules(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cat, exec, _ := newRules(t, func(*http.Request) (int, http.Header, string) { return tt.status, tt.header, tt.body })
 			_, err := exec.Call(context.Background(), cat.Tool("RULES_SEARCH"), nil, nil)
-			var e *tools.Error
-			if !errors.As(err, &e) {
-				t.Fatalf("err = %v, want *tools.Error", err)
-			}
+			e := asToolError(t, err)
 			got := []any{e.Code, e.Status, e.Unauthorized(), e.RetryAfterSeconds}
 			want := []any{tt.code, tt.status, tt.unauthorized, tt.retry}
-			if diff := cmp.Diff(want, got); diff != "" {
-				t.Errorf("code, status, unauthorized, retry (-want +got):\n%s", diff)
-			}
-			if !strings.Contains(e.Message, tt.message) {
-				t.Errorf("message %q\nlacks %q", e.Message, tt.message)
-			}
+			assertDiff(t, "code, status, unauthorized, retry", want, got)
+			assertContains(t, "message", e.Message, tt.message)
 		})
 	}
 }
@@ -170,9 +159,7 @@ func TestMultiSegmentCutAndExtra(t *testing.T) {
 	t.Run("CutFieldsOfAnObject", func(t *testing.T) {
 		res := call("RULES_GET_FILE", map[string]any{"path": "a"})
 		want := `{"name":"a b","body":"01234… [cut: 5 more characters]","meta":{"note":"abc… [cut: 3 more characters]"}}`
-		if diff := cmp.Diff(canon(t, want), canon(t, res.Structured)); diff != "" {
-			t.Errorf("structured (-want +got):\n%s", diff)
-		}
+		assertSameJSON(t, "structured", want, res.Structured)
 		if res.Text != "a b: 01234… [cut: 5 more characters]" {
 			t.Errorf("text = %q", res.Text)
 		}
@@ -180,9 +167,7 @@ func TestMultiSegmentCutAndExtra(t *testing.T) {
 	t.Run("ExtraKeptNextToTheList", func(t *testing.T) {
 		res := call("RULES_SEARCH", nil)
 		want := `{"count":1,"total":120,"partial":true,"hits":[{"name":"x","tags":[{"label":"lo… [cut: 2 more characters]"},{"label":"ok"}]}]}`
-		if diff := cmp.Diff(canon(t, want), canon(t, res.Structured)); diff != "" {
-			t.Errorf("structured (-want +got):\n%s", diff)
-		}
+		assertSameJSON(t, "structured", want, res.Structured)
 		if want := "hits: 1 item (total: 120, partial: true):\n- x lo… [cut: 2 more characters], ok"; res.Text != want {
 			t.Errorf("text = %q\nwant   %q", res.Text, want)
 		}

@@ -228,9 +228,7 @@ func TestOAuthSchemeExtras(t *testing.T) {
 		ClientAuth:          tools.ClientAuthBasic, PKCE: false, RevokeURL: "https://api.kit.test/oauth/revoke",
 		TokenResponse: tools.TokenResponseSlack,
 	}
-	if diff := cmp.Diff(want, s); diff != "" {
-		t.Errorf("scheme (-want +got):\n%s", diff)
-	}
+	assertDiff(t, "scheme", want, s)
 	if s.ScopeParam() != "read,write" || s.UserScopeParam() != "search:read" {
 		t.Errorf("ScopeParam %q, UserScopeParam %q", s.ScopeParam(), s.UserScopeParam())
 	}
@@ -311,22 +309,13 @@ func TestRESTRequestFeatures(t *testing.T) {
 				t.Fatal(err)
 			}
 			r := srv.requests()[0]
-			if diff := cmp.Diff([]string{tt.method, tt.path, tt.query}, []string{r.Method, r.Path, r.RawQuery}); diff != "" {
-				t.Errorf("request (-want +got):\n%s", diff)
-			}
+			assertDiff(t, "request", []string{tt.method, tt.path, tt.query}, []string{r.Method, r.Path, r.RawQuery})
 			if tt.body == "" && r.Body != "" {
 				t.Errorf("body %q, want none", r.Body)
 			} else if tt.body != "" {
-				if diff := cmp.Diff(canon(t, tt.body), canon(t, r.Body)); diff != "" {
-					t.Errorf("body (-want +got):\n%s", diff)
-				}
+				assertSameJSON(t, "body", tt.body, r.Body)
 			}
-			if diff := cmp.Diff(canon(t, tt.structured), canon(t, res.Structured)); diff != "" {
-				t.Errorf("structured (-want +got):\n%s", diff)
-			}
-			if res.Text != tt.text {
-				t.Errorf("text = %q\nwant   %q", res.Text, tt.text)
-			}
+			assertResult(t, res, tt.structured, tt.text)
 		})
 	}
 	t.Run("BuilderRefusesArgument", func(t *testing.T) {
@@ -370,9 +359,7 @@ func TestGraphQL(t *testing.T) {
 			t.Errorf("request = %+v", r)
 		}
 		want := map[string]any{"query": "# One issue.\nquery Issue($id: String!) { issue(id: $id) { id title state { name } } }\n", "variables": map[string]any{"id": "ENG-1"}}
-		if diff := cmp.Diff(canon(t, want), canon(t, r.Body)); diff != "" {
-			t.Errorf("body (-want +got):\n%s", diff)
-		}
+		assertSameJSON(t, "body", want, r.Body)
 		if diff := cmp.Diff(canon(t, `{"id":"ENG-1","title":"Bug","state":{"name":"Todo"}}`), canon(t, res.Structured)); diff != "" || res.Text != "ENG-1 Bug [Todo]" {
 			t.Errorf("result %q (-want +got):\n%s", res.Text, diff)
 		}
@@ -383,9 +370,7 @@ func TestGraphQL(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if diff := cmp.Diff(canon(t, `{"team":"T","first":1}`), canon(t, lookupVars(t, srv.requests()[0].Body))); diff != "" {
-			t.Errorf("variables (-want +got):\n%s", diff)
-		}
+		assertSameJSON(t, "variables", `{"team":"T","first":1}`, lookupVars(t, srv.requests()[0].Body))
 		want := `{"issues":[{"id":"1","title":"A"}],"count":1,"next_cursor":"cur1"}`
 		if diff := cmp.Diff(canon(t, want), canon(t, res.Structured)); diff != "" || !strings.HasSuffix(res.Text, `call again with after="cur1" for the next page.`) {
 			t.Errorf("result %q (-want +got):\n%s", res.Text, diff)
@@ -397,9 +382,7 @@ func TestGraphQL(t *testing.T) {
 		if err != nil || res.Text != "Created 9" {
 			t.Fatalf("Call = %+v, %v", res, err)
 		}
-		if diff := cmp.Diff(canon(t, `{"title":"T","unused":true}`), canon(t, lookupVars(t, srv.requests()[0].Body))); diff != "" {
-			t.Errorf("variables (-want +got):\n%s", diff)
-		}
+		assertSameJSON(t, "variables", `{"title":"T","unused":true}`, lookupVars(t, srv.requests()[0].Body))
 	})
 	t.Run("Identity", func(t *testing.T) {
 		cat, exec, srv := newKit(t, json200(`{"data":{"viewer":{"id":"u1","name":"Ada","email":"ada@example.com"}}}`))
@@ -448,10 +431,7 @@ func TestGraphQL(t *testing.T) {
 			tools.SetRetryBackoff(exec, 0)
 			_, err := exec.Call(context.Background(), cat.Tool("KIT_GET_ISSUE"), map[string]any{"id": "x"},
 				cat.Toolkit("kit").Scheme(tools.SchemeOAuth2).Authorizer("secret-token"))
-			var e *tools.Error
-			if !errors.As(err, &e) {
-				t.Fatalf("err = %v, want *tools.Error", err)
-			}
+			e := asToolError(t, err)
 			if e.Code != tt.code || e.Unauthorized() != tt.unauthorized || !strings.Contains(e.Message, tt.message) {
 				t.Errorf("err = %v (unauthorized %v); want %s, unauthorized %v, message with %q", e, e.Unauthorized(), tt.code, tt.unauthorized, tt.message)
 			}

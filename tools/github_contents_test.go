@@ -5,8 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
 	"switchboard/internal/fakeupstream"
 	"switchboard/tools"
 )
@@ -44,11 +42,7 @@ func seedGitHubContents(tb testing.TB, gh *fakeupstream.GitHub) {
 // root and a symlink.
 func TestGitHubGetFileContents(t *testing.T) {
 	hello := func(extra map[string]any) map[string]any {
-		m := map[string]any{"owner": "octo-work", "repo": "hello-world"}
-		for k, v := range extra {
-			m[k] = v
-		}
-		return m
+		return merged(map[string]any{"owner": "octo-work", "repo": "hello-world"}, extra)
 	}
 	tests := []struct {
 		name        string
@@ -103,22 +97,11 @@ func TestGitHubGetFileContents(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Call: %v", err)
 			}
-			reqs := h.gh.Requests()
-			if len(reqs) != 1 {
-				t.Fatalf("fake got %d requests, want 1", len(reqs))
-			}
-			r := reqs[0]
+			r := onlyRequest(t, h.gh)
 			got := []string{r.Method, r.EscapedPath, r.RawQuery, r.Body, r.Header.Get("Accept"), r.Header.Get("X-GitHub-Api-Version"), r.Header.Get("Authorization")}
 			want := []string{"GET", tt.escapedPath, tt.query, "", "application/vnd.github+json", "2022-11-28", "Bearer " + workToken}
-			if diff := cmp.Diff(want, got); diff != "" {
-				t.Errorf("request (-want +got):\n%s", diff)
-			}
-			if diff := cmp.Diff(canon(t, tt.structured), canon(t, res.Structured)); diff != "" {
-				t.Errorf("structured (-want +got):\n%s", diff)
-			}
-			if res.Text != tt.text {
-				t.Errorf("text = %q\nwant   %q", res.Text, tt.text)
-			}
+			assertDiff(t, "request", want, got)
+			assertResult(t, res, tt.structured, tt.text)
 		})
 	}
 	t.Run("LongTextFileCutAtALine", func(t *testing.T) {
@@ -150,9 +133,7 @@ func TestGitHubGetFileContentsRefusals(t *testing.T) {
 				t.Errorf("path %q: err = %v, want INVALID_ARGUMENTS at /path", p, err)
 			}
 		}
-		if n := len(h.gh.Requests()); n != 0 {
-			t.Errorf("fake got %d requests, want none", n)
-		}
+		assertRequestCount(t, h.gh, 0)
 	})
 	tests := []struct {
 		name    string

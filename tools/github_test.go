@@ -1,15 +1,11 @@
 package tools_test
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/google/go-cmp/cmp"
 
 	"switchboard/internal/fakeupstream"
 	"switchboard/tools"
@@ -56,27 +52,8 @@ func seedGitHubMore(tb testing.TB, gh *fakeupstream.GitHub) {
 // structured, {api} stands for the fake's base URL.
 func TestGitHubMoreTools(t *testing.T) {
 	hello := map[string]any{"owner": "octo-work", "repo": "hello-world"}
-	with := func(extra map[string]any) map[string]any {
-		m := map[string]any{}
-		for k, v := range hello {
-			m[k] = v
-		}
-		for k, v := range extra {
-			m[k] = v
-		}
-		return m
-	}
-	tests := []struct {
-		name       string
-		tool       string
-		args       map[string]any
-		method     string
-		path       string
-		query      string
-		body       string // JSON, "" for none
-		structured string // JSON
-		text       string
-	}{{
+	with := func(extra map[string]any) map[string]any { return merged(hello, extra) }
+	testGitHubCalls(t, []ghCall{{
 		name: "UpdateIssueClosesRelabelsAndUnassigns", tool: "GITHUB_UPDATE_ISSUE",
 		args: with(map[string]any{"issue_number": 1, "title": "Found a bug (old)", "state": "closed", "state_reason": "not_planned",
 			"labels": []any{"wontfix"}, "assignees": []any{}, "milestone": nil}),
@@ -194,47 +171,7 @@ func TestGitHubMoreTools(t *testing.T) {
 			 "repository":{"full_name":"octo-work/hello-world"}}]}`,
 		text: "notifications: 1 item on page 1:\n" +
 			"- [review_requested] PullRequest Fix crash on start in octo-work/hello-world (thread 17, updated 2024-01-02T03:21:05Z)",
-	}}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, tools.ExecutorOptions{UserAgent: "switchboard-test"})
-			seedGitHubMore(t, h.gh)
-			res, err := h.call(t, tt.tool, tt.args)
-			if err != nil {
-				t.Fatalf("Call: %v", err)
-			}
-			reqs := h.gh.Requests()
-			if len(reqs) != 1 {
-				t.Fatalf("fake got %d requests, want 1", len(reqs))
-			}
-			r := reqs[0]
-			got := []string{r.Method, r.Path, r.RawQuery, r.Header.Get("Authorization"), r.Header.Get("Accept"),
-				r.Header.Get("X-GitHub-Api-Version"), r.Header.Get("User-Agent")}
-			want := []string{tt.method, tt.path, tt.query, "Bearer " + workToken, "application/vnd.github+json", "2022-11-28", "switchboard-test"}
-			if diff := cmp.Diff(want, got); diff != "" {
-				t.Errorf("request (-want +got):\n%s", diff)
-			}
-			if tt.body == "" {
-				if r.Body != "" || r.Header.Get("Content-Type") != "" {
-					t.Errorf("request has body %q (%s), want none", r.Body, r.Header.Get("Content-Type"))
-				}
-			} else {
-				if diff := cmp.Diff(canon(t, tt.body), canon(t, r.Body)); diff != "" {
-					t.Errorf("body (-want +got):\n%s", diff)
-				}
-				if ct := r.Header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
-					t.Errorf("Content-Type = %q", ct)
-				}
-			}
-			structured := strings.ReplaceAll(tt.structured, "{api}", h.gh.URL())
-			if diff := cmp.Diff(canon(t, structured), canon(t, res.Structured)); diff != "" {
-				t.Errorf("structured (-want +got):\n%s", diff)
-			}
-			if res.Text != tt.text {
-				t.Errorf("text = %q\nwant   %q", res.Text, tt.text)
-			}
-		})
-	}
+	}}, seedGitHubMore)
 }
 
 // TestGitHubMoreToolsAreRegistered pins the names, the annotations and the
@@ -275,11 +212,7 @@ func TestGitHubMoreToolsAreRegistered(t *testing.T) {
 
 func TestGitHubMoreInvalidArgumentsMakeNoRequest(t *testing.T) {
 	hello := func(extra map[string]any) map[string]any {
-		m := map[string]any{"owner": "octo-work", "repo": "hello-world"}
-		for k, v := range extra {
-			m[k] = v
-		}
-		return m
+		return merged(map[string]any{"owner": "octo-work", "repo": "hello-world"}, extra)
 	}
 	tests := []struct {
 		name  string
@@ -305,20 +238,13 @@ func TestGitHubMoreInvalidArgumentsMakeNoRequest(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := h.call(t, tt.tool, tt.args)
-			var e *tools.Error
-			if !errors.As(err, &e) || e.ErrorCode() != tools.CodeInvalidArguments {
-				t.Fatalf("err = %v, want INVALID_ARGUMENTS", err)
-			}
+			e := wantCode(t, err, tools.CodeInvalidArguments)
 			var paths []string
 			for _, p := range e.Problems {
 				paths = append(paths, p.Path)
 			}
-			if diff := cmp.Diff(tt.paths, paths); diff != "" {
-				t.Errorf("problem paths (-want +got):\n%s", diff)
-			}
-			if n := len(h.gh.Requests()); n != 0 {
-				t.Errorf("fake got %d requests, want none", n)
-			}
+			assertDiff(t, "problem paths", tt.paths, paths)
+			assertRequestCount(t, h.gh, 0)
 		})
 	}
 }
@@ -326,13 +252,6 @@ func TestGitHubMoreInvalidArgumentsMakeNoRequest(t *testing.T) {
 // TestGitHubMoreUpstreamErrors maps GitHub's failures of the new endpoints
 // onto DESIGN.md's codes, with the API's own message where it has one.
 func TestGitHubMoreUpstreamErrors(t *testing.T) {
-	type failure struct {
-		path   string
-		status int
-		header http.Header
-		body   string
-		times  int
-	}
 	pr := map[string]any{"owner": "octo-work", "repo": "hello-world", "pull_number": 3}
 	tests := []struct {
 		name         string
@@ -405,14 +324,9 @@ func TestGitHubMoreUpstreamErrors(t *testing.T) {
 			if tt.auth != "" {
 				h.auth = h.cat.Toolkit("github").Scheme(tools.SchemeBearerToken).Authorizer(tt.auth)
 			}
-			for _, f := range tt.fail {
-				h.gh.Fail(f.path, f.status, f.header, f.body, f.times)
-			}
+			injectFailures(h.gh, tt.fail)
 			_, err := h.call(t, tt.tool, tt.args)
-			var e *tools.Error
-			if !errors.As(err, &e) {
-				t.Fatalf("err = %v, want *tools.Error", err)
-			}
+			e := asToolError(t, err)
 			if e.Code != tt.code || e.Status != tt.status || tools.IsUnauthorized(err) != tt.unauthorized {
 				t.Errorf("got code %s status %d unauthorized %v, want %s %d %v (%s)", e.Code, e.Status, tools.IsUnauthorized(err),
 					tt.code, tt.status, tt.unauthorized, e.PublicMessage())
@@ -420,23 +334,11 @@ func TestGitHubMoreUpstreamErrors(t *testing.T) {
 			if ra := e.RetryAfterSeconds; ra < tt.retryAfter[0] || ra > tt.retryAfter[1] {
 				t.Errorf("retry_after_seconds = %d, want %d..%d", ra, tt.retryAfter[0], tt.retryAfter[1])
 			}
-			if n := len(h.gh.Requests()); n != tt.requests {
-				t.Errorf("fake got %d requests, want %d", n, tt.requests)
-			}
-			for _, m := range tt.message {
-				if !strings.Contains(e.PublicMessage(), m) {
-					t.Errorf("message %q lacks %q", e.PublicMessage(), m)
-				}
-			}
+			assertRequestCount(t, h.gh, tt.requests)
+			assertContains(t, "message", e.PublicMessage(), tt.message...)
 			if strings.Contains(e.PublicMessage(), "documentation_url") {
 				t.Errorf("message repeats the raw body: %q", e.PublicMessage())
 			}
 		})
 	}
-}
-
-// jsonString is s as a JSON string literal.
-func jsonString(s string) string {
-	data, _ := json.Marshal(s)
-	return string(data)
 }

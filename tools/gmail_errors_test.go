@@ -1,10 +1,8 @@
 package tools_test
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"testing"
 
 	"switchboard/internal/fakeupstream"
@@ -103,19 +101,12 @@ func TestGmailUpstreamErrors(t *testing.T) {
 				tt.fail(h)
 			}
 			_, err := h.call(t, tt.tool, args)
-			var e *tools.Error
-			if !errors.As(err, &e) {
-				t.Fatalf("err = %v, want *tools.Error", err)
-			}
+			e := asToolError(t, err)
 			if e.Code != tt.code || e.Status != tt.status || e.Unauthorized() != tt.unauthorized || e.RetryAfterSeconds != tt.retryAfter {
 				t.Errorf("err = %+v; want code %s status %d unauthorized %v retry %d", e, tt.code, tt.status, tt.unauthorized, tt.retryAfter)
 			}
-			if !strings.Contains(e.Message, tt.message) {
-				t.Errorf("message %q\nlacks %q", e.Message, tt.message)
-			}
-			if n := len(h.fake.Requests()); n != tt.requests {
-				t.Errorf("%d requests, want %d", n, tt.requests)
-			}
+			assertContains(t, "message", e.Message, tt.message)
+			assertRequestCount(t, h.fake, tt.requests)
 		})
 	}
 }

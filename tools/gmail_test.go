@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -14,7 +13,6 @@ import (
 	"net/mail"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -48,9 +46,8 @@ const (
 )
 
 type gmailHarness struct {
+	toolRunner
 	fake   *fakeupstream.Gmail
-	cat    *tools.Catalog
-	exec   *tools.Executor
 	auth   tools.Authorizer
 	report string // message ids
 	reply  string
@@ -62,43 +59,20 @@ func newGmailHarness(tb testing.TB) *gmailHarness {
 	fake := fakeupstream.NewGmail()
 	tb.Cleanup(fake.Close)
 	fake.AddUser(gmailToken, gmailUser)
-	h := &gmailHarness{fake: fake, cat: builtin(tb)}
+	cat := builtin(tb)
+	h := &gmailHarness{toolRunner: newToolRunner(cat, tools.ExecutorOptions{}, "gmail", fake.URL()), fake: fake,
+		auth: cat.Toolkit("gmail").Scheme(tools.SchemeOAuth2).Authorizer(gmailToken)}
 	h.report = fake.AddMessage(gmailUser, fakeupstream.GmailMessage{Raw: gmailReport, Labels: []string{"INBOX", "UNREAD"}})
 	h.reply = fake.AddMessage(gmailUser, fakeupstream.GmailMessage{Raw: gmailHTMLReply, ThreadID: h.report, Labels: []string{"SENT"}})
 	h.note = fake.AddMessage(gmailUser, fakeupstream.GmailMessage{Raw: gmailLatin1, Labels: []string{"INBOX"}})
-	h.exec = tools.NewExecutor(h.cat, tools.ExecutorOptions{BaseURLs: map[string]string{"gmail": fake.URL()}})
-	tools.SetRetryBackoff(h.exec, time.Millisecond, time.Millisecond)
-	h.auth = h.cat.Toolkit("gmail").Scheme(tools.SchemeOAuth2).Authorizer(gmailToken)
 	return h
 }
 
+// call runs tool as h.auth and checks that the mailbox's token appears
+// nowhere.
 func (h *gmailHarness) call(tb testing.TB, tool string, args map[string]any) (*tools.Result, error) {
 	tb.Helper()
-	tl := h.cat.Tool(tool)
-	if tl == nil {
-		tb.Fatalf("no tool %s", tool)
-	}
-	res, err := h.exec.Call(context.Background(), tl, args, h.auth)
-	assertNoToken(tb, gmailToken, res, err)
-	return res, err
-}
-
-// assertNoToken fails when token appears in a result or an error.
-func assertNoToken(tb testing.TB, token string, res *tools.Result, err error) {
-	tb.Helper()
-	var out []string
-	if res != nil {
-		data, _ := json.Marshal(res.Structured)
-		out = append(out, res.Text, string(data))
-	}
-	if err != nil {
-		out = append(out, err.Error(), fmt.Sprintf("%+v", err))
-	}
-	for _, s := range out {
-		if strings.Contains(s, token) {
-			tb.Errorf("credential leaked into %q", s)
-		}
-	}
+	return h.run(tb, tool, args, h.auth, gmailToken)
 }
 
 func TestGmailBuiltin(t *testing.T) {
@@ -112,9 +86,7 @@ func TestGmailBuiltin(t *testing.T) {
 		RevokeURL: "https://oauth2.googleapis.com/revoke", Scopes: []string{"https://www.googleapis.com/auth/gmail.modify"},
 		ScopeSeparator: " ", AuthorizationParams: map[string]string{"access_type": "offline", "prompt": "consent"},
 		ClientAuth: tools.ClientAuthBody, PKCE: true, TokenResponse: tools.TokenResponseStandard}
-	if diff := cmp.Diff(want, s); diff != "" {
-		t.Errorf("oauth2 scheme (-want +got):\n%s", diff)
-	}
+	assertDiff(t, "oauth2 scheme", want, s)
 	if gm.Scheme(tools.SchemeBearerToken) != nil {
 		t.Error("gmail declares a bearer_token scheme; Google has no long-lived tokens to paste")
 	}
@@ -210,26 +182,14 @@ func TestGmailReadTools(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Call: %v", err)
 			}
-			reqs := h.fake.Requests()
-			if len(reqs) != 1 {
-				t.Fatalf("%d requests, want 1", len(reqs))
-			}
-			r := reqs[0]
+			r := onlyRequest(t, h.fake)
 			got := []string{r.Method, r.Path, r.RawQuery, r.Header.Get("Authorization"), r.Body}
 			want := []string{"GET", tt.path, tt.query, "Bearer " + gmailToken, ""}
-			if diff := cmp.Diff(want, got); diff != "" {
-				t.Errorf("request (-want +got):\n%s", diff)
-			}
+			assertDiff(t, "request", want, got)
 			if tt.structured != nil {
-				if diff := cmp.Diff(canon(t, tt.structured), canon(t, res.Structured)); diff != "" {
-					t.Errorf("structured (-want +got):\n%s", diff)
-				}
+				assertSameJSON(t, "structured", tt.structured, res.Structured)
 			}
-			for _, s := range tt.text {
-				if !strings.Contains(res.Text, s) {
-					t.Errorf("text %q\nlacks %q", res.Text, s)
-				}
-			}
+			assertContains(t, "text", res.Text, tt.text...)
 		})
 	}
 	t.Run("ThreadStructured", func(t *testing.T) {
@@ -397,15 +357,9 @@ func TestGmailWriteTools(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Call: %v", err)
 			}
-			reqs := h.fake.Requests()
-			if len(reqs) != 1 {
-				t.Fatalf("%d requests, want 1", len(reqs))
-			}
-			r := reqs[0]
+			r := onlyRequest(t, h.fake)
 			got := []string{r.Method, r.Path, r.RawQuery, r.Header.Get("Authorization"), r.Header.Get("Content-Type")}
-			if diff := cmp.Diff([]string{"POST", tt.path, "", "Bearer " + gmailToken, "application/json; charset=utf-8"}, got); diff != "" {
-				t.Errorf("request (-want +got):\n%s", diff)
-			}
+			assertDiff(t, "request", []string{"POST", tt.path, "", "Bearer " + gmailToken, "application/json; charset=utf-8"}, got)
 			m := decodeSent(t, r.Body, tt.draft)
 			for k, v := range tt.header {
 				if got := m.header.Get(k); k == "Subject" {
@@ -424,9 +378,7 @@ func TestGmailWriteTools(t *testing.T) {
 			if m.header.Get("From") != "" || m.header.Get("Date") != "" {
 				t.Error("From and Date are Gmail's to set")
 			}
-			if diff := cmp.Diff(tt.parts, m.parts); diff != "" {
-				t.Errorf("parts (-want +got):\n%s", diff)
-			}
+			assertDiff(t, "parts", tt.parts, m.parts)
 			if want := tt.thread(h); m.threadID != want {
 				t.Errorf("threadId = %q, want %q", m.threadID, want)
 			}
@@ -476,17 +428,11 @@ func TestGmailLabelTools(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r := h.fake.Requests()[0]
+			r := onlyRequest(t, h.fake)
 			if r.Method != "POST" || r.Path != tt.path(h) || r.RawQuery != "" {
 				t.Errorf("request %s %s?%s", r.Method, r.Path, r.RawQuery)
 			}
-			if tt.body == "" && (r.Body != "" || r.Header.Get("Content-Type") != "") {
-				t.Errorf("body %q, want none", r.Body)
-			} else if tt.body != "" {
-				if diff := cmp.Diff(canon(t, tt.body), canon(t, r.Body)); diff != "" {
-					t.Errorf("body (-want +got):\n%s", diff)
-				}
-			}
+			assertJSONBody(t, r, tt.body)
 			if diff := cmp.Diff(tt.labels, res.Structured["labelIds"]); diff != "" || !strings.HasSuffix(res.Text, tt.text) {
 				t.Errorf("result %q (-want +got labels):\n%s", res.Text, diff)
 			}
@@ -496,10 +442,8 @@ func TestGmailLabelTools(t *testing.T) {
 		h := newGmailHarness(t)
 		h.fake.Reset()
 		_, err := h.call(t, "GMAIL_MODIFY_MESSAGE_LABELS", map[string]any{"message_id": h.report})
-		var e *tools.Error
-		if !errors.As(err, &e) || e.Code != tools.CodeInvalidArguments || len(h.fake.Requests()) != 0 {
-			t.Errorf("err = %v, want INVALID_ARGUMENTS and no request", err)
-		}
+		assertRequestCount(t, h.fake, 0)
+		wantCode(t, err, tools.CodeInvalidArguments)
 	})
 }
 
@@ -522,12 +466,9 @@ func TestGmailInvalidMessages(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			h.fake.Reset()
 			_, err := h.call(t, tt.tool, tt.args)
-			var e *tools.Error
-			if !errors.As(err, &e) || e.Code != tools.CodeInvalidArguments || len(e.Problems) == 0 || e.Problems[0].Path != tt.path {
-				t.Fatalf("err = %v, want INVALID_ARGUMENTS on %s", err, tt.path)
-			}
-			if n := len(h.fake.Requests()); n != 0 {
-				t.Errorf("%d requests, want none", n)
+			assertRequestCount(t, h.fake, 0)
+			if e := wantCode(t, err, tools.CodeInvalidArguments); len(e.Problems) == 0 || e.Problems[0].Path != tt.path {
+				t.Errorf("problems = %+v, want the first on %s", e.Problems, tt.path)
 			}
 		})
 	}

@@ -2,14 +2,11 @@ package tools_test
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -24,9 +21,8 @@ const (
 )
 
 type gcalHarness struct {
+	toolRunner
 	fake *fakeupstream.GoogleCalendar
-	cat  *tools.Catalog
-	exec *tools.Executor
 }
 
 // newGcalHarness starts a fake Google Calendar where alice holds gcalToken
@@ -37,9 +33,8 @@ func newGcalHarness(tb testing.TB) *gcalHarness {
 	tb.Cleanup(fake.Close)
 	cat := builtin(tb)
 	fake.AddAccount(gcalToken, gcalAlice, cat.Toolkit("googlecalendar").Scheme(tools.SchemeOAuth2).Scopes...)
-	exec := tools.NewExecutor(cat, tools.ExecutorOptions{UserAgent: "switchboard-test", BaseURLs: map[string]string{"googlecalendar": fake.URL()}})
-	tools.SetRetryBackoff(exec, time.Millisecond, time.Millisecond)
-	return &gcalHarness{fake: fake, cat: cat, exec: exec}
+	opts := tools.ExecutorOptions{UserAgent: "switchboard-test"}
+	return &gcalHarness{toolRunner: newToolRunner(cat, opts, "googlecalendar", fake.URL()), fake: fake}
 }
 
 func (h *gcalHarness) auth(token string) tools.Authorizer {
@@ -52,27 +47,11 @@ func (h *gcalHarness) call(tb testing.TB, tool string, args map[string]any) (*to
 	return h.callAs(tb, gcalToken, tool, args)
 }
 
+// callAs runs tool with token and checks that alice's token appears
+// nowhere.
 func (h *gcalHarness) callAs(tb testing.TB, token, tool string, args map[string]any) (*tools.Result, error) {
 	tb.Helper()
-	tl := h.cat.Tool(tool)
-	if tl == nil {
-		tb.Fatalf("no tool %s", tool)
-	}
-	res, err := h.exec.Call(context.Background(), tl, args, h.auth(token))
-	var out []string
-	if res != nil {
-		data, _ := json.Marshal(res.Structured)
-		out = append(out, res.Text, string(data))
-	}
-	if err != nil {
-		out = append(out, err.Error(), fmt.Sprintf("%+v %#v", err, err))
-	}
-	for _, s := range out {
-		if strings.Contains(s, gcalToken) {
-			tb.Errorf("access token leaked into %q", s)
-		}
-	}
-	return res, err
+	return h.run(tb, tool, args, h.auth(token), gcalToken)
 }
 
 const gcalHolidaysEscaped = "en.german%23holiday@group.v.calendar.google.com"
@@ -199,34 +178,12 @@ func TestGoogleCalendarTools(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Call: %v", err)
 			}
-			reqs := h.fake.Requests()
-			if len(reqs) != 1 {
-				t.Fatalf("fake got %d requests, want 1", len(reqs))
-			}
-			r := reqs[0]
+			r := onlyRequest(t, h.fake)
 			got := []string{r.Method, r.EscapedPath, r.RawQuery, r.Header.Get("Authorization"), r.Header.Get("User-Agent")}
 			want := []string{tt.method, tt.escapedPath, tt.query, "Bearer " + gcalToken, "switchboard-test"}
-			if diff := cmp.Diff(want, got); diff != "" {
-				t.Errorf("request (-want +got):\n%s", diff)
-			}
-			if tt.body == "" {
-				if r.Body != "" || r.Header.Get("Content-Type") != "" {
-					t.Errorf("request has body %q (%s), want none", r.Body, r.Header.Get("Content-Type"))
-				}
-			} else {
-				if diff := cmp.Diff(canon(t, tt.body), canon(t, r.Body)); diff != "" {
-					t.Errorf("body (-want +got):\n%s", diff)
-				}
-				if ct := r.Header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
-					t.Errorf("Content-Type = %q", ct)
-				}
-			}
-			if diff := cmp.Diff(canon(t, tt.structured), canon(t, res.Structured)); diff != "" {
-				t.Errorf("structured (-want +got):\n%s", diff)
-			}
-			if res.Text != tt.text {
-				t.Errorf("text = %q\nwant   %q", res.Text, tt.text)
-			}
+			assertDiff(t, "request", want, got)
+			assertJSONBody(t, r, tt.body)
+			assertResult(t, res, tt.structured, tt.text)
 		})
 	}
 }
@@ -286,9 +243,7 @@ func TestGoogleCalendarScheme(t *testing.T) {
 		RevokeURL:           "https://oauth2.googleapis.com/revoke",
 		Scopes:              []string{"https://www.googleapis.com/auth/calendar.events", "https://www.googleapis.com/auth/calendar.readonly"},
 		AuthorizationParams: map[string]string{"access_type": "offline", "prompt": "consent"}, PKCE: true}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("oauth2 scheme (-want +got):\n%s", diff)
-	}
+	assertDiff(t, "oauth2 scheme", want, got)
 }
 
 // TestGoogleCalendarScopesCoverEveryTool runs every tool with a token that
@@ -434,21 +389,14 @@ func TestGoogleCalendarUpstreamErrors(t *testing.T) {
 				token = gcalToken
 			}
 			_, err := h.callAs(t, token, tt.tool, tt.args)
-			var e *tools.Error
-			if !errors.As(err, &e) {
-				t.Fatalf("err = %v, want *tools.Error", err)
-			}
+			e := asToolError(t, err)
 			got := []any{e.Code, e.Status, e.RetryAfterSeconds, e.Unauthorized()}
 			want := []any{tt.code, tt.status, tt.retry, tt.unauthorz}
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("code, status, retry after, unauthorized (-want +got):\n%s\nmessage: %s", diff, e.PublicMessage())
 			}
-			if !strings.Contains(e.PublicMessage(), tt.message) {
-				t.Errorf("message %q lacks %q", e.PublicMessage(), tt.message)
-			}
-			if n := len(h.fake.Requests()); n != tt.requests {
-				t.Errorf("fake got %d requests, want %d", n, tt.requests)
-			}
+			assertContains(t, "message", e.PublicMessage(), tt.message)
+			assertRequestCount(t, h.fake, tt.requests)
 		})
 	}
 	t.Run("ReadRecoversAfterOne503", func(t *testing.T) {
@@ -463,11 +411,7 @@ func TestGoogleCalendarUpstreamErrors(t *testing.T) {
 func TestGoogleCalendarInvalidArgumentsMakeNoRequest(t *testing.T) {
 	day := map[string]any{"date": "2024-03-20"}
 	create := func(extra map[string]any) map[string]any {
-		m := map[string]any{"calendar_id": "primary", "summary": "x", "start": day, "end": map[string]any{"date": "2024-03-21"}}
-		for k, v := range extra {
-			m[k] = v
-		}
-		return m
+		return merged(map[string]any{"calendar_id": "primary", "summary": "x", "start": day, "end": map[string]any{"date": "2024-03-21"}}, extra)
 	}
 	tests := []struct {
 		name  string
@@ -490,10 +434,7 @@ func TestGoogleCalendarInvalidArgumentsMakeNoRequest(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := h.call(t, tt.tool, tt.args)
-			var e *tools.Error
-			if !errors.As(err, &e) || e.Code != tools.CodeInvalidArguments {
-				t.Fatalf("err = %v, want INVALID_ARGUMENTS", err)
-			}
+			e := wantCode(t, err, tools.CodeInvalidArguments)
 			var paths []string
 			for _, p := range e.Problems {
 				if len(paths) == 0 || paths[len(paths)-1] != p.Path {
@@ -503,9 +444,7 @@ func TestGoogleCalendarInvalidArgumentsMakeNoRequest(t *testing.T) {
 			if diff := cmp.Diff(tt.paths, paths); diff != "" {
 				t.Errorf("problem paths (-want +got):\n%s\nmessage: %s", diff, e.PublicMessage())
 			}
-			if n := len(h.fake.Requests()); n != 0 {
-				t.Errorf("fake got %d requests, want none", n)
-			}
+			assertRequestCount(t, h.fake, 0)
 		})
 	}
 }

@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-
 	"switchboard/internal/fakeupstream"
 	"switchboard/tools"
 )
@@ -24,9 +22,8 @@ const (
 )
 
 type linearHarness struct {
+	toolRunner
 	fake *fakeupstream.Linear
-	cat  *tools.Catalog
-	exec *tools.Executor
 	auth tools.Authorizer
 }
 
@@ -40,21 +37,15 @@ func newLinearHarness(tb testing.TB) *linearHarness {
 	fake.AddIssue("Dark mode", "", "Todo", "bob@example.com", 3, "Feature")                                        // ENG-2
 	fake.AddComment("ENG-1", "Reproduced on staging.")
 	cat := builtin(tb)
-	exec := tools.NewExecutor(cat, tools.ExecutorOptions{BaseURLs: map[string]string{"linear": fake.URL()}})
-	tools.SetRetryBackoff(exec, time.Millisecond, time.Millisecond)
-	return &linearHarness{fake: fake, cat: cat, exec: exec, auth: cat.Toolkit("linear").Scheme(tools.SchemeBearerToken).Authorizer(linearAPIKey)}
+	return &linearHarness{toolRunner: newToolRunner(cat, tools.ExecutorOptions{}, "linear", fake.URL()), fake: fake,
+		auth: cat.Toolkit("linear").Scheme(tools.SchemeBearerToken).Authorizer(linearAPIKey)}
 }
 
+// call runs tool as h.auth and checks that Ada's credentials appear
+// nowhere.
 func (h *linearHarness) call(tb testing.TB, tool string, args map[string]any) (*tools.Result, error) {
 	tb.Helper()
-	tl := h.cat.Tool(tool)
-	if tl == nil {
-		tb.Fatalf("no tool %s", tool)
-	}
-	res, err := h.exec.Call(context.Background(), tl, args, h.auth)
-	assertNoToken(tb, linearAPIKey, res, err)
-	assertNoToken(tb, linearOAuthToken, res, err)
-	return res, err
+	return h.run(tb, tool, args, h.auth, linearAPIKey, linearOAuthToken)
 }
 
 // graphqlBody decodes a GraphQL request body.
@@ -195,32 +186,18 @@ func TestLinearTools(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Call: %v", err)
 			}
-			reqs := h.fake.Requests()
-			if len(reqs) != 1 {
-				t.Fatalf("%d requests, want 1", len(reqs))
-			}
-			r := reqs[0]
+			r := onlyRequest(t, h.fake)
 			got := []string{r.Method, r.Path, r.RawQuery, r.Header.Get("Authorization"), r.Header.Get("Content-Type")}
-			if diff := cmp.Diff([]string{"POST", "/graphql", "", linearAPIKey, "application/json; charset=utf-8"}, got); diff != "" {
-				t.Errorf("request (-want +got):\n%s", diff)
-			}
+			assertDiff(t, "request", []string{"POST", "/graphql", "", linearAPIKey, "application/json; charset=utf-8"}, got)
 			doc, vars := graphqlBody(t, r.Body)
 			if doc != h.cat.Tool(tt.tool).Request.Document || !strings.Contains(doc, tt.op) {
 				t.Errorf("document %q\nis not the catalog's or lacks %q", doc, tt.op)
 			}
-			if diff := cmp.Diff(tt.vars, vars); diff != "" {
-				t.Errorf("variables (-want +got):\n%s", diff)
-			}
+			assertDiff(t, "variables", tt.vars, vars)
 			if tt.structured != "" {
-				if diff := cmp.Diff(canon(t, tt.structured), canon(t, res.Structured)); diff != "" {
-					t.Errorf("structured (-want +got):\n%s", diff)
-				}
+				assertSameJSON(t, "structured", tt.structured, res.Structured)
 			}
-			for _, s := range tt.text {
-				if !strings.Contains(res.Text, s) {
-					t.Errorf("text %q\nlacks %q", res.Text, s)
-				}
-			}
+			assertContains(t, "text", res.Text, tt.text...)
 		})
 	}
 	t.Run("GetIssueStructured", func(t *testing.T) {
@@ -293,19 +270,12 @@ func TestLinearErrors(t *testing.T) {
 				tt.fail(h.fake)
 			}
 			_, err := h.call(t, tt.tool, tt.args)
-			var e *tools.Error
-			if !errors.As(err, &e) {
-				t.Fatalf("err = %v, want *tools.Error", err)
-			}
+			e := asToolError(t, err)
 			if e.Code != tt.code || e.Unauthorized() != tt.unauthorized || e.RetryAfterSeconds < tt.retryAfter[0] || e.RetryAfterSeconds > tt.retryAfter[1] {
 				t.Errorf("err = %+v; want %s unauthorized %v retry %v", e, tt.code, tt.unauthorized, tt.retryAfter)
 			}
-			if !strings.Contains(e.Message, tt.message) {
-				t.Errorf("message %q\nlacks %q", e.Message, tt.message)
-			}
-			if n := len(h.fake.Requests()); n != tt.requests {
-				t.Errorf("%d requests, want %d", n, tt.requests)
-			}
+			assertContains(t, "message", e.Message, tt.message)
+			assertRequestCount(t, h.fake, tt.requests)
 		})
 	}
 	t.Run("BadArgumentsMakeNoRequest", func(t *testing.T) {
@@ -325,8 +295,6 @@ func TestLinearErrors(t *testing.T) {
 				t.Errorf("%s %v: err = %v, want INVALID_ARGUMENTS on %q", c.tool, c.args, err, c.path)
 			}
 		}
-		if n := len(h.fake.Requests()); n != 0 {
-			t.Errorf("%d requests, want none", n)
-		}
+		assertRequestCount(t, h.fake, 0)
 	})
 }

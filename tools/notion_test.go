@@ -3,15 +3,11 @@ package tools_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/google/go-cmp/cmp"
 
 	"switchboard/internal/fakeupstream"
 	"switchboard/tools"
@@ -27,9 +23,8 @@ const (
 )
 
 type notionHarness struct {
+	toolRunner
 	fake *fakeupstream.Notion
-	cat  *tools.Catalog
-	exec *tools.Executor
 	seed fakeupstream.NotionSeed // Acme's
 	bot  fakeupstream.NotionBot  // the work integration
 	ids  map[string]string       // placeholder → value, see expand
@@ -49,8 +44,7 @@ func newNotionHarness(tb testing.TB) *notionHarness {
 	if cat.Toolkit("notion") == nil {
 		tb.Fatal(`Toolkit("notion") = nil`)
 	}
-	exec := tools.NewExecutor(cat, tools.ExecutorOptions{UserAgent: "switchboard-test", BaseURLs: map[string]string{"notion": f.URL()}})
-	tools.SetRetryBackoff(exec, time.Millisecond, time.Millisecond)
+	opts := tools.ExecutorOptions{UserAgent: "switchboard-test"}
 	s := f.Seed("Acme")
 	ids := map[string]string{"home": s.HomePageID, "db": s.DatabaseID, "ds": s.DataSourceID, "owner": s.OwnerID,
 		"toggle_child": s.ToggleChildID, "other_home": f.Seed("Home").HomePageID}
@@ -60,7 +54,7 @@ func newNotionHarness(tb testing.TB) *notionHarness {
 	for i, id := range s.HomeBlockIDs {
 		ids[fmt.Sprintf("b%d", i)] = id
 	}
-	return &notionHarness{fake: f, cat: cat, exec: exec, seed: s, bot: bot, ids: ids}
+	return &notionHarness{toolRunner: newToolRunner(cat, opts, "notion", f.URL()), fake: f, seed: s, bot: bot, ids: ids}
 }
 
 // expand replaces <name> with the id of that name, and <name:hex> with the
@@ -73,16 +67,12 @@ func (h *notionHarness) expand(s string) string {
 	return strings.NewReplacer(pairs...).Replace(s)
 }
 
+// call runs tool with token and checks that no Notion token appears in
+// what it returns.
 func (h *notionHarness) call(tb testing.TB, token, tool string, args map[string]any) (*tools.Result, error) {
 	tb.Helper()
-	tl := h.cat.Tool(tool)
-	if tl == nil {
-		tb.Fatalf("no tool %s", tool)
-	}
 	auth := h.cat.Toolkit("notion").Scheme(tools.SchemeBearerToken).Authorizer(token)
-	res, err := h.exec.Call(context.Background(), tl, args, auth)
-	assertNoNotionSecret(tb, res, err)
-	return res, err
+	return h.run(tb, tool, args, auth, notionWorkToken, notionReadToken, notionHomeToken)
 }
 
 // upstream reads the fake directly, as the work integration, to check what
@@ -105,31 +95,6 @@ func (h *notionHarness) upstream(tb testing.TB, path string) map[string]any {
 	return v
 }
 
-// assertNoNotionSecret fails when a Notion token appears in a result or an
-// error, in any form a caller could print.
-func assertNoNotionSecret(tb testing.TB, res *tools.Result, err error) {
-	tb.Helper()
-	var out []string
-	if res != nil {
-		data, _ := json.Marshal(res.Structured)
-		out = append(out, res.Text, string(data), fmt.Sprintf("%+v", res))
-	}
-	if err != nil {
-		out = append(out, err.Error(), fmt.Sprintf("%+v %#v", err, err))
-		var e *tools.Error
-		if errors.As(err, &e) {
-			out = append(out, e.PublicMessage())
-		}
-	}
-	for _, s := range out {
-		for _, tok := range []string{notionWorkToken, notionReadToken, notionHomeToken} {
-			if strings.Contains(s, tok) {
-				tb.Errorf("credential leaked into %q", s)
-			}
-		}
-	}
-}
-
 // notionRichText is the response form of a plain text run.
 func notionRichText(s string) string {
 	return fmt.Sprintf(`{"type":"text","text":{"content":%q,"link":null},"annotations":{"bold":false,"italic":false,
@@ -141,9 +106,7 @@ func TestNotionToolkit(t *testing.T) {
 	if kit == nil {
 		t.Fatal(`Toolkit("notion") = nil`)
 	}
-	if diff := cmp.Diff(map[string]string{"Notion-Version": "2025-09-03"}, kit.Headers); diff != "" {
-		t.Errorf("headers (-want +got):\n%s", diff)
-	}
+	assertDiff(t, "headers", map[string]string{"Notion-Version": "2025-09-03"}, kit.Headers)
 	if s := kit.Scheme(tools.SchemeBearerToken); s == nil || s.CredentialLabel != "Internal integration secret" || s.Prefix != "Bearer " ||
 		!strings.Contains(s.Help, "https://www.notion.so/profile/integrations") {
 		t.Errorf("bearer_token scheme = %+v", s)
@@ -155,9 +118,7 @@ func TestNotionToolkit(t *testing.T) {
 		t.Errorf("oauth2 scheme = %+v", s)
 	}
 	want := &tools.IdentityRequest{Kind: "rest", Method: "GET", Path: "/v1/users/me", IDField: "id", LabelField: "bot.workspace_name"}
-	if diff := cmp.Diff(want, kit.Identity); diff != "" {
-		t.Errorf("identity (-want +got):\n%s", diff)
-	}
+	assertDiff(t, "identity", want, kit.Identity)
 }
 
 func TestNotionTools(t *testing.T) {
@@ -313,28 +274,11 @@ func TestNotionTools(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Call: %v", err)
 			}
-			reqs := h.fake.Requests()
-			if len(reqs) != 1 {
-				t.Fatalf("fake got %d requests, want 1", len(reqs))
-			}
-			r := reqs[0]
+			r := onlyRequest(t, h.fake)
 			got := []string{r.Method, r.EscapedPath, r.RawQuery, r.Header.Get("Authorization"), r.Header.Get("Notion-Version"), r.Header.Get("User-Agent")}
 			want := []string{tt.method, h.expand(tt.path), tt.query, "Bearer " + notionWorkToken, "2025-09-03", "switchboard-test"}
-			if diff := cmp.Diff(want, got); diff != "" {
-				t.Errorf("request (-want +got):\n%s", diff)
-			}
-			if tt.body == "" {
-				if r.Body != "" || r.Header.Get("Content-Type") != "" {
-					t.Errorf("request has body %q (%s), want none", r.Body, r.Header.Get("Content-Type"))
-				}
-			} else {
-				if diff := cmp.Diff(canon(t, h.expand(tt.body)), canon(t, r.Body)); diff != "" {
-					t.Errorf("body (-want +got):\n%s", diff)
-				}
-				if ct := r.Header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
-					t.Errorf("Content-Type = %q", ct)
-				}
-			}
+			assertDiff(t, "request", want, got)
+			assertJSONBody(t, r, h.expand(tt.body))
 			// Ids and times that the call made come from the result; the
 			// checks below hold them to what the fake holds.
 			h.ids["new_time"], _ = res.Structured["created_time"].(string)
@@ -348,12 +292,7 @@ func TestNotionTools(t *testing.T) {
 					h.ids[name], _ = b.(map[string]any)["id"].(string)
 				}
 			}
-			if diff := cmp.Diff(canon(t, h.expand(tt.structured)), canon(t, res.Structured)); diff != "" {
-				t.Errorf("structured (-want +got):\n%s", diff)
-			}
-			if want := h.expand(tt.text); res.Text != want {
-				t.Errorf("text = %q\nwant   %q", res.Text, want)
-			}
+			assertResult(t, res, h.expand(tt.structured), h.expand(tt.text))
 			if tt.check != nil {
 				tt.check(t, h, res)
 			}
@@ -384,18 +323,14 @@ func TestNotionPaging(t *testing.T) {
 			args["start_cursor"] = next
 		}
 		want := []string{h.seed.TaskIDs[2], h.seed.TaskIDs[1], h.seed.TaskIDs[0], h.seed.DataSourceID, h.seed.HomePageID}
-		if diff := cmp.Diff(want, ids); diff != "" {
-			t.Errorf("ids, newest first (-want +got):\n%s", diff)
-		}
+		assertDiff(t, "ids, newest first", want, ids)
 		var cursors []string
 		for _, r := range h.fake.Requests() {
 			var body map[string]any
 			json.Unmarshal([]byte(r.Body), &body)
 			cursors = append(cursors, fmt.Sprint(body["start_cursor"]))
 		}
-		if diff := cmp.Diff([]string{"<nil>", h.seed.TaskIDs[0], h.seed.HomePageID}, cursors); diff != "" {
-			t.Errorf("start_cursor sent (-want +got):\n%s", diff)
-		}
+		assertDiff(t, "start_cursor sent", []string{"<nil>", h.seed.TaskIDs[0], h.seed.HomePageID}, cursors)
 	})
 	t.Run("LastPageOfBlocksHasNoHint", func(t *testing.T) {
 		res, err := h.call(t, notionWorkToken, "NOTION_GET_BLOCK_CHILDREN", map[string]any{"block_id": h.seed.HomePageID, "start_cursor": h.seed.HomeBlockIDs[4]})
@@ -494,21 +429,12 @@ func TestNotionErrors(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, err := h.call(t, token, tt.tool, args)
-			var e *tools.Error
-			if !errors.As(err, &e) {
-				t.Fatalf("err = %v, want *tools.Error", err)
-			}
+			e := asToolError(t, err)
 			if e.Code != tt.code || e.Status != tt.status || e.RetryAfterSeconds != tt.retry {
 				t.Errorf("error = %s, HTTP %d, retry %d; want %s, HTTP %d, retry %d", e.Code, e.Status, e.RetryAfterSeconds, tt.code, tt.status, tt.retry)
 			}
-			for _, part := range tt.message {
-				if !strings.Contains(e.PublicMessage(), part) {
-					t.Errorf("message %q lacks %q", e.PublicMessage(), part)
-				}
-			}
-			if n := len(h.fake.Requests()); n != tt.requests {
-				t.Errorf("fake got %d requests, want %d", n, tt.requests)
-			}
+			assertContains(t, "message", e.PublicMessage(), tt.message...)
+			assertRequestCount(t, h.fake, tt.requests)
 		})
 	}
 	t.Run("RetriedReadSucceeds", func(t *testing.T) {
@@ -581,15 +507,9 @@ func TestNotionInvalidArgumentsMakeNoRequest(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			h.fake.Reset()
 			_, err := h.call(t, notionWorkToken, tt.tool, tt.args)
-			var e *tools.Error
-			if !errors.As(err, &e) || e.Code != tools.CodeInvalidArguments || len(e.Problems) == 0 {
-				t.Fatalf("err = %v, want INVALID_ARGUMENTS", err)
-			}
-			if e.Problems[0].Path != tt.path {
+			assertRequestCount(t, h.fake, 0)
+			if e := wantCode(t, err, tools.CodeInvalidArguments); len(e.Problems) == 0 || e.Problems[0].Path != tt.path {
 				t.Errorf("problems = %+v, want the first at %q", e.Problems, tt.path)
-			}
-			if n := len(h.fake.Requests()); n != 0 {
-				t.Errorf("fake got %d requests, want none", n)
 			}
 		})
 	}

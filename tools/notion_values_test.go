@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"testing"
-
-	"github.com/google/go-cmp/cmp"
 )
 
 // The answers below are Notion's documented shapes with every block and
@@ -110,22 +108,11 @@ func TestNotionReadableValues(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Call: %v", err)
 			}
-			reqs := h.fake.Requests()
-			if len(reqs) != 1 {
-				t.Fatalf("fake got %d requests, want 1", len(reqs))
-			}
-			r := reqs[0]
+			r := onlyRequest(t, h.fake)
 			got := []string{r.Method, r.EscapedPath, r.RawQuery, r.Body, r.Header.Get("Notion-Version"), r.Header.Get("Authorization")}
 			want := []string{"GET", h.expand(tt.path), "", "", "2025-09-03", "Bearer " + notionWorkToken}
-			if diff := cmp.Diff(want, got); diff != "" {
-				t.Errorf("request (-want +got):\n%s", diff)
-			}
-			if diff := cmp.Diff(canon(t, tt.structured), canon(t, res.Structured)); diff != "" {
-				t.Errorf("structured (-want +got):\n%s", diff)
-			}
-			if res.Text != tt.text {
-				t.Errorf("text = %q\nwant   %q", res.Text, tt.text)
-			}
+			assertDiff(t, "request", want, got)
+			assertResult(t, res, tt.structured, tt.text)
 		})
 	}
 }

@@ -2,14 +2,11 @@ package tools_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -34,9 +31,8 @@ const (
 )
 
 type slackHarness struct {
+	toolRunner
 	fake            *fakeupstream.Slack
-	cat             *tools.Catalog
-	exec            *tools.Executor
 	user, bot, bare tools.Authorizer
 }
 
@@ -77,47 +73,17 @@ func newSlackHarness(tb testing.TB) *slackHarness {
 			tb.Fatalf("message %d has ts %s, want %s", i+1, want, got)
 		}
 	}
-	exec := tools.NewExecutor(cat, tools.ExecutorOptions{UserAgent: "switchboard-test", BaseURLs: map[string]string{"slack": f.URL()}})
-	tools.SetRetryBackoff(exec, time.Millisecond, time.Millisecond)
+	opts := tools.ExecutorOptions{UserAgent: "switchboard-test"}
 	token := kit.Scheme(tools.SchemeBearerToken)
-	return &slackHarness{fake: f, cat: cat, exec: exec,
+	return &slackHarness{toolRunner: newToolRunner(cat, opts, "slack", f.URL()), fake: f,
 		user: token.Authorizer(slackUserToken), bot: token.Authorizer(slackBotToken), bare: token.Authorizer(slackBareToken)}
 }
 
+// call runs tool as auth and checks that no Slack token appears in what it
+// returns.
 func (h *slackHarness) call(tb testing.TB, tool string, args map[string]any, auth tools.Authorizer) (*tools.Result, error) {
 	tb.Helper()
-	tl := h.cat.Tool(tool)
-	if tl == nil {
-		tb.Fatalf("no tool %s", tool)
-	}
-	res, err := h.exec.Call(context.Background(), tl, args, auth)
-	assertNoSlackSecret(tb, res, err)
-	return res, err
-}
-
-// assertNoSlackSecret fails when a Slack token appears in a result or an
-// error, in any form a caller could print.
-func assertNoSlackSecret(tb testing.TB, res *tools.Result, err error) {
-	tb.Helper()
-	var out []string
-	if res != nil {
-		data, _ := json.Marshal(res.Structured)
-		out = append(out, res.Text, string(data), fmt.Sprintf("%+v", res))
-	}
-	if err != nil {
-		out = append(out, err.Error(), fmt.Sprintf("%+v %#v", err, err))
-		var e *tools.Error
-		if errors.As(err, &e) {
-			out = append(out, e.PublicMessage())
-		}
-	}
-	for _, s := range out {
-		for _, tok := range []string{slackUserToken, slackBotToken, slackBareToken} {
-			if strings.Contains(s, tok) {
-				tb.Errorf("credential leaked into %q", s)
-			}
-		}
-	}
+	return h.run(tb, tool, args, auth, slackUserToken, slackBotToken, slackBareToken)
 }
 
 const slackPermalink = "https://switchboard-test.slack.com/archives/C0GENERAL/p"
@@ -208,34 +174,12 @@ func TestCallSlackTools(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Call: %v", err)
 			}
-			reqs := h.fake.Requests()
-			if len(reqs) != 1 {
-				t.Fatalf("fake got %d requests, want 1", len(reqs))
-			}
-			r := reqs[0]
+			r := onlyRequest(t, h.fake)
 			got := []string{r.Method, r.Path, r.RawQuery, r.Header.Get("Authorization"), r.Header.Get("User-Agent")}
 			want := []string{tt.method, tt.path, tt.query, "Bearer " + token, "switchboard-test"}
-			if diff := cmp.Diff(want, got); diff != "" {
-				t.Errorf("request (-want +got):\n%s", diff)
-			}
-			if tt.body == "" {
-				if r.Body != "" || r.Header.Get("Content-Type") != "" {
-					t.Errorf("request has body %q (%s), want none", r.Body, r.Header.Get("Content-Type"))
-				}
-			} else {
-				if diff := cmp.Diff(canon(t, tt.body), canon(t, r.Body)); diff != "" {
-					t.Errorf("body (-want +got):\n%s", diff)
-				}
-				if ct := r.Header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
-					t.Errorf("Content-Type = %q, want JSON", ct)
-				}
-			}
-			if diff := cmp.Diff(canon(t, tt.structured), canon(t, res.Structured)); diff != "" {
-				t.Errorf("structured (-want +got):\n%s", diff)
-			}
-			if res.Text != tt.text {
-				t.Errorf("text = %q\nwant   %q", res.Text, tt.text)
-			}
+			assertDiff(t, "request", want, got)
+			assertJSONBody(t, r, tt.body)
+			assertResult(t, res, tt.structured, tt.text)
 		})
 	}
 }
@@ -271,10 +215,7 @@ func TestSlackCursorPaging(t *testing.T) {
 			t.Errorf("page %d text %q does not name the cursor", page, res.Text)
 		}
 	}
-	want := []any{"C0GENERAL", "C0RANDOM", "G0SECRET", "C0OLD", "D0ALICEBOT"}
-	if diff := cmp.Diff(want, ids); diff != "" {
-		t.Errorf("conversations over all pages (-want +got):\n%s", diff)
-	}
+	assertDiff(t, "conversations over all pages", []any{"C0GENERAL", "C0RANDOM", "G0SECRET", "C0OLD", "D0ALICEBOT"}, ids)
 }
 
 func TestSlackIdentify(t *testing.T) {
@@ -314,13 +255,6 @@ func TestSlackIdentify(t *testing.T) {
 }
 
 func TestSlackUpstreamErrors(t *testing.T) {
-	type failure struct {
-		path   string
-		status int
-		header http.Header
-		body   string
-		times  int
-	}
 	history := map[string]any{"channel": "C0GENERAL"}
 	post := map[string]any{"channel": "C0GENERAL", "text": "hi"}
 	tests := []struct {
@@ -424,24 +358,18 @@ func TestSlackUpstreamErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newSlackHarness(t)
-			for _, f := range tt.fail {
-				h.fake.Fail(f.path, f.status, f.header, f.body, f.times)
-			}
+			injectFailures(h.fake, tt.fail)
 			auth := map[string]tools.Authorizer{"user": h.user, "bot": h.bot, "bare": h.bare}[tt.auth]
-			res, err := h.call(t, tt.tool, tt.args, auth)
-			var e *tools.Error
-			if !errors.As(err, &e) {
-				t.Fatalf("Call = %+v, %v; want an *Error", res, err)
-			}
+			_, err := h.call(t, tt.tool, tt.args, auth)
+			e := asToolError(t, err)
 			if e.Code != tt.code || e.Status != tt.status || tools.IsUnauthorized(err) != tt.unauthorized || e.RetryAfter() != tt.retryAfter {
 				t.Errorf("code %s status %d unauthorized %v retry %d; want %s %d %v %d",
 					e.Code, e.Status, tools.IsUnauthorized(err), e.RetryAfter(), tt.code, tt.status, tt.unauthorized, tt.retryAfter)
 			}
-			if n := len(h.fake.Requests()); n != tt.requests {
-				t.Errorf("fake got %d requests, want %d", n, tt.requests)
-			}
-			if !strings.Contains(e.PublicMessage(), tt.message) || strings.Contains(e.PublicMessage(), "html") {
-				t.Errorf("message %q\nwant it to hold %q", e.PublicMessage(), tt.message)
+			assertRequestCount(t, h.fake, tt.requests)
+			assertContains(t, "message", e.PublicMessage(), tt.message)
+			if strings.Contains(e.PublicMessage(), "html") {
+				t.Errorf("message %q repeats the raw body", e.PublicMessage())
 			}
 		})
 	}
@@ -470,12 +398,9 @@ func TestSlackInvalidArgumentsMakeNoRequest(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := h.call(t, tt.tool, tt.args, h.user)
-			var e *tools.Error
-			if !errors.As(err, &e) || e.Code != tools.CodeInvalidArguments || len(e.Problems) == 0 || e.Problems[0].Path != tt.path {
-				t.Errorf("err = %v, want INVALID_ARGUMENTS at %s", err, tt.path)
-			}
-			if n := len(h.fake.Requests()); n != 0 {
-				t.Errorf("fake got %d requests, want none", n)
+			assertRequestCount(t, h.fake, 0)
+			if e := wantCode(t, err, tools.CodeInvalidArguments); len(e.Problems) == 0 || e.Problems[0].Path != tt.path {
+				t.Errorf("problems = %+v, want the first at %s", e.Problems, tt.path)
 			}
 		})
 	}
@@ -506,9 +431,7 @@ func TestSlackCatalog(t *testing.T) {
 			Unavailable:  []string{"internal_error", "fatal_error", "service_unavailable"},
 			MissingScope: &tools.MissingScopeRule{Codes: []string{"missing_scope"}, NeededField: "needed", GrantedField: "provided"},
 			DetailFields: []string{"response_metadata.messages"}}
-		if diff := cmp.Diff(want, kit.Errors); diff != "" {
-			t.Errorf("errors (-want +got):\n%s", diff)
-		}
+		assertDiff(t, "errors", want, kit.Errors)
 	})
 	t.Run("DescriptionsNameScopes", func(t *testing.T) {
 		for _, tl := range kit.Tools {

@@ -13,13 +13,6 @@ import (
 )
 
 func TestUpstreamErrors(t *testing.T) {
-	type failure struct {
-		path   string
-		status int
-		header http.Header
-		body   string
-		times  int
-	}
 	repo := map[string]any{"owner": "octo-work", "repo": "hello-world"}
 	issue := map[string]any{"owner": "octo-work", "repo": "hello-world", "title": "t"}
 	tests := []struct {
@@ -118,28 +111,19 @@ func TestUpstreamErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t, tools.ExecutorOptions{})
-			for _, f := range tt.fail {
-				h.gh.Fail(f.path, f.status, f.header, f.body, f.times)
-			}
-			res, err := h.call(t, tt.tool, tt.args)
-			var e *tools.Error
-			if !errors.As(err, &e) {
-				t.Fatalf("Call = %+v, %v; want an *Error", res, err)
-			}
+			injectFailures(h.gh, tt.fail)
+			_, err := h.call(t, tt.tool, tt.args)
+			e := asToolError(t, err)
 			if e.ErrorCode() != tt.code || e.Status != tt.status || e.Unauthorized() != tt.unauthorized || tools.IsUnauthorized(err) != tt.unauthorized {
 				t.Errorf("code %s status %d unauthorized %v; want %s %d %v", e.Code, e.Status, e.Unauthorized(), tt.code, tt.status, tt.unauthorized)
 			}
 			if ra := e.RetryAfter(); ra < tt.retryAfter[0] || ra > tt.retryAfter[1] {
 				t.Errorf("RetryAfter = %d, want %d..%d", ra, tt.retryAfter[0], tt.retryAfter[1])
 			}
-			if n := len(h.gh.Requests()); tt.requests > 0 && n != tt.requests {
-				t.Errorf("fake got %d requests, want %d", n, tt.requests)
+			if tt.requests > 0 {
+				assertRequestCount(t, h.gh, tt.requests)
 			}
-			for _, m := range tt.message {
-				if !strings.Contains(e.PublicMessage(), m) {
-					t.Errorf("message %q\nlacks %q", e.PublicMessage(), m)
-				}
-			}
+			assertContains(t, "message", e.PublicMessage(), tt.message...)
 			for _, m := range tt.notInMessage {
 				if strings.Contains(e.PublicMessage(), m) {
 					t.Errorf("message %q\nholds %q", e.PublicMessage(), m)
@@ -171,8 +155,7 @@ func TestTimeout(t *testing.T) {
 	h.gh.Stall("/user", 2*time.Second, 5)
 	start := time.Now()
 	_, err := h.call(t, "GITHUB_GET_AUTHENTICATED_USER", nil)
-	var e *tools.Error
-	if !errors.As(err, &e) || e.Code != tools.CodeUpstreamUnavailable || !strings.Contains(e.Message, "did not answer within 50ms") {
+	if e := wantCode(t, err, tools.CodeUpstreamUnavailable); !strings.Contains(e.Message, "did not answer within 50ms") {
 		t.Fatalf("err = %v, want UPSTREAM_UNAVAILABLE naming the timeout", err)
 	}
 	if !errors.Is(err, context.DeadlineExceeded) {
@@ -181,9 +164,7 @@ func TestTimeout(t *testing.T) {
 	if d := time.Since(start); d > time.Second {
 		t.Errorf("took %s; a timeout is not retried", d)
 	}
-	if n := len(h.gh.Requests()); n != 1 {
-		t.Errorf("fake got %d requests, want 1", n)
-	}
+	assertRequestCount(t, h.gh, 1)
 }
 
 func TestCanceledContext(t *testing.T) {
@@ -199,8 +180,7 @@ func TestCanceledContext(t *testing.T) {
 func TestResponseSizeLimit(t *testing.T) {
 	h := newHarness(t, tools.ExecutorOptions{MaxResponseBytes: 64})
 	_, err := h.call(t, "GITHUB_GET_AUTHENTICATED_USER", nil)
-	var e *tools.Error
-	if !errors.As(err, &e) || e.Code != tools.CodeUpstreamError || !strings.Contains(e.Message, "larger than") {
+	if e := wantCode(t, err, tools.CodeUpstreamError); !strings.Contains(e.Message, "larger than") {
 		t.Errorf("err = %v, want UPSTREAM_ERROR about size", err)
 	}
 }
@@ -217,12 +197,7 @@ func TestAuthorizerErrors(t *testing.T) {
 	})
 	t.Run("PlainErrorIsInternal", func(t *testing.T) {
 		_, err := h.exec.Call(context.Background(), tool, nil, tools.AuthorizerFunc(func(context.Context, *http.Request) error { return errors.New("disk") }))
-		var e *tools.Error
-		if !errors.As(err, &e) || e.Code != tools.CodeInternal {
-			t.Errorf("err = %v, want INTERNAL", err)
-		}
+		wantCode(t, err, tools.CodeInternal)
 	})
-	if n := len(h.gh.Requests()); n != 0 {
-		t.Errorf("fake got %d requests, want none", n)
-	}
+	assertRequestCount(t, h.gh, 0)
 }

@@ -115,7 +115,7 @@ func (g *GitHub) routes() *http.ServeMux {
 	mux.HandleFunc("GET /repos/{owner}/{repo}/issues/{number}", g.authed(g.getIssue))
 	mux.HandleFunc("POST /repos/{owner}/{repo}/issues/{number}/comments", g.authed(g.createComment))
 	g.moreRoutes(mux) // github_more.go
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { writeError(w, http.StatusNotFound, "Not Found") })
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { ghWriteError(w, http.StatusNotFound, "Not Found") })
 	return mux
 }
 
@@ -129,9 +129,9 @@ func (g *GitHub) authed(h func(http.ResponseWriter, *http.Request, *ghUser)) htt
 		g.mu.Unlock()
 		switch {
 		case tok == "":
-			writeError(w, http.StatusUnauthorized, "Requires authentication")
+			ghWriteError(w, http.StatusUnauthorized, "Requires authentication")
 		case u == nil:
-			writeError(w, http.StatusUnauthorized, "Bad credentials")
+			ghWriteError(w, http.StatusUnauthorized, "Bad credentials")
 		default:
 			w.Header().Set("X-OAuth-Scopes", "repo, read:user")
 			w.Header().Set("X-Accepted-OAuth-Scopes", "")
@@ -141,14 +141,14 @@ func (g *GitHub) authed(h func(http.ResponseWriter, *http.Request, *ghUser)) htt
 }
 
 func (g *GitHub) getUser(w http.ResponseWriter, _ *http.Request, u *ghUser) {
-	writeJSON(w, http.StatusOK, g.userJSON(u, true))
+	ghWriteJSON(w, http.StatusOK, g.userJSON(u, true))
 }
 
 func (g *GitHub) listRepos(w http.ResponseWriter, r *http.Request, u *ghUser) {
 	q := r.URL.Query()
 	typ, vis, aff := q.Get("type"), q.Get("visibility"), q.Get("affiliation")
 	if typ != "" && (vis != "" || aff != "") {
-		writeError(w, http.StatusUnprocessableEntity, "If you specify visibility or affiliation, you cannot specify type.")
+		ghWriteError(w, http.StatusUnprocessableEntity, "If you specify visibility or affiliation, you cannot specify type.")
 		return
 	}
 	g.mu.Lock()
@@ -200,7 +200,7 @@ func (g *GitHub) listRepos(w http.ResponseWriter, r *http.Request, u *ghUser) {
 		out = append(out, g.repoJSON(repo, u))
 	}
 	g.mu.Unlock()
-	writeJSON(w, http.StatusOK, out)
+	ghWriteJSON(w, http.StatusOK, out)
 }
 
 // repo finds a repository visible to u: its own or a public one. Others
@@ -222,10 +222,10 @@ func (g *GitHub) getRepo(w http.ResponseWriter, r *http.Request, u *ghUser) {
 	}
 	g.mu.Unlock()
 	if repo == nil {
-		writeError(w, http.StatusNotFound, "Not Found")
+		ghWriteError(w, http.StatusNotFound, "Not Found")
 		return
 	}
-	writeJSON(w, http.StatusOK, out)
+	ghWriteJSON(w, http.StatusOK, out)
 }
 
 // paginate applies per_page (default 30, at most 100) and page (default 1)
@@ -267,7 +267,7 @@ func (g *GitHub) paginate(w http.ResponseWriter, r *http.Request, n int) (from, 
 // JSON.
 func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
 	if err := json.NewDecoder(r.Body).Decode(v); err != nil {
-		writeError(w, http.StatusBadRequest, "Problems parsing JSON")
+		ghWriteError(w, http.StatusBadRequest, "Problems parsing JSON")
 		return false
 	}
 	return true

@@ -67,24 +67,24 @@ func (g *GitHub) getContents(w http.ResponseWriter, r *http.Request, u *ghUser) 
 	defer g.mu.Unlock()
 	repo := g.repo(r, u)
 	if repo == nil {
-		writeError(w, http.StatusNotFound, "Not Found")
+		ghWriteError(w, http.StatusNotFound, "Not Found")
 		return
 	}
 	if ref != "" && ref != ghDefaultBranch && ref != ghSHA(fullName(repo)+"@"+ghDefaultBranch) {
-		writeError(w, http.StatusNotFound, "No commit found for the ref "+ref)
+		ghWriteError(w, http.StatusNotFound, "No commit found for the ref "+ref)
 		return
 	}
 	files := g.extras().files[repo]
 	if f := files[p]; f != nil {
 		if !f.symlink && len(f.content) > ghMaxContentBytes {
-			writeJSON(w, http.StatusForbidden, map[string]any{
+			ghWriteJSON(w, http.StatusForbidden, map[string]any{
 				"message":           "This API returns blobs up to 1 MB in size. The requested blob is too large to fetch via the API, but you can use the Git Data API to request blobs up to 100 MB in size.",
 				"errors":            []any{map[string]any{"resource": "Blob", "field": "data", "code": "too_large"}},
 				"documentation_url": docsURL + "/repos/contents#get-repository-content", "status": "403",
 			})
 			return
 		}
-		writeJSON(w, http.StatusOK, g.contentJSON(repo, p, f, true))
+		ghWriteJSON(w, http.StatusOK, g.contentJSON(repo, p, f, true))
 		return
 	}
 	// A directory: the direct children of p, files and subdirectories.
@@ -109,9 +109,9 @@ func (g *GitHub) getContents(w http.ResponseWriter, r *http.Request, u *ghUser) 
 	}
 	if len(names) == 0 {
 		if p == "" {
-			writeError(w, http.StatusNotFound, "This repository is empty.")
+			ghWriteError(w, http.StatusNotFound, "This repository is empty.")
 		} else {
-			writeError(w, http.StatusNotFound, "Not Found")
+			ghWriteError(w, http.StatusNotFound, "Not Found")
 		}
 		return
 	}
@@ -125,7 +125,7 @@ func (g *GitHub) getContents(w http.ResponseWriter, r *http.Request, u *ghUser) 
 			out = append(out, g.dirJSON(repo, child))
 		}
 	}
-	writeJSON(w, http.StatusOK, out)
+	ghWriteJSON(w, http.StatusOK, out)
 }
 
 // contentJSON is GitHub's content object of a file or symlink; full adds

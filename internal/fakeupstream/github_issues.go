@@ -23,7 +23,7 @@ func (g *GitHub) listIssues(w http.ResponseWriter, r *http.Request, u *ghUser) {
 	repo := g.repo(r, u)
 	if repo == nil {
 		g.mu.Unlock()
-		writeError(w, http.StatusNotFound, "Not Found")
+		ghWriteError(w, http.StatusNotFound, "Not Found")
 		return
 	}
 	var list []*ghIssue
@@ -54,7 +54,7 @@ func (g *GitHub) listIssues(w http.ResponseWriter, r *http.Request, u *ghUser) {
 		out = append(out, g.issueJSON(repo, is))
 	}
 	g.mu.Unlock()
-	writeJSON(w, http.StatusOK, out)
+	ghWriteJSON(w, http.StatusOK, out)
 }
 
 // issue finds issue {number} of a repository visible to u. The caller holds
@@ -77,10 +77,10 @@ func (g *GitHub) getIssue(w http.ResponseWriter, r *http.Request, u *ghUser) {
 	}
 	g.mu.Unlock()
 	if is == nil {
-		writeError(w, http.StatusNotFound, "Not Found")
+		ghWriteError(w, http.StatusNotFound, "Not Found")
 		return
 	}
-	writeJSON(w, http.StatusOK, out)
+	ghWriteJSON(w, http.StatusOK, out)
 }
 
 func (g *GitHub) createIssue(w http.ResponseWriter, r *http.Request, u *ghUser) {
@@ -99,17 +99,17 @@ func (g *GitHub) createIssue(w http.ResponseWriter, r *http.Request, u *ghUser) 
 	repo := g.repo(r, u)
 	switch {
 	case repo == nil:
-		writeError(w, http.StatusNotFound, "Not Found")
+		ghWriteError(w, http.StatusNotFound, "Not Found")
 	case in.Title == nil || *in.Title == "":
-		writeValidation(w, map[string]any{"resource": "Issue", "code": "missing_field", "field": "title"})
+		ghWriteValidation(w, map[string]any{"resource": "Issue", "code": "missing_field", "field": "title"})
 	case in.Milestone != nil: // the fake has no milestones
-		writeValidation(w, map[string]any{"resource": "Issue", "code": "invalid", "field": "milestone", "value": *in.Milestone})
+		ghWriteValidation(w, map[string]any{"resource": "Issue", "code": "invalid", "field": "milestone", "value": *in.Milestone})
 	default:
 		is := g.addIssue(repo, u, *in.Title, in.Body, in.Labels)
 		if in.Assignees != nil {
 			is.assignees = in.Assignees
 		}
-		writeJSON(w, http.StatusCreated, g.issueJSON(repo, is))
+		ghWriteJSON(w, http.StatusCreated, g.issueJSON(repo, is))
 	}
 }
 
@@ -125,14 +125,14 @@ func (g *GitHub) createComment(w http.ResponseWriter, r *http.Request, u *ghUser
 	repo, is := g.issue(r, u)
 	switch {
 	case is == nil:
-		writeError(w, http.StatusNotFound, "Not Found")
+		ghWriteError(w, http.StatusNotFound, "Not Found")
 	case in.Body == nil || *in.Body == "":
-		writeValidation(w, map[string]any{"resource": "IssueComment", "code": "missing_field", "field": "body"})
+		ghWriteValidation(w, map[string]any{"resource": "IssueComment", "code": "missing_field", "field": "body"})
 	default:
 		is.comments++
 		n, at := g.next()
 		id := 9000 + n
-		writeJSON(w, http.StatusCreated, map[string]any{
+		ghWriteJSON(w, http.StatusCreated, map[string]any{
 			"id": id, "node_id": fmt.Sprintf("IC_%d", id),
 			"url":        fmt.Sprintf("%s/repos/%s/issues/comments/%d", g.URL(), fullName(repo), id),
 			"html_url":   fmt.Sprintf("%s#issuecomment-%d", issueHTML(repo, is), id),

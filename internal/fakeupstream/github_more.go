@@ -216,30 +216,30 @@ func (g *GitHub) updateIssue(w http.ResponseWriter, r *http.Request, u *ghUser) 
 	for field, raw := range in {
 		one, _ := json.Marshal(map[string]json.RawMessage{field: raw})
 		if json.Unmarshal(one, &patch) != nil {
-			writeValidation(w, map[string]any{"resource": "Issue", "code": "invalid", "field": field})
+			ghWriteValidation(w, map[string]any{"resource": "Issue", "code": "invalid", "field": field})
 			return
 		}
 	}
 	_, hasTitle := in["title"]
 	switch {
 	case hasTitle && (patch.Title == nil || *patch.Title == ""):
-		writeValidation(w, map[string]any{"resource": "Issue", "code": "missing_field", "field": "title"})
+		ghWriteValidation(w, map[string]any{"resource": "Issue", "code": "missing_field", "field": "title"})
 		return
 	case patch.State != "" && patch.State != "open" && patch.State != "closed":
-		writeValidation(w, map[string]any{"resource": "Issue", "code": "invalid", "field": "state", "value": patch.State})
+		ghWriteValidation(w, map[string]any{"resource": "Issue", "code": "invalid", "field": "state", "value": patch.State})
 		return
 	case patch.StateReason != nil && !slices.Contains([]string{"completed", "not_planned", "duplicate", "reopened"}, *patch.StateReason):
-		writeValidation(w, map[string]any{"resource": "Issue", "code": "invalid", "field": "state_reason", "value": *patch.StateReason})
+		ghWriteValidation(w, map[string]any{"resource": "Issue", "code": "invalid", "field": "state_reason", "value": *patch.StateReason})
 		return
 	case patch.Milestone != nil: // the fake has no milestones; null removes none
-		writeValidation(w, map[string]any{"resource": "Issue", "code": "invalid", "field": "milestone", "value": *patch.Milestone})
+		ghWriteValidation(w, map[string]any{"resource": "Issue", "code": "invalid", "field": "milestone", "value": *patch.Milestone})
 		return
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	repo, is := g.issue(r, u)
 	if is == nil {
-		writeError(w, http.StatusNotFound, "Not Found")
+		ghWriteError(w, http.StatusNotFound, "Not Found")
 		return
 	}
 	if patch.Title != nil {
@@ -262,7 +262,7 @@ func (g *GitHub) updateIssue(w http.ResponseWriter, r *http.Request, u *ghUser) 
 		}
 		g.extras().reasons[is] = reason
 	}
-	writeJSON(w, http.StatusOK, g.issueItem(repo, is))
+	ghWriteJSON(w, http.StatusOK, g.issueItem(repo, is))
 }
 
 // issueItem is issueJSON plus what this file knows: the state reason of an
@@ -295,7 +295,7 @@ func (g *GitHub) listComments(w http.ResponseWriter, r *http.Request, u *ghUser)
 	defer g.mu.Unlock()
 	repo, is := g.issue(r, u)
 	if is == nil {
-		writeError(w, http.StatusNotFound, "Not Found")
+		ghWriteError(w, http.StatusNotFound, "Not Found")
 		return
 	}
 	var list []*ghComment
@@ -317,7 +317,7 @@ func (g *GitHub) listComments(w http.ResponseWriter, r *http.Request, u *ghUser)
 			"author_association": association(repo, c.user), "body": c.body,
 		})
 	}
-	writeJSON(w, http.StatusOK, out)
+	ghWriteJSON(w, http.StatusOK, out)
 }
 
 func (g *GitHub) listNotifications(w http.ResponseWriter, r *http.Request, u *ghUser) {
@@ -366,7 +366,7 @@ func (g *GitHub) listNotifications(w http.ResponseWriter, r *http.Request, u *gh
 			"subscription_url": g.URL() + "/notifications/threads/" + t.id + "/subscription",
 		})
 	}
-	writeJSON(w, http.StatusOK, out)
+	ghWriteJSON(w, http.StatusOK, out)
 }
 
 func ghDerefOr(p *string, def string) string {

@@ -30,7 +30,7 @@ func (g *GitHub) listPulls(w http.ResponseWriter, r *http.Request, u *ghUser) {
 	defer g.mu.Unlock()
 	repo := g.repo(r, u)
 	if repo == nil {
-		writeError(w, http.StatusNotFound, "Not Found")
+		ghWriteError(w, http.StatusNotFound, "Not Found")
 		return
 	}
 	var list []*ghIssue
@@ -61,7 +61,7 @@ func (g *GitHub) listPulls(w http.ResponseWriter, r *http.Request, u *ghUser) {
 	for _, is := range list[from:to] {
 		out = append(out, g.pullJSON(repo, is, x.pulls[is], false))
 	}
-	writeJSON(w, http.StatusOK, out)
+	ghWriteJSON(w, http.StatusOK, out)
 }
 
 func (g *GitHub) getPull(w http.ResponseWriter, r *http.Request, u *ghUser) {
@@ -69,10 +69,10 @@ func (g *GitHub) getPull(w http.ResponseWriter, r *http.Request, u *ghUser) {
 	defer g.mu.Unlock()
 	repo, is, p := g.pull(r, u)
 	if p == nil {
-		writeError(w, http.StatusNotFound, "Not Found")
+		ghWriteError(w, http.StatusNotFound, "Not Found")
 		return
 	}
-	writeJSON(w, http.StatusOK, g.pullJSON(repo, is, p, true))
+	ghWriteJSON(w, http.StatusOK, g.pullJSON(repo, is, p, true))
 }
 
 func (g *GitHub) listPullFiles(w http.ResponseWriter, r *http.Request, u *ghUser) {
@@ -80,7 +80,7 @@ func (g *GitHub) listPullFiles(w http.ResponseWriter, r *http.Request, u *ghUser
 	defer g.mu.Unlock()
 	repo, _, p := g.pull(r, u)
 	if p == nil {
-		writeError(w, http.StatusNotFound, "Not Found")
+		ghWriteError(w, http.StatusNotFound, "Not Found")
 		return
 	}
 	files := p.files[:min(len(p.files), 3000)]
@@ -102,7 +102,7 @@ func (g *GitHub) listPullFiles(w http.ResponseWriter, r *http.Request, u *ghUser
 		}
 		out = append(out, m)
 	}
-	writeJSON(w, http.StatusOK, out)
+	ghWriteJSON(w, http.StatusOK, out)
 }
 
 // pullJSON is GitHub's pull request object; full adds the fields only GET

@@ -31,13 +31,13 @@ func ghSearchQuery(w http.ResponseWriter, r *http.Request) (ghQuery, bool) {
 	}
 	switch {
 	case raw == "":
-		writeValidation(w, map[string]any{"resource": "Search", "field": "q", "code": "missing"})
+		ghWriteValidation(w, map[string]any{"resource": "Search", "field": "q", "code": "missing"})
 		return ghQuery{}, false
 	case len([]rune(raw)) > 256:
-		writeValidation(w, map[string]any{"message": "The search is longer than 256 characters.", "resource": "Search", "field": "q", "code": "invalid"})
+		ghWriteValidation(w, map[string]any{"message": "The search is longer than 256 characters.", "resource": "Search", "field": "q", "code": "invalid"})
 		return ghQuery{}, false
 	case max(page, 1)*min(per, 100) > 1000:
-		writeError(w, http.StatusUnprocessableEntity, "Only the first 1000 search results are available")
+		ghWriteError(w, http.StatusUnprocessableEntity, "Only the first 1000 search results are available")
 		return ghQuery{}, false
 	}
 	sq := ghQuery{quals: map[string][]string{}}
@@ -137,7 +137,7 @@ func (g *GitHub) searchRepos(w http.ResponseWriter, r *http.Request, u *ghUser) 
 		m["score"] = 1.0
 		items = append(items, m)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"total_count": len(list), "incomplete_results": false, "items": items})
+	ghWriteJSON(w, http.StatusOK, map[string]any{"total_count": len(list), "incomplete_results": false, "items": items})
 }
 
 func (g *GitHub) searchIssues(w http.ResponseWriter, r *http.Request, u *ghUser) {
@@ -186,7 +186,7 @@ func (g *GitHub) searchIssues(w http.ResponseWriter, r *http.Request, u *ghUser)
 		m["score"] = 1.0
 		items = append(items, m)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"total_count": len(list), "incomplete_results": false, "items": items})
+	ghWriteJSON(w, http.StatusOK, map[string]any{"total_count": len(list), "incomplete_results": false, "items": items})
 }
 
 // ghIssueQualifier evaluates one issue search qualifier; p is nil for an

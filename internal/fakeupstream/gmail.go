@@ -31,14 +31,13 @@ const (
 // every request and can fail requests on demand. It is safe for concurrent
 // use.
 type Gmail struct {
+	recorder
 	srv *httptest.Server
 
 	mu        sync.Mutex
 	tokens    map[string]*gmToken
 	mailboxes map[string]*gmMailbox // by email
 	seq       int64
-	requests  []Request
-	failures  map[string][]*failure // by path
 }
 
 type gmToken struct {
@@ -78,8 +77,8 @@ var gmSystemLabels = []string{"CHAT", "SENT", "INBOX", "IMPORTANT", "TRASH", "DR
 // NewGmail starts a fake Gmail with no mailboxes on a loopback port. Call
 // Close when done.
 func NewGmail() *Gmail {
-	g := &Gmail{tokens: map[string]*gmToken{}, mailboxes: map[string]*gmMailbox{}, failures: map[string][]*failure{}}
-	g.srv = httptest.NewServer(http.HandlerFunc(g.serve))
+	g := &Gmail{tokens: map[string]*gmToken{}, mailboxes: map[string]*gmMailbox{}}
+	g.srv = httptest.NewServer(g.record(40<<20, http.HandlerFunc(g.serve)))
 	return g
 }
 
@@ -147,53 +146,6 @@ func (g *Gmail) Messages(email string) []string {
 	return out
 }
 
-// Requests returns a copy of every request received since the start or the
-// last Reset, oldest first.
-func (g *Gmail) Requests() []Request {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	out := make([]Request, len(g.requests))
-	for i, r := range g.requests {
-		r.Header = r.Header.Clone()
-		out[i] = r
-	}
-	return out
-}
-
-// Reset forgets the recorded requests and pending failures; mailboxes stay.
-func (g *Gmail) Reset() {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.requests = nil
-	g.failures = map[string][]*failure{}
-}
-
-// Fail makes the next times requests on path (exact URL path, any method)
-// answer status with header and body instead of being served; status 0
-// drops the connection.
-func (g *Gmail) Fail(path string, status int, header http.Header, body string, times int) {
-	if times <= 0 {
-		return
-	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.failures[path] = append(g.failures[path], &failure{status: status, header: header.Clone(), body: body, times: times})
-}
-
-func (g *Gmail) nextFailure(path string) *failure {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	q := g.failures[path]
-	if len(q) == 0 {
-		return nil
-	}
-	f := q[0]
-	if f.times--; f.times == 0 {
-		g.failures[path] = q[1:]
-	}
-	return f
-}
-
 var (
 	gmTag   = regexp.MustCompile(`<[^>]*>`)
 	gmStyle = regexp.MustCompile(`(?is)<(style|head)\b.*?</(style|head)>`)
@@ -201,24 +153,9 @@ var (
 
 var gmPath = regexp.MustCompile(`^/gmail/v1/users/([^/]+)/(profile|messages|threads|labels|drafts)(?:/([^/]+))?(?:/([^/]+))?$`)
 
+// serve authenticates the request and routes it.
 func (g *Gmail) serve(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(io.LimitReader(r.Body, 40<<20))
-	g.mu.Lock()
-	g.requests = append(g.requests, Request{Method: r.Method, Path: r.URL.Path, EscapedPath: r.URL.EscapedPath(),
-		RawQuery: r.URL.RawQuery, Token: bearer(r), Header: r.Header.Clone(), Body: string(body)})
-	g.mu.Unlock()
-	if f := g.nextFailure(r.URL.Path); f != nil {
-		if f.status == 0 {
-			drop(w)
-			return
-		}
-		for k, v := range f.header {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(f.status)
-		io.WriteString(w, f.body)
-		return
-	}
+	body, _ := io.ReadAll(r.Body)
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	tok := g.tokens[bearer(r)]
@@ -334,17 +271,9 @@ func (t *gmToken) allowed(write bool) bool {
 }
 
 // gmailJSON answers 200 with v.
-func gmailJSON(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
-	json.NewEncoder(w).Encode(v)
-}
+func gmailJSON(w http.ResponseWriter, v any) { writeGoogleJSON(w, http.StatusOK, v) }
 
 // gmailError answers with Google's JSON error shape.
 func gmailError(w http.ResponseWriter, code int, status, message, reason string) {
-	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
-	w.WriteHeader(code)
-	json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{
-		"code": code, "message": message, "status": status,
-		"errors": []any{map[string]any{"message": message, "domain": "global", "reason": reason}},
-	}})
+	writeGoogleJSON(w, code, googleErrorDoc(code, status, message, "global", reason))
 }

@@ -1,11 +1,9 @@
 package fakeupstream
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -30,6 +28,7 @@ import (
 // It records every request and can fail requests on demand. It is safe for
 // concurrent use.
 type GoogleCalendar struct {
+	recorder
 	srv *httptest.Server
 
 	mu        sync.Mutex
@@ -37,8 +36,6 @@ type GoogleCalendar struct {
 	accounts  map[string]*gcalAccount  // by email
 	calendars map[string]*gcalCalendar // by id
 	seq       int
-	requests  []Request
-	failures  map[string][]*failure // by path
 }
 
 type gcalToken struct {
@@ -81,7 +78,7 @@ const GoogleCalendarScope = "https://www.googleapis.com/auth/"
 func NewGoogleCalendar() *GoogleCalendar {
 	g := &GoogleCalendar{
 		tokens: map[string]*gcalToken{}, accounts: map[string]*gcalAccount{},
-		calendars: map[string]*gcalCalendar{}, failures: map[string][]*failure{},
+		calendars: map[string]*gcalCalendar{},
 	}
 	g.srv = httptest.NewServer(g.handler())
 	return g
@@ -184,57 +181,9 @@ func (g *GoogleCalendar) tick() string {
 	return gcalEpoch.Add(time.Duration(g.seq) * time.Minute).Format("2006-01-02T15:04:05.000Z")
 }
 
-// Requests returns a copy of every request received since the start or the
-// last Reset, oldest first.
-func (g *GoogleCalendar) Requests() []Request {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	out := make([]Request, len(g.requests))
-	for i, r := range g.requests {
-		r.Header = r.Header.Clone()
-		out[i] = r
-	}
-	return out
-}
-
-// Reset forgets the recorded requests and pending failures; accounts,
-// calendars and events stay.
-func (g *GoogleCalendar) Reset() {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.requests = nil
-	g.failures = map[string][]*failure{}
-}
-
-// Fail makes the next times requests on path (exact decoded URL path, any
-// method) answer status with header and body instead of being served;
-// status 0 drops the connection. GoogleCalendarError builds a body of
-// Google's shape. Calls queue up per path.
-func (g *GoogleCalendar) Fail(path string, status int, header http.Header, body string, times int) {
-	if times <= 0 {
-		return
-	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.failures[path] = append(g.failures[path], &failure{status: status, header: header.Clone(), body: body, times: times})
-}
-
-func (g *GoogleCalendar) nextFailure(path string) *failure {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	q := g.failures[path]
-	if len(q) == 0 {
-		return nil
-	}
-	f := q[0]
-	if f.times--; f.times == 0 {
-		g.failures[path] = q[1:]
-	}
-	return f
-}
-
-// GoogleCalendarError returns a Google API error body: code is the HTTP
-// status, reason the errors[0].reason (rateLimitExceeded, notFound, …).
+// GoogleCalendarError returns a Google API error body, for Fail: code is
+// the HTTP status, reason the errors[0].reason (rateLimitExceeded,
+// notFound, …).
 func GoogleCalendarError(code int, reason, message string) string {
 	data, _ := json.Marshal(gcalErrorDoc(&gcalError{code, reason, message}))
 	return string(data)
@@ -256,21 +205,10 @@ func gcalErrorDoc(e *gcalError) map[string]any {
 	case "timeRangeEmpty", "requiredAccessLevel":
 		domain = "calendar"
 	}
-	body := map[string]any{"code": e.code, "message": e.message,
-		"errors": []any{map[string]any{"message": e.message, "domain": domain, "reason": e.reason}}}
-	if s, ok := gcalStatus[e.code]; ok {
-		body["status"] = s
-	}
-	return map[string]any{"error": body}
+	return googleErrorDoc(e.code, gcalStatus[e.code], e.message, domain, e.reason)
 }
 
-func gcalWriteJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
-}
-
-func gcalFail(w http.ResponseWriter, e *gcalError) { gcalWriteJSON(w, e.code, gcalErrorDoc(e)) }
+func gcalFail(w http.ResponseWriter, e *gcalError) { writeGoogleJSON(w, e.code, gcalErrorDoc(e)) }
 
 func gcalBad(format string, args ...any) *gcalError {
 	return &gcalError{http.StatusBadRequest, "badRequest", fmt.Sprintf(format, args...)}
@@ -306,29 +244,7 @@ func (g *GoogleCalendar) handler() http.Handler {
 	route("DELETE "+ev, gcalScopesEventsWrite, g.deleteEvent)
 	route("POST /calendar/v3/freeBusy", gcalScopesFreeBusy, g.freeBusy)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { gcalFail(w, gcalNotFound) })
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(io.LimitReader(r.Body, 25<<20))
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		g.mu.Lock()
-		g.requests = append(g.requests, Request{
-			Method: r.Method, Path: r.URL.Path, EscapedPath: r.URL.EscapedPath(), RawQuery: r.URL.RawQuery,
-			Token: bearer(r), Header: r.Header.Clone(), Body: string(body),
-		})
-		g.mu.Unlock()
-		if f := g.nextFailure(r.URL.Path); f != nil {
-			if f.status == 0 {
-				drop(w)
-				return
-			}
-			for k, v := range f.header {
-				w.Header()[k] = v
-			}
-			w.WriteHeader(f.status)
-			io.WriteString(w, f.body)
-			return
-		}
-		mux.ServeHTTP(w, r)
-	})
+	return g.record(25<<20, mux)
 }
 
 // authorized checks the access token and its scopes as Google does before

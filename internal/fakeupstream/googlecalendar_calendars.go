@@ -67,7 +67,7 @@ func (g *GoogleCalendar) listCalendarList(w http.ResponseWriter, r *http.Request
 		return err
 	}
 	out := map[string]any{"kind": "calendar#calendarList", "etag": `"list"`, "items": page}
-	gcalWriteJSON(w, 200, gcalWithToken(out, next))
+	writeGoogleJSON(w, 200, gcalWithToken(out, next))
 	return nil
 }
 
@@ -76,7 +76,7 @@ func (g *GoogleCalendar) getCalendarListEntry(w http.ResponseWriter, r *http.Req
 	if e == nil {
 		return gcalNotFound
 	}
-	gcalWriteJSON(w, 200, e.resource())
+	writeGoogleJSON(w, 200, e.resource())
 	return nil
 }
 
@@ -86,7 +86,7 @@ func (g *GoogleCalendar) getCalendar(w http.ResponseWriter, r *http.Request, a *
 		return err
 	}
 	c := e.cal
-	gcalWriteJSON(w, 200, map[string]any{"kind": "calendar#calendar", "etag": `"` + c.id + `"`, "id": c.id, "summary": c.summary,
+	writeGoogleJSON(w, 200, map[string]any{"kind": "calendar#calendar", "etag": `"` + c.id + `"`, "id": c.id, "summary": c.summary,
 		"timeZone": c.timeZone, "conferenceProperties": map[string]any{"allowedConferenceSolutionTypes": []any{"hangoutsMeet"}}})
 	return nil
 }
@@ -212,6 +212,6 @@ func (g *GoogleCalendar) freeBusy(w http.ResponseWriter, r *http.Request, a *gca
 		}
 		cals[item.ID] = map[string]any{"busy": busy}
 	}
-	gcalWriteJSON(w, 200, map[string]any{"kind": "calendar#freeBusy", "timeMin": stamp(lo), "timeMax": stamp(hi), "calendars": cals})
+	writeGoogleJSON(w, 200, map[string]any{"kind": "calendar#freeBusy", "timeMin": stamp(lo), "timeMax": stamp(hi), "calendars": cals})
 	return nil
 }

@@ -91,7 +91,7 @@ func (g *GoogleCalendar) listEvents(w http.ResponseWriter, r *http.Request, a *g
 	if loc != nil {
 		tz = loc.String()
 	}
-	gcalWriteJSON(w, 200, gcalWithToken(map[string]any{"kind": "calendar#events", "etag": `"events"`, "summary": c.summary,
+	writeGoogleJSON(w, 200, gcalWithToken(map[string]any{"kind": "calendar#events", "etag": `"events"`, "summary": c.summary,
 		"updated": gcalEpoch.Format("2006-01-02T15:04:05.000Z"), "timeZone": tz, "accessRole": entry.role,
 		"defaultReminders": []any{}, "items": page}, next))
 	return nil
@@ -128,7 +128,7 @@ func (g *GoogleCalendar) getEvent(w http.ResponseWriter, r *http.Request, a *gca
 	if ev == nil {
 		return gcalNotFound
 	}
-	gcalWriteJSON(w, 200, gcalRender(ev, loc))
+	writeGoogleJSON(w, 200, gcalRender(ev, loc))
 	return nil
 }
 
@@ -203,7 +203,7 @@ func (g *GoogleCalendar) insertEvent(w http.ResponseWriter, r *http.Request, a *
 	}
 	g.stamp(entry.cal, ev, a.email)
 	entry.cal.events = append(entry.cal.events, ev)
-	gcalWriteJSON(w, 200, gcalRender(ev, nil))
+	writeGoogleJSON(w, 200, gcalRender(ev, nil))
 	return nil
 }
 
@@ -263,7 +263,7 @@ func (g *GoogleCalendar) patchEvent(w http.ResponseWriter, r *http.Request, a *g
 	ev["updated"] = g.tick()
 	ev["etag"] = `"` + strconv.Itoa(g.seq) + `"`
 	entry.cal.events[i] = ev
-	gcalWriteJSON(w, 200, gcalRender(ev, nil))
+	writeGoogleJSON(w, 200, gcalRender(ev, nil))
 	return nil
 }
 

@@ -26,16 +26,15 @@ import (
 // <token>", personal API keys bare. It records every request and can fail
 // requests on demand. It is safe for concurrent use.
 type Linear struct {
+	recorder
 	srv *httptest.Server
 
-	mu       sync.Mutex
-	creds    map[string]*linCred // by the Authorization header value
-	users    []*LinearUser
-	teams    []*linTeam
-	issues   []*linIssue
-	seq      int
-	requests []Request
-	failures map[string][]*failure
+	mu     sync.Mutex
+	creds  map[string]*linCred // by the Authorization header value
+	users  []*LinearUser
+	teams  []*linTeam
+	issues []*linIssue
+	seq    int
 }
 
 // LinearUser is a member of the fake workspace.
@@ -81,7 +80,7 @@ const LinearOrg = "acme"
 // (states Backlog, Todo, In Progress, Done, Canceled; labels Bug, Feature)
 // and no users. Call Close when done.
 func NewLinear() *Linear {
-	l := &Linear{creds: map[string]*linCred{}, failures: map[string][]*failure{}}
+	l := &Linear{creds: map[string]*linCred{}}
 	eng := &linTeam{id: "9cfb482a-81e3-4154-b5b9-2c805e70a02d", key: "ENG", name: "Engineering", description: "Product engineering"}
 	for i, s := range [][2]string{{"Backlog", "backlog"}, {"Todo", "unstarted"}, {"In Progress", "started"}, {"Done", "completed"}, {"Canceled", "canceled"}} {
 		eng.states = append(eng.states, linState{fmt.Sprintf("5e1c0c3a-0000-4000-8000-00000000000%d", i+1), s[0], s[1]})
@@ -89,7 +88,7 @@ func NewLinear() *Linear {
 	eng.labels = []linState{{id: "1abe1000-0000-4000-8000-000000000001", name: "Bug"}, {id: "1abe1000-0000-4000-8000-000000000002", name: "Feature"}}
 	l.teams = append(l.teams, eng, &linTeam{id: "0d5a7e11-6e6f-4d2b-9a41-7bd4a2f3c8e1", key: "OPS", name: "Operations",
 		states: []linState{{"5e1c0c3a-0000-4000-8000-0000000000f1", "Todo", "unstarted"}}})
-	l.srv = httptest.NewServer(http.HandlerFunc(l.serve))
+	l.srv = httptest.NewServer(l.record(10<<20, http.HandlerFunc(l.serve)))
 	return l
 }
 
@@ -164,52 +163,6 @@ func (l *Linear) AddComment(identifier, body string) {
 	is.comments = append(is.comments, linComment{id: fmt.Sprintf("c0mment0-0000-4000-8000-%012d", l.seq), body: body, user: l.users[0], created: epoch.Add(time.Duration(l.seq) * time.Minute)})
 }
 
-// Requests returns a copy of every request received since the start or the
-// last Reset, oldest first.
-func (l *Linear) Requests() []Request {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	out := make([]Request, len(l.requests))
-	for i, r := range l.requests {
-		r.Header = r.Header.Clone()
-		out[i] = r
-	}
-	return out
-}
-
-// Reset forgets the recorded requests and pending failures.
-func (l *Linear) Reset() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.requests = nil
-	l.failures = map[string][]*failure{}
-}
-
-// Fail makes the next times requests on path answer status with header
-// and body; status 0 drops the connection.
-func (l *Linear) Fail(path string, status int, header http.Header, body string, times int) {
-	if times <= 0 {
-		return
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.failures[path] = append(l.failures[path], &failure{status: status, header: header.Clone(), body: body, times: times})
-}
-
-func (l *Linear) nextFailure(path string) *failure {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	q := l.failures[path]
-	if len(q) == 0 {
-		return nil
-	}
-	f := q[0]
-	if f.times--; f.times == 0 {
-		l.failures[path] = q[1:]
-	}
-	return f
-}
-
 // linError is a GraphQL error answer.
 type linError struct {
 	status            int
@@ -222,7 +175,7 @@ func (e *linError) write(w http.ResponseWriter) {
 	if e.presentation != "" {
 		ext["userPresentableMessage"] = e.presentation
 	}
-	linJSON(w, e.status, map[string]any{"errors": []any{map[string]any{"message": e.message, "extensions": ext}}, "data": nil})
+	writeJSON(w, e.status, map[string]any{"errors": []any{map[string]any{"message": e.message, "extensions": ext}}, "data": nil})
 }
 
 func linInvalid(format string, args ...any) *linError {
@@ -234,30 +187,10 @@ func linNotFound(what string) *linError {
 		presentation: "Could not find referenced " + what + "."}
 }
 
-func linJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
-}
-
+// serve authenticates the request, reads its one GraphQL operation and
+// runs it.
 func (l *Linear) serve(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(io.LimitReader(r.Body, 10<<20))
-	l.mu.Lock()
-	l.requests = append(l.requests, Request{Method: r.Method, Path: r.URL.Path, EscapedPath: r.URL.EscapedPath(),
-		RawQuery: r.URL.RawQuery, Token: bearer(r), Header: r.Header.Clone(), Body: string(body)})
-	l.mu.Unlock()
-	if f := l.nextFailure(r.URL.Path); f != nil {
-		if f.status == 0 {
-			drop(w)
-			return
-		}
-		for k, v := range f.header {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(f.status)
-		io.WriteString(w, f.body)
-		return
-	}
+	body, _ := io.ReadAll(r.Body)
 	if r.URL.Path != "/graphql" || r.Method != http.MethodPost {
 		http.NotFound(w, r)
 		return
@@ -292,5 +225,5 @@ func (l *Linear) serve(w http.ResponseWriter, r *http.Request) {
 		lerr.write(w)
 		return
 	}
-	linJSON(w, http.StatusOK, map[string]any{"data": data})
+	writeJSON(w, http.StatusOK, map[string]any{"data": data})
 }

@@ -32,18 +32,17 @@ const NotionVersion = "2025-09-03"
 // Everything in a workspace counts as shared with every bot of that
 // workspace; objects of other workspaces are not found (404), as in Notion.
 type Notion struct {
+	recorder
 	srv *httptest.Server
 
-	mu       sync.Mutex
-	bots     map[string]*ntBot       // by token
-	spaces   map[string]*ntWorkspace // by name
-	pages    map[string]*ntPage      // by id
-	blocks   map[string]*ntBlock     // by id
-	dbs      map[string]*ntDatabase  // by id
-	sources  map[string]*ntSource    // by id
-	seq      int                     // ids and timestamps
-	requests []Request
-	failures map[string][]*failure // by path
+	mu      sync.Mutex
+	bots    map[string]*ntBot       // by token
+	spaces  map[string]*ntWorkspace // by name
+	pages   map[string]*ntPage      // by id
+	blocks  map[string]*ntBlock     // by id
+	dbs     map[string]*ntDatabase  // by id
+	sources map[string]*ntSource    // by id
+	seq     int                     // ids and timestamps
 }
 
 // NotionBot is the identity behind a token: an integration's bot user in
@@ -164,7 +163,6 @@ func NewNotion() *Notion {
 	n := &Notion{
 		bots: map[string]*ntBot{}, spaces: map[string]*ntWorkspace{}, pages: map[string]*ntPage{},
 		blocks: map[string]*ntBlock{}, dbs: map[string]*ntDatabase{}, sources: map[string]*ntSource{},
-		failures: map[string][]*failure{},
 	}
 	n.srv = httptest.NewServer(n.handler())
 	return n
@@ -222,57 +220,11 @@ func (n *Notion) RevokeToken(token string) {
 	delete(n.bots, token)
 }
 
-// Requests returns a copy of every request received since the start or the
-// last Reset, oldest first.
-func (n *Notion) Requests() []Request {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	out := make([]Request, len(n.requests))
-	for i, r := range n.requests {
-		r.Header = r.Header.Clone()
-		out[i] = r
-	}
-	return out
-}
-
-// Reset forgets the recorded requests and pending failures; content stays.
-func (n *Notion) Reset() {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	n.requests = nil
-	n.failures = map[string][]*failure{}
-}
-
-// Fail makes the next times requests on path (exact URL path, any method)
-// answer status with header and body instead of being served; status 0
-// drops the connection. Calls queue up like GitHub.Fail's.
-func (n *Notion) Fail(path string, status int, header http.Header, body string, times int) {
-	if times <= 0 {
-		return
-	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	n.failures[path] = append(n.failures[path], &failure{status: status, header: header.Clone(), body: body, times: times})
-}
-
-func (n *Notion) nextFailure(path string) *failure {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	q := n.failures[path]
-	if len(q) == 0 {
-		return nil
-	}
-	f := q[0]
-	if f.times--; f.times == 0 {
-		n.failures[path] = q[1:]
-	}
-	return f
-}
-
 // ntHandler serves one endpoint for bot; body is the decoded JSON object of
 // a POST or PATCH ({} when empty).
 type ntHandler func(bot *ntBot, r *http.Request, body map[string]any) (any, *ntError)
 
+// handler records the request, applies injected failures, then routes.
 func (n *Notion) handler() http.Handler {
 	mux := http.NewServeMux()
 	route := func(pattern string, write bool, h ntHandler) {
@@ -290,29 +242,7 @@ func (n *Notion) handler() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		ntWrite(w, nil, ntErrorf(http.StatusBadRequest, "invalid_request_url", "Invalid request URL."))
 	})
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(io.LimitReader(r.Body, 5<<20))
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		n.mu.Lock()
-		n.requests = append(n.requests, Request{
-			Method: r.Method, Path: r.URL.Path, EscapedPath: r.URL.EscapedPath(), RawQuery: r.URL.RawQuery,
-			Token: bearer(r), Header: r.Header.Clone(), Body: string(body),
-		})
-		n.mu.Unlock()
-		if f := n.nextFailure(r.URL.Path); f != nil {
-			if f.status == 0 {
-				drop(w)
-				return
-			}
-			for k, v := range f.header {
-				w.Header()[k] = v
-			}
-			w.WriteHeader(f.status)
-			io.WriteString(w, f.body)
-			return
-		}
-		mux.ServeHTTP(w, r)
-	})
+	return n.record(5<<20, mux)
 }
 
 // serve checks the version header, the token and, for writes, the
@@ -360,15 +290,13 @@ func (n *Notion) serve(w http.ResponseWriter, r *http.Request, write bool, h ntH
 	ntWrite(w, out, e)
 }
 
+// ntWrite answers v, or Notion's error object for e when it is not nil.
 func ntWrite(w http.ResponseWriter, v any, e *ntError) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	status := http.StatusOK
 	if e != nil {
-		status = e.status
-		v = map[string]any{"object": "error", "status": e.status, "code": e.code, "message": e.message}
+		writeJSON(w, e.status, map[string]any{"object": "error", "status": e.status, "code": e.code, "message": e.message})
+		return
 	}
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
+	writeJSON(w, http.StatusOK, v)
 }
 
 // --- ids, times and lookups (callers hold n.mu) ---

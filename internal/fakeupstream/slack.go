@@ -20,18 +20,18 @@ import (
 // "error": "<code>"} (missing_scope adds needed and provided), reads
 // arguments from the query, a form body or a JSON body, and pages lists with
 // cursors in response_metadata.next_cursor. It records every request and can
-// fail requests on demand. It is safe for concurrent use.
+// fail requests on demand (Fail takes URL paths such as
+// /api/chat.postMessage). It is safe for concurrent use.
 type Slack struct {
+	recorder
 	srv *httptest.Server
 
-	mu       sync.Mutex
-	tokens   map[string]*slackToken
-	users    map[string]*SlackUser // by id
-	convs    map[string]*slackConv // by id
-	order    []*slackConv          // creation order, the order of conversations.list
-	seq      int64                 // message timestamps
-	requests []Request
-	failures map[string][]*failure // by path
+	mu     sync.Mutex
+	tokens map[string]*slackToken
+	users  map[string]*SlackUser // by id
+	convs  map[string]*slackConv // by id
+	order  []*slackConv          // creation order, the order of conversations.list
+	seq    int64                 // message timestamps
 }
 
 // The fake workspace.
@@ -91,9 +91,9 @@ type slackReaction struct {
 func NewSlack() *Slack {
 	s := &Slack{
 		tokens: map[string]*slackToken{}, users: map[string]*SlackUser{},
-		convs: map[string]*slackConv{}, failures: map[string][]*failure{},
+		convs: map[string]*slackConv{},
 	}
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.srv = httptest.NewServer(s.record(10<<20, http.HandlerFunc(s.serve)))
 	return s
 }
 
@@ -159,54 +159,6 @@ func (s *Slack) post(c *slackConv, m *slackMessage) *slackMessage {
 	return m
 }
 
-// Requests returns a copy of every request received since the start or the
-// last Reset, oldest first.
-func (s *Slack) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]Request, len(s.requests))
-	for i, r := range s.requests {
-		r.Header = r.Header.Clone()
-		out[i] = r
-	}
-	return out
-}
-
-// Reset forgets the recorded requests and pending failures; the workspace
-// stays.
-func (s *Slack) Reset() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.requests = nil
-	s.failures = map[string][]*failure{}
-}
-
-// Fail makes the next times requests on path (exact URL path such as
-// /api/chat.postMessage, any method) answer status with header and body
-// instead of being served; status 0 drops the connection. Calls queue up.
-func (s *Slack) Fail(path string, status int, header http.Header, body string, times int) {
-	if times <= 0 {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.failures[path] = append(s.failures[path], &failure{status: status, header: header.Clone(), body: body, times: times})
-}
-
-func (s *Slack) nextFailure(path string) *failure {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	q := s.failures[path]
-	if len(q) == 0 {
-		return nil
-	}
-	f := q[0]
-	if f.times--; f.times == 0 {
-		s.failures[path] = q[1:]
-	}
-	return f
-}
-
 // SlackRateLimited is the body Slack sends with HTTP 429 and Retry-After.
 const SlackRateLimited = `{"ok":false,"error":"ratelimited"}`
 
@@ -244,28 +196,9 @@ var slackMethods = map[string]struct {
 	"reactions.add":         {(*Slack).reactionsAdd, []string{"reactions:write"}},
 }
 
-// serve records the request, applies injected failures, authenticates, reads
-// the arguments and runs the method.
+// serve authenticates, reads the arguments and runs the method.
 func (s *Slack) serve(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(io.LimitReader(r.Body, 10<<20))
-	s.mu.Lock()
-	s.requests = append(s.requests, Request{
-		Method: r.Method, Path: r.URL.Path, EscapedPath: r.URL.EscapedPath(), RawQuery: r.URL.RawQuery,
-		Token: bearer(r), Header: r.Header.Clone(), Body: string(body),
-	})
-	s.mu.Unlock()
-	if f := s.nextFailure(r.URL.Path); f != nil {
-		if f.status == 0 {
-			drop(w)
-			return
-		}
-		for k, v := range f.header {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(f.status)
-		io.WriteString(w, f.body)
-		return
-	}
+	body, _ := io.ReadAll(r.Body)
 	name, _ := strings.CutPrefix(r.URL.Path, "/api/")
 	m, known := slackMethods[name]
 	if !known {
@@ -372,9 +305,7 @@ func slackAnswer(w http.ResponseWriter, c *slackCall, out map[string]any, f *sla
 		meta["warnings"] = c.warn
 		out["response_metadata"] = meta
 	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(http.StatusOK)
-	json.NewEncoder(w).Encode(out)
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Slack) authTest(c *slackCall) (map[string]any, *slackFailure) {
