@@ -1,0 +1,81 @@
+package transport
+
+import (
+	"net/http"
+	"slices"
+	"testing"
+)
+
+func TestKeys(t *testing.T) {
+	k := NewKeys([]string{" key-one ", "", "key-two"})
+	if k.Empty() {
+		t.Fatal("two keys read as none")
+	}
+	id1, ok1 := k.Check("key-one")
+	id2, ok2 := k.Check("key-two")
+	if !ok1 || !ok2 || id1 == id2 || id1 == "" {
+		t.Errorf("Check: %q %v, %q %v", id1, ok1, id2, ok2)
+	}
+	for _, bad := range []string{"", "key-on", "key-one ", "KEY-ONE"} {
+		if _, ok := k.Check(bad); ok {
+			t.Errorf("Check(%q) accepted", bad)
+		}
+	}
+	if !NewKeys(nil).Empty() || !(*Keys)(nil).Empty() {
+		t.Error("no keys must be dev mode")
+	}
+}
+
+func TestPresentedKey(t *testing.T) {
+	for _, tc := range []struct {
+		header map[string]string
+		want   string
+	}{
+		{map[string]string{"Authorization": "Bearer abc"}, "abc"},
+		{map[string]string{"Authorization": "bearer  abc "}, "abc"},
+		{map[string]string{"Authorization": "Basic abc"}, ""},
+		{map[string]string{"X-Api-Key": "xyz"}, "xyz"},
+		{map[string]string{"Authorization": "Bearer abc", "X-Api-Key": "xyz"}, "abc"},
+	} {
+		r, _ := http.NewRequest(http.MethodGet, "/", nil)
+		for k, v := range tc.header {
+			r.Header.Set(k, v)
+		}
+		if got := presentedKey(r); got != tc.want {
+			t.Errorf("%v: %q, want %q", tc.header, got, tc.want)
+		}
+	}
+}
+
+func TestHeaderParsing(t *testing.T) {
+	known := func(s string) bool { return s == "github" || s == "gmail" }
+	got, err := parseToolkits([]string{"github, gmail", "github"}, known)
+	if err != nil || !slices.Equal(got, []string{"github", "gmail"}) {
+		t.Errorf("parseToolkits: %v %v", got, err)
+	}
+	if got, err := parseToolkits(nil, known); err != nil || got != nil {
+		t.Errorf("absent X-Toolkits must be nil (no restriction): %v %v", got, err)
+	}
+	if got, err := parseToolkits([]string{" , "}, known); err != nil || got == nil || len(got) != 0 {
+		t.Errorf("an empty X-Toolkits restricts to nothing: %v %v", got, err)
+	}
+	if _, err := parseToolkits([]string{"github,gitlab"}, known); err == nil {
+		t.Error("unknown toolkit accepted")
+	}
+	for v, want := range map[string]bool{"": false, "true": true, "TRUE": true, "1": true, "false": false, "no": false} {
+		if got, err := parseBool(v); err != nil || got != want {
+			t.Errorf("parseBool(%q) = %v %v", v, got, err)
+		}
+	}
+	if _, err := parseBool("maybe"); err == nil {
+		t.Error("parseBool(maybe) accepted")
+	}
+	for _, id := range []string{"", "a b", "a\tb", "x\x00", string(make([]byte, 257))} {
+		if checkUserID(id) == nil {
+			t.Errorf("user id %q accepted", id)
+		}
+	}
+	if err := checkUserID("alice@example.com"); err != nil {
+		t.Error(err)
+	}
+}
