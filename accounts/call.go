@@ -42,13 +42,13 @@ func (s *Service) Call(ctx context.Context, sc *Scope, tool *tools.Tool, args ma
 	if scheme == nil {
 		return nil, Errorf(CodeToolkitNotConfigured, "The %s account %s uses the %s scheme, which this server no longer offers for %s.", tk.Slug, a.ID, a.Scheme, tk.Slug)
 	}
-	cred, err := s.credential(ctx, tk, a, false)
+	cred, err := s.credential(ctx, tk, a, "")
 	if err != nil {
 		return nil, err
 	}
 	res, err := s.exec.Call(ctx, tool, args, scheme.Authorizer(cred.Secret))
 	if isUnauthorized(err) && a.Scheme == "oauth2" && cred.RefreshToken != "" {
-		if cred, err = s.credential(ctx, tk, a, true); err != nil {
+		if cred, err = s.credential(ctx, tk, a, cred.Secret); err != nil {
 			return nil, err
 		}
 		res, err = s.exec.Call(ctx, tool, args, scheme.Authorizer(cred.Secret))

@@ -316,7 +316,11 @@ func (s *Service) complete(ctx context.Context, l *Link, upstreamID, label, alia
 		c.DiscardAccountID = target.ID
 		target, reconnected = twin, true
 	}
-	target.Status, target.StatusReason = StatusActive, ""
+	// An account the operator disabled stays disabled: a new credential is
+	// stored, but only the operator turns it ACTIVE again.
+	if target.Status != StatusInactive {
+		target.Status, target.StatusReason = StatusActive, ""
+	}
 	target.Label, target.UpstreamID = label, upstreamID
 	target.AuthConfigID, target.Scheme = l.AuthConfigID, l.Scheme
 	target.ConnectedAt = now

@@ -41,7 +41,10 @@ func (s *Service) revoke(ctx context.Context, a *Account) bool {
 	}
 	sc := tk.Scheme("oauth2")
 	endpoint := ac.RevokeURL
-	if endpoint == "" {
+	if endpoint == "" && ac.TokenURL == "" && ac.AuthorizeURL == "" {
+		// The toolkit's own endpoint only when the operator did not point
+		// the app elsewhere: an enterprise or staging app's token must not
+		// travel to the public provider.
 		endpoint = sc.RevokeURL
 	}
 	if endpoint == "" {

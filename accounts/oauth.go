@@ -201,8 +201,14 @@ func (s *Service) failLink(ctx context.Context, l *Link, reason string) {
 }
 
 // credentialOf keeps what a later refresh needs of a token obtained at now.
+// An expiry that is not in the future (a provider's negative or zero
+// expires_in) is treated as unknown: trusting it would refresh on every call.
 func credentialOf(tok *oauth2.Token, now time.Time) Credential {
-	return Credential{Secret: tok.AccessToken, RefreshToken: tok.RefreshToken, Expiry: tok.Expiry, Obtained: now}
+	c := Credential{Secret: tok.AccessToken, RefreshToken: tok.RefreshToken, Expiry: tok.Expiry, Obtained: now}
+	if !c.Expiry.IsZero() && !c.Expiry.After(now) {
+		c.Expiry = time.Time{}
+	}
+	return c
 }
 
 // oauthErrorCode returns the OAuth error code of a token endpoint failure

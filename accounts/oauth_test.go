@@ -5,6 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -460,5 +463,134 @@ func TestDisableAndEnable(t *testing.T) {
 	}
 	if res, err := w.call(t, sc); err != nil || res.Account.ID != home {
 		t.Errorf("after enabling, the default is %v (%v), want %s", res, err, home)
+	}
+}
+
+func TestOAuthRejectedTokenRefreshedOnce(t *testing.T) {
+	w := newOAuthWorld(t, time.Hour)
+	sc := w.scope(t)
+	if _, _, err := w.signIn(t, sc, accounts.AuthorizeRequest{}, octo, true); err != nil {
+		t.Fatal(err)
+	}
+	// GitHub stops accepting the current token; the refreshed one works.
+	w.tokens.Range(func(k, _ any) bool { w.gh.RevokeToken(k.(string)); return true })
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := w.call(t, sc); err != nil {
+				t.Errorf("call: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := w.op.TokenRequests("refresh_token"); n != 1 {
+		t.Errorf("%d refreshes for 20 calls rejected with one token, want 1", n)
+	}
+}
+
+func TestOAuthNegativeExpiryDoesNotRefreshEveryCall(t *testing.T) {
+	w := newOAuthWorld(t, -time.Hour) // the provider answers a negative expires_in
+	sc := w.scope(t)
+	if _, _, err := w.signIn(t, sc, accounts.AuthorizeRequest{}, octo, true); err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		if _, err := w.call(t, sc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := w.op.TokenRequests("refresh_token"); n != 0 {
+		t.Errorf("%d refreshes for a token whose expiry is unknown", n)
+	}
+}
+
+func TestReauthorizingDisabledAccountKeepsItDisabled(t *testing.T) {
+	w := newOAuthWorld(t, time.Hour)
+	sc := w.scope(t)
+	ctx := context.Background()
+	id, _, err := w.signIn(t, sc, accounts.AuthorizeRequest{Alias: "work"}, octo, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.svc.SetDisabled(ctx, "alice", "github", "work", true); err != nil {
+		t.Fatal(err)
+	}
+	for _, req := range []accounts.AuthorizeRequest{{Account: id}, {}} { // re-authorize, and connect the same identity anew
+		if _, c, err := w.signIn(t, sc, req, octo, true); err != nil || c.Account.ID != id || c.Account.Status != accounts.StatusInactive {
+			t.Errorf("after %+v: %+v %v, want %s still INACTIVE", req, c, err, id)
+		}
+	}
+}
+
+func TestRevokeStaysWithOverriddenEndpoints(t *testing.T) {
+	// A toolkit whose catalog names a revoke endpoint ("the public
+	// provider"), and an auth config that points sign-in at another
+	// provider without naming its revoke endpoint: deleting the account
+	// must not send that provider's token to the public one.
+	var public atomic.Int32 // connections to the public endpoint, even ones TLS refuses
+	pub := httptest.NewUnstartedServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	pub.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			public.Add(1)
+		}
+	}
+	pub.StartTLS()
+	defer pub.Close()
+	op := fakeupstream.NewOAuth(fakeupstream.OAuthOptions{ClientID: "cid", ClientSecret: "sec", ClientAuth: "body"})
+	defer op.Close()
+	op.AddIdentity(octo)
+	dir := t.TempDir()
+	yaml := "slug: corp\nname: Corp\ndescription: An internal API.\nbase_url: " + op.URL() + "\n" +
+		"schemes:\n  - kind: oauth2\n    authorization_url: https://public.example/authorize\n    token_url: https://public.example/token\n    revoke_url: " + pub.URL + "\n    help: Sign in.\n" +
+		"identity: {method: GET, path: /userinfo, id: sub, label: email}\n" +
+		"tools:\n  - name: CORP_WHOAMI\n    title: Who am I\n    description: Returns the signed-in user.\n    annotations: {read_only: true, destructive: false, idempotent: true, open_world: true}\n" +
+		"    input_schema: {type: object, properties: {}, additionalProperties: false}\n    request: {method: GET, path: /userinfo}\n    result: {fields: [sub, email], text: \"{email}\"}\n"
+	if err := os.WriteFile(filepath.Join(dir, "corp.yaml"), []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	catalog, err := tools.BuiltinWith(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	keys, _ := accounts.ParseKeyRing("k1:" + strings.Repeat("E", 43) + "=")
+	svc, err := accounts.NewService(accounts.Config{
+		Store: store, Keys: keys, Catalog: catalog, PublicURL: "http://switchboard.test",
+		Executor: tools.NewExecutor(catalog, tools.ExecutorOptions{}),
+		AuthConfigs: []accounts.AuthConfig{{ID: "ac_corp", Toolkit: "corp", Scheme: "oauth2", ClientID: "cid", ClientSecret: "sec",
+			AuthorizeURL: op.AuthorizeURL(), TokenURL: op.TokenURL()}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	sess, _ := svc.CreateSession(ctx, accounts.SessionOptions{UserID: "alice"})
+	auth, err := svc.Authorize(ctx, &accounts.Scope{Session: sess}, accounts.AuthorizeRequest{Toolkit: "corp"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, token, _ := strings.Cut(auth.URL, "/connect/")
+	target, err := svc.BeginOAuth(ctx, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := op.Consent(target, octo.Subject, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.CompleteOAuth(ctx, back.Query().Get("state"), back.Query().Get("code"), "", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, revoked, err := svc.DeleteAccount(ctx, "alice", "corp", auth.Account.ID); err != nil || revoked {
+		t.Errorf("delete: revoked=%v err=%v, want deleted without revocation", revoked, err)
+	}
+	if n := public.Load(); n != 0 {
+		t.Errorf("the token was sent to the catalog's public revoke endpoint %d time(s)", n)
 	}
 }

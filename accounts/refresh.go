@@ -65,17 +65,21 @@ func (l *localLocker) Lock(ctx context.Context, key string) (func(), error) {
 }
 
 // credential returns the account's current credential, refreshed first
-// when it is an OAuth token about to expire (or when force is set, after
-// the upstream rejected it). Refreshes of one account are serialized, and a
-// caller that waited re-reads the store: the refresh it waited for is its
-// answer, so twenty calls on an expired token cause one refresh.
-func (s *Service) credential(ctx context.Context, tk *tools.Toolkit, a *Account, force bool) (Credential, error) {
+// when it is an OAuth token about to expire, or when rejected names the
+// access token the upstream just refused (HTTP 401). Refreshes of one
+// account are serialized, and a caller that waited re-reads the store: a
+// refresh that happened meanwhile is its answer, so twenty calls on an
+// expired (or rejected) token cause one refresh.
+func (s *Service) credential(ctx context.Context, tk *tools.Toolkit, a *Account, rejected string) (Credential, error) {
 	cred, err := s.loadCredential(ctx, a)
 	if err != nil || a.Scheme != "oauth2" || cred.RefreshToken == "" {
 		return cred, err
 	}
-	if !force && !expiresSoon(cred, s.now()) {
+	if rejected == "" && !expiresSoon(cred, s.now()) {
 		return cred, nil
+	}
+	if rejected != "" && cred.Secret != rejected {
+		return cred, nil // already replaced since the rejected call began
 	}
 	unlock, err := s.locker.Lock(ctx, "refresh:"+a.ID)
 	if err != nil {
