@@ -3,6 +3,7 @@ package tools
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net"
 	"net/http"
 	"strconv"
@@ -77,7 +78,7 @@ func NewExecutor(c *Catalog, opts ExecutorOptions) *Executor {
 		e.baseURLs[slug] = strings.TrimSuffix(u, "/")
 	}
 	if e.client == nil {
-		e.client = &http.Client{Transport: &http.Transport{
+		e.client = &http.Client{CheckRedirect: sameOrigin, Transport: &http.Transport{
 			Proxy:                 http.ProxyFromEnvironment,
 			DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 			TLSHandshakeTimeout:   10 * time.Second,
@@ -123,6 +124,7 @@ func (e *Executor) Call(ctx context.Context, t *Tool, args map[string]any, auth 
 	if err != nil {
 		return nil, err
 	}
+	norm = boundPageSize(t, norm)
 	target, body, err := buildRequest(t, norm)
 	if err != nil {
 		return nil, err
@@ -142,6 +144,41 @@ func (e *Executor) Call(ctx context.Context, t *Tool, args map[string]any, auth 
 		return nil, err
 	}
 	return t.shape(doc, resp, norm), nil
+}
+
+// sameOrigin follows a redirect only within the origin of the request:
+// net/http drops Authorization on a redirect to another host, but not a
+// custom credential header (an api_key scheme's X-Api-Key), which must never
+// reach a host the toolkit does not name. A refused redirect comes back as
+// the 3xx answer itself, an upstream error.
+func sameOrigin(req *http.Request, via []*http.Request) error {
+	if len(via) >= 5 {
+		return errors.New("stopped after 5 redirects")
+	}
+	if req.URL.Scheme != via[0].URL.Scheme || req.URL.Host != via[0].URL.Host {
+		return http.ErrUseLastResponse
+	}
+	return nil
+}
+
+// boundPageSize asks for at most MaxListItems items when the agent named
+// no page size and the API's own default is larger: a result shows at most
+// MaxListItems, and a page cut short loses its next-page cursor, so a
+// larger default page would always be cut.
+func boundPageSize(t *Tool, args map[string]any) map[string]any {
+	p := t.Result.Pagination
+	if p == nil || p.PerPageArg == "" || p.DefaultPerPage <= MaxListItems {
+		return args
+	}
+	if _, given := args[p.PerPageArg]; given {
+		return args
+	}
+	out := make(map[string]any, len(args)+1)
+	for k, v := range args {
+		out[k] = v
+	}
+	out[p.PerPageArg] = MaxListItems
+	return out
 }
 
 var errNoTool = errorf(CodeInternal, nil, "Switchboard was asked to run a tool it does not know; tell the operator.")

@@ -62,6 +62,13 @@ func githubFile(m map[string]any) map[string]any {
 			out[k] = v
 		}
 	}
+	// A private repository's download_url carries a temporary token in its
+	// query: a credential that must not reach a result.
+	if u, ok := out["download_url"].(string); ok {
+		u, _, _ = strings.Cut(u, "?")
+		out["download_url"] = u
+		m["download_url"] = u
+	}
 	path, size, sha := scalarText(m["path"]), scalarText(m["size"]), scalarText(m["sha"])
 	short := sha[:min(len(sha), 7)]
 	download := scalarText(m["download_url"])

@@ -1,6 +1,7 @@
 package tools_test
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -156,5 +157,27 @@ func TestGitHubGetFileContentsRefusals(t *testing.T) {
 				t.Errorf("err = %v, want UPSTREAM_ERROR %d with %q", err, tt.status, tt.message)
 			}
 		})
+	}
+}
+
+// TestGitHubDownloadURLTokenDropped pins that the temporary token GitHub
+// puts in a private file's download_url never reaches a result.
+func TestGitHubDownloadURLTokenDropped(t *testing.T) {
+	h := newHarness(t, tools.ExecutorOptions{})
+	path := "/repos/octo-work/secret-repo/contents/notes.txt"
+	answer := `{"type":"file","name":"notes.txt","path":"notes.txt","size":3,"sha":"0123456789abcdef","encoding":"base64","content":"aGkK",
+		"html_url":"https://github.com/octo-work/secret-repo/blob/main/notes.txt",
+		"download_url":"https://raw.githubusercontent.com/octo-work/secret-repo/main/notes.txt?token=GHSAT0AAAAAsecretdownloadtoken"}`
+	h.gh.Fail(path, 200, map[string][]string{"Content-Type": {"application/json"}}, answer, 1)
+	res, err := h.call(t, "GITHUB_GET_FILE_CONTENTS", map[string]any{"owner": "octo-work", "repo": "secret-repo", "path": "notes.txt"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := json.Marshal(res.Structured)
+	if strings.Contains(res.Text, "secretdownloadtoken") || strings.Contains(string(raw), "secretdownloadtoken") {
+		t.Errorf("the download token reached the result: %s %v", res.Text, res.Structured)
+	}
+	if got := res.Structured["download_url"]; got != "https://raw.githubusercontent.com/octo-work/secret-repo/main/notes.txt" {
+		t.Errorf("download_url = %v", got)
 	}
 }

@@ -129,7 +129,7 @@ func TestGitHubMoreTools(t *testing.T) {
 	}, {
 		name: "SearchPullRequests", tool: "GITHUB_SEARCH_ISSUES_AND_PULL_REQUESTS",
 		args:   map[string]any{"q": "is:pr is:open author:octo-work repo:octo-work/hello-world", "sort": "created", "order": "desc"},
-		method: "GET", path: "/search/issues", query: "order=desc&q=is%3Apr+is%3Aopen+author%3Aocto-work+repo%3Aocto-work%2Fhello-world&sort=created",
+		method: "GET", path: "/search/issues", query: "advanced_search=true&order=desc&q=is%3Apr+is%3Aopen+author%3Aocto-work+repo%3Aocto-work%2Fhello-world&sort=created",
 		structured: `{"count":1,"page":1,"total_count":1,"incomplete_results":false,"results":[{"number":3,"title":"Fix crash on start","state":"open","state_reason":null,"draft":false,
 			"user":{"login":"octo-work"},"labels":[],"assignees":[],"comments":0,"created_at":"2024-01-02T03:15:05Z",
 			"updated_at":"2024-01-02T03:15:05Z","closed_at":null,"html_url":"https://github.com/octo-work/hello-world/pull/3",
@@ -138,7 +138,7 @@ func TestGitHubMoreTools(t *testing.T) {
 	}, {
 		name: "SearchIssuesByLabelAcrossRepositories", tool: "GITHUB_SEARCH_ISSUES_AND_PULL_REQUESTS",
 		args:   map[string]any{"q": `is:issue label:"bug"`, "page": 1},
-		method: "GET", path: "/search/issues", query: "page=1&q=is%3Aissue+label%3A%22bug%22",
+		method: "GET", path: "/search/issues", query: "advanced_search=true&page=1&q=is%3Aissue+label%3A%22bug%22",
 		structured: `{"count":2,"page":1,"total_count":2,"incomplete_results":false,"results":[
 			{"number":1,"title":"Found a bug","state":"open","state_reason":null,"user":{"login":"octo-home"},"labels":[{"name":"bug"}],
 			 "assignees":[],"comments":0,"created_at":"2024-01-02T03:11:05Z","updated_at":"2024-01-02T03:11:05Z","closed_at":null,

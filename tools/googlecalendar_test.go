@@ -70,7 +70,7 @@ func TestGoogleCalendarTools(t *testing.T) {
 	}{{
 		name: "ListCalendarsWritable", tool: "GOOGLECALENDAR_LIST_CALENDARS",
 		args:   map[string]any{"min_access_role": "writer"},
-		method: "GET", escapedPath: "/calendar/v3/users/me/calendarList", query: "minAccessRole=writer",
+		method: "GET", escapedPath: "/calendar/v3/users/me/calendarList", query: "maxResults=50&minAccessRole=writer",
 		structured: `{"count":2,"calendars":[
 			{"id":"alice@example.com","summary":"alice@example.com","primary":true,"accessRole":"owner","timeZone":"Europe/Berlin"},
 			{"id":"team.alice@group.calendar.google.com","summary":"Team","accessRole":"writer","timeZone":"Europe/Berlin"}]}`,

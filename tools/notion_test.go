@@ -152,7 +152,7 @@ func TestNotionTools(t *testing.T) {
 	}, {
 		name: "SearchDataSourcesByTitle", tool: "NOTION_SEARCH",
 		args:   `{"query":"tasks","filter":{"property":"object","value":"data_source"}}`,
-		method: "POST", path: "/v1/search", body: `{"query":"tasks","filter":{"property":"object","value":"data_source"}}`,
+		method: "POST", path: "/v1/search", body: `{"query":"tasks","filter":{"property":"object","value":"data_source"},"page_size":50}`,
 		structured: `{"count":1,"results":[{"object":"data_source","id":"<ds>","url":"https://www.notion.so/<ds:hex>","title":[{"plain_text":"Tasks"}],
 			"properties":{},"parent":{"type":"database_id","database_id":"<db>"},"last_edited_time":"2024-01-02T03:15:00.000Z","in_trash":false}]}`,
 		text: "results: 1 item:\n- data_source <ds> https://www.notion.so/<ds:hex> Tasks",

@@ -58,12 +58,14 @@ func TestNotionReadableValues(t *testing.T) {
 		name, tool string
 		args       string
 		path       string // the request's, and where the answer is served
+		query      string // the request's query
 		answer     string
 		structured string
 		text       string
 	}{{
 		name: "BlocksAsTypeAndText", tool: "NOTION_GET_BLOCK_CHILDREN", args: `{"block_id":"<home>"}`,
-		path: "/v1/blocks/<home>/children", answer: notionBlocksAnswer,
+		query: "page_size=50", // Notion's default page is 100, more than a result shows
+		path:  "/v1/blocks/<home>/children", answer: notionBlocksAnswer,
 		structured: `{"count":10,"blocks":[
 			{"id":"b-1","type":"paragraph","has_children":false,"text":"See Roadmap and ask @Ada",
 			 "mentions":[{"type":"page","id":"p-1"},{"type":"user","id":"u-1"}]},
@@ -110,7 +112,7 @@ func TestNotionReadableValues(t *testing.T) {
 			}
 			r := onlyRequest(t, h.fake)
 			got := []string{r.Method, r.EscapedPath, r.RawQuery, r.Body, r.Header.Get("Notion-Version"), r.Header.Get("Authorization")}
-			want := []string{"GET", h.expand(tt.path), "", "", "2025-09-03", "Bearer " + notionWorkToken}
+			want := []string{"GET", h.expand(tt.path), tt.query, "", "2025-09-03", "Bearer " + notionWorkToken}
 			assertDiff(t, "request", want, got)
 			assertResult(t, res, tt.structured, tt.text)
 		})

@@ -130,7 +130,7 @@ func TestCallSlackTools(t *testing.T) {
 		text:       "messages: 1 item:\n- " + slackTS3 + " U0BOB: Lunch?\n" + `More exist: call again with cursor="bmV4dDox" for the next page.`,
 	}, {
 		tool: "SLACK_GET_THREAD_REPLIES", args: map[string]any{"channel": "C0GENERAL", "ts": slackTS1},
-		method: "GET", path: "/api/conversations.replies", query: "channel=C0GENERAL&ts=" + slackTS1,
+		method: "GET", path: "/api/conversations.replies", query: "channel=C0GENERAL&limit=50&ts=" + slackTS1,
 		structured: `{"count":2,"messages":[
 			{"ts":"` + slackTS1 + `","user":"U0ALICE","text":"Deploy at noon?","thread_ts":"` + slackTS1 + `","reply_count":1},
 			{"ts":"` + slackTS2 + `","user":"U0BOB","text":"Yes, after lunch","thread_ts":"` + slackTS1 + `"}]}`,
