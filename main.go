@@ -190,7 +190,7 @@ func build(ctx context.Context, cfg config, publicURL string, log *zap.Logger) (
 	}
 	exec := tools.NewExecutor(catalog, tools.ExecutorOptions{BaseURLs: cfg.toolkitURL, UserAgent: "switchboard/" + version})
 	svc, err := accounts.NewService(accounts.Config{
-		Store: store, Keys: keys, Catalog: catalog, Executor: exec, AuthConfigs: cfg.authConfigs,
+		Store: store, Keys: keys, Catalog: catalog, Executor: exec, AuthConfigs: cfg.authConfigs, Locker: store,
 		PublicURL: strings.TrimRight(publicURL, "/"), LinkTTL: cfg.linkTTL, Log: log.Named("accounts"),
 	})
 	if err != nil {

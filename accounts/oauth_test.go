@@ -31,7 +31,9 @@ import (
 type oauthWorld struct {
 	skew   atomic.Int64 // nanoseconds the service's clock runs ahead
 	svc    *accounts.Service
-	store  accounts.Store
+	store  *sqlite.DB
+	keys   *accounts.KeyRing
+	logger *zap.Logger
 	dir    string
 	gh     *fakeupstream.GitHub
 	op     *fakeupstream.OAuth
@@ -64,11 +66,8 @@ func newOAuthWorld(tb testing.TB, ttl time.Duration) *oauthWorld {
 	tb.Cleanup(w.op.Close)
 	w.op.AddIdentity(octo)
 	w.op.AddIdentity(octo2)
-	catalog, err := tools.Builtin()
-	if err != nil {
-		tb.Fatal(err)
-	}
 	keys, _ := accounts.ParseKeyRing("k1:" + strings.Repeat("B", 43) + "=")
+	var err error
 	w.store, err = sqlite.Open(context.Background(), filepath.Join(w.dir, "switchboard.db"))
 	if err != nil {
 		tb.Fatal(err)
@@ -76,8 +75,22 @@ func newOAuthWorld(tb testing.TB, ttl time.Duration) *oauthWorld {
 	tb.Cleanup(func() { w.store.Close() })
 	core, logs := observer.New(zap.DebugLevel)
 	w.logs = logs
-	w.svc, err = accounts.NewService(accounts.Config{
-		Store: w.store, Keys: keys, Catalog: catalog, PublicURL: "http://switchboard.test", Log: zap.New(core),
+	w.keys = keys
+	w.logger = zap.New(core)
+	w.svc = w.service(tb, w.store)
+	return w
+}
+
+// service builds a Service of the world on store, which is also its
+// cross-process Locker, as main wires it.
+func (w *oauthWorld) service(tb testing.TB, store *sqlite.DB) *accounts.Service {
+	tb.Helper()
+	catalog, err := tools.Builtin()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	svc, err := accounts.NewService(accounts.Config{
+		Store: store, Locker: store, Keys: w.keys, Catalog: catalog, PublicURL: "http://switchboard.test", Log: w.logger,
 		Now:      func() time.Time { return time.Now().Add(time.Duration(w.skew.Load())) },
 		Executor: tools.NewExecutor(catalog, tools.ExecutorOptions{BaseURLs: map[string]string{"github": w.gh.URL()}}),
 		AuthConfigs: []accounts.AuthConfig{{
@@ -88,7 +101,19 @@ func newOAuthWorld(tb testing.TB, ttl time.Duration) *oauthWorld {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return w
+	return svc
+}
+
+// otherProcess opens the world's database a second time and builds a
+// Service on it: a second stdio server on the same data dir.
+func (w *oauthWorld) otherProcess(tb testing.TB) *accounts.Service {
+	tb.Helper()
+	store, err := sqlite.Open(context.Background(), filepath.Join(w.dir, "switchboard.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { store.Close() })
+	return w.service(tb, store)
 }
 
 func (w *oauthWorld) scope(tb testing.TB) *accounts.Scope {
@@ -592,5 +617,34 @@ func TestRevokeStaysWithOverriddenEndpoints(t *testing.T) {
 	}
 	if n := public.Load(); n != 0 {
 		t.Errorf("the token was sent to the catalog's public revoke endpoint %d time(s)", n)
+	}
+}
+
+func TestOAuthOneRefreshAcrossProcesses(t *testing.T) {
+	w := newOAuthWorld(t, 2*time.Second)
+	sc := w.scope(t)
+	if _, _, err := w.signIn(t, sc, accounts.AuthorizeRequest{}, octo, true); err != nil {
+		t.Fatal(err)
+	}
+	other := w.otherProcess(t)
+	time.Sleep(1600 * time.Millisecond) // into the last quarter of the token's life
+	var wg sync.WaitGroup
+	for i := range 20 {
+		svc := w.svc
+		if i%2 == 1 {
+			svc = other
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sess, _ := w.store.Session(context.Background(), sc.Session.ID)
+			if _, err := svc.Call(context.Background(), &accounts.Scope{Session: sess}, svc.Catalog().Tool("GITHUB_GET_AUTHENTICATED_USER"), map[string]any{}); err != nil {
+				t.Errorf("call: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := w.op.TokenRequests("refresh_token"); n != 1 {
+		t.Errorf("%d refreshes for 20 calls from two processes, want 1", n)
 	}
 }

@@ -64,6 +64,22 @@ func (l *localLocker) Lock(ctx context.Context, key string) (func(), error) {
 	}
 }
 
+// layered holds an in-process lock, then the shared one.
+type layered struct{ local, shared Locker }
+
+func (l layered) Lock(ctx context.Context, key string) (func(), error) {
+	unlockLocal, err := l.local.Lock(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	unlockShared, err := l.shared.Lock(ctx, key)
+	if err != nil {
+		unlockLocal()
+		return nil, err
+	}
+	return func() { unlockShared(); unlockLocal() }, nil
+}
+
 // credential returns the account's current credential, refreshed first
 // when it is an OAuth token about to expire, or when rejected names the
 // access token the upstream just refused (HTTP 401). Refreshes of one

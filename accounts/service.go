@@ -52,7 +52,8 @@ type Config struct {
 	Log *zap.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// Locker serializes token refreshes per account; nil means in-process.
+	// Locker serializes token refreshes per account across processes (the
+	// store's lease, when it offers one); nil means this process only.
 	Locker Locker
 }
 
@@ -93,6 +94,10 @@ func NewService(cfg Config) (*Service, error) {
 	}
 	if s.locker == nil {
 		s.locker = newLocalLocker()
+	} else {
+		// Waiters of this process queue in memory; only one of them at a
+		// time polls the shared lock.
+		s.locker = layered{newLocalLocker(), s.locker}
 	}
 	if s.linkTTL <= 0 {
 		s.linkTTL = 10 * time.Minute
