@@ -46,12 +46,12 @@ func (s *Service) Call(ctx context.Context, sc *Scope, tool *tools.Tool, args ma
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.exec.Call(ctx, tool, args, scheme.Authorizer(cred.Secret))
-	if isUnauthorized(err) && a.Scheme == "oauth2" && cred.RefreshToken != "" {
+	res, err := s.exec.Call(ctx, tool, args, scheme.Authorizer(secretFor(tool, cred)))
+	if isUnauthorized(err) && a.Scheme == "oauth2" && cred.RefreshToken != "" && secretFor(tool, cred) == cred.Secret {
 		if cred, err = s.credential(ctx, tk, a, cred.Secret); err != nil {
 			return nil, err
 		}
-		res, err = s.exec.Call(ctx, tool, args, scheme.Authorizer(cred.Secret))
+		res, err = s.exec.Call(ctx, tool, args, scheme.Authorizer(secretFor(tool, cred)))
 	}
 	a.LastUsedAt = s.now()
 	if terr := s.store.TouchAccount(ctx, a); terr != nil {
@@ -65,6 +65,15 @@ func (s *Service) Call(ctx context.Context, sc *Scope, tool *tools.Tool, args ma
 		return nil, err
 	}
 	return &CallResult{Account: a, SelectedBy: by, Result: res}, nil
+}
+
+// secretFor picks the token a tool acts with: the user token for a tool
+// that needs one, where the account holds one beside its main token.
+func secretFor(tool *tools.Tool, c Credential) string {
+	if tool.Request.UserToken && c.UserSecret != "" {
+		return c.UserSecret
+	}
+	return c.Secret
 }
 
 // expire turns an ACTIVE account EXPIRED with reason. It re-reads the

@@ -32,6 +32,9 @@ type Credential struct {
 	// Obtained is when Secret was issued, so that a refresh can be timed
 	// to the token's own lifetime; zero when unknown.
 	Obtained time.Time
+	// UserSecret is a user token issued beside a bot token (Slack's
+	// authed_user), for the tools that accept user tokens only; "" when none.
+	UserSecret string
 }
 
 const redacted = "[redacted]"
@@ -70,6 +73,7 @@ type sealedCredential struct {
 	RefreshToken string    `json:"r,omitempty"`
 	Expiry       time.Time `json:"e,omitzero"`
 	Obtained     time.Time `json:"o,omitzero"`
+	UserSecret   string    `json:"u,omitempty"`
 }
 
 // KeyRing seals and opens credentials with AES-256-GCM. The first key
@@ -195,7 +199,7 @@ func LoadOrCreateKeyFile(path string) (kr *KeyRing, created bool, err error) {
 // Seal encrypts c for accountID. The result is "keyid." followed by the
 // nonce and the ciphertext.
 func (kr *KeyRing) Seal(accountID string, c Credential) ([]byte, error) {
-	plain, err := json.Marshal(sealedCredential{Secret: c.Secret, RefreshToken: c.RefreshToken, Expiry: c.Expiry, Obtained: c.Obtained})
+	plain, err := json.Marshal(sealedCredential{Secret: c.Secret, RefreshToken: c.RefreshToken, Expiry: c.Expiry, Obtained: c.Obtained, UserSecret: c.UserSecret})
 	if err != nil {
 		return nil, err
 	}
@@ -231,5 +235,5 @@ func (kr *KeyRing) Open(accountID string, sealed []byte) (Credential, error) {
 	if err := json.Unmarshal(plain, &sc); err != nil {
 		return Credential{}, errors.New("sealed credential: malformed plaintext")
 	}
-	return Credential{Secret: sc.Secret, RefreshToken: sc.RefreshToken, Expiry: sc.Expiry, Obtained: sc.Obtained}, nil
+	return Credential{Secret: sc.Secret, RefreshToken: sc.RefreshToken, Expiry: sc.Expiry, Obtained: sc.Obtained, UserSecret: sc.UserSecret}, nil
 }

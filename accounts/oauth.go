@@ -161,7 +161,13 @@ func (s *Service) CompleteOAuth(ctx context.Context, state, code, providerError,
 	}
 	cred := credentialOf(tok, s.now())
 	tk := s.catalog.Toolkit(l.Toolkit)
-	id, err := s.exec.Identify(ctx, l.Toolkit, sc.Authorizer(cred.Secret))
+	// A user token, where there is one, says which person connected: a bot
+	// token answers with the bot, the same for everyone who installs the app.
+	who := cred.Secret
+	if cred.UserSecret != "" {
+		who = cred.UserSecret
+	}
+	id, err := s.exec.Identify(ctx, l.Toolkit, sc.Authorizer(who))
 	if err != nil {
 		s.failLink(ctx, l, "the new token did not pass the identity check")
 		return nil, &LinkError{Message: fmt.Sprintf("%s did not accept the new token: %s", tk.Name, ErrorOf(err).Message), Err: err}
@@ -205,6 +211,9 @@ func (s *Service) failLink(ctx context.Context, l *Link, reason string) {
 // expires_in) is treated as unknown: trusting it would refresh on every call.
 func credentialOf(tok *oauth2.Token, now time.Time) Credential {
 	c := Credential{Secret: tok.AccessToken, RefreshToken: tok.RefreshToken, Expiry: tok.Expiry, Obtained: now}
+	if u, ok := tok.Extra(userTokenExtra).(string); ok {
+		c.UserSecret = u
+	}
 	if !c.Expiry.IsZero() && !c.Expiry.After(now) {
 		c.Expiry = time.Time{}
 	}

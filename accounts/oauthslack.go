@@ -16,10 +16,15 @@ import (
 // Slack's oauth.v2.access is not RFC 6749: it answers HTTP 200 with
 // {"ok": false, "error": "invalid_code"} on failure, and puts the bot token
 // at the top level and the user token (from user_scope) under authed_user.
-// slackToken speaks it for both grants. The bot token is kept when the
-// install has one; an install with only user scopes keeps the user token.
+// slackToken speaks it for both grants. The bot token is the account's main
+// token when the install has one, and the user token rides along for the
+// tools that accept user tokens only (search); an install with only user
+// scopes has the user token as its main token.
 // Slack's refusals of a code or refresh token are reported as invalid_grant,
 // so they take the same path as every other provider's.
+
+// userTokenExtra is where slackToken hands the user token to credentialOf.
+const userTokenExtra = "switchboard_user_token"
 
 // slackTokenResponse is the part of oauth.v2.access's answer we use.
 type slackTokenResponse struct {
@@ -82,6 +87,9 @@ func slackToken(ctx context.Context, cfg *oauth2.Config, form url.Values, now ti
 	tok := &oauth2.Token{AccessToken: access, RefreshToken: refresh, TokenType: "Bearer"}
 	if expires > 0 {
 		tok.Expiry = now.Add(time.Duration(expires) * time.Second)
+	}
+	if r.AccessToken != "" && r.AuthedUser.AccessToken != "" {
+		tok = tok.WithExtra(map[string]any{userTokenExtra: r.AuthedUser.AccessToken})
 	}
 	return tok, nil
 }

@@ -119,8 +119,22 @@ func TestSlackTokenResponse(t *testing.T) {
 			t.Errorf("token request %v", form)
 		}
 		last := api.Requests()[len(api.Requests())-1]
-		if last.Token != "xoxb-bot-token" {
-			t.Errorf("the identity check used %q, want the bot token", last.Token)
+		if last.Token != "xoxp-user-token" {
+			t.Errorf("the identity check used %q, want the user token (it names the person, not the bot)", last.Token)
+		}
+		// Tools act with the bot token, except those that need a user token.
+		ctx := context.Background()
+		sess, _ := svc.CreateSession(ctx, accounts.SessionOptions{UserID: "alice"})
+		sc := &accounts.Scope{Session: sess}
+		for tool, want := range map[string]string{"SLACK_LIST_CONVERSATIONS": "xoxb-bot-token", "SLACK_SEARCH_MESSAGES": "xoxp-user-token"} {
+			args := map[string]any{}
+			if tool == "SLACK_SEARCH_MESSAGES" {
+				args["query"] = "hello"
+			}
+			_, _ = svc.Call(ctx, sc, svc.Catalog().Tool(tool), args)
+			if got := api.Requests()[len(api.Requests())-1].Token; got != want {
+				t.Errorf("%s acted with %q, want %q", tool, got, want)
+			}
 		}
 	})
 

@@ -177,6 +177,9 @@ func (s *Service) refresh(ctx context.Context, tk *tools.Toolkit, a *Account, cu
 	if next.RefreshToken == "" {
 		next.RefreshToken = cur.RefreshToken // not rotated: keep the old one
 	}
+	if next.UserSecret == "" {
+		next.UserSecret = cur.UserSecret // a refresh renews the main token only
+	}
 	sealed, err := s.keys.Seal(a.ID, next)
 	if err != nil {
 		return Credential{}, internal(err, "seal the refreshed credential")

@@ -179,6 +179,10 @@ type Request struct {
 	BodyBuilder string
 	// Safe marks a rest POST that only reads, like a search.
 	Safe bool
+	// UserToken asks for the account's user token where its authorization
+	// yielded one beside the main (bot) token: Slack's search accepts user
+	// tokens only.
+	UserToken bool
 
 	builder bodyBuilder
 }

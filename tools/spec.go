@@ -112,6 +112,10 @@ import (
 //	                               gmail_mime
 //	safe: true                     a rest POST that only reads (a search), so
 //	                               it may be read_only
+//	token: user                    the account's user token, where its
+//	                               authorization also yielded a bot token
+//	                               (Slack's search works with user tokens
+//	                               only); default the account's main token
 //
 // A result says how the response becomes a Result:
 //
@@ -246,6 +250,7 @@ type requestSpec struct {
 	FixedBody   map[string]any    `yaml:"fixed_body"`
 	BodyBuilder string            `yaml:"body_builder"`
 	Safe        bool              `yaml:"safe"`
+	Token       string            `yaml:"token"`
 }
 
 // param is one argument of a request list and its name on the wire.

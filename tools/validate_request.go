@@ -25,6 +25,13 @@ var (
 func (v *validator) request(field string, s *requestSpec, props map[string]property) (Request, string) {
 	r := Request{Kind: s.Kind, Method: s.Method, Path: s.Path, Document: s.Query.document,
 		FixedQuery: s.FixedQuery, FixedBody: s.FixedBody, BodyBuilder: s.BodyBuilder, Safe: s.Safe, Names: map[string]string{}}
+	switch s.Token {
+	case "":
+	case "user":
+		r.UserToken = true
+	default:
+		v.addf(field+".token", "%q is not a token kind (want user, or leave it out)", s.Token)
+	}
 	op := ""
 	switch r.Kind {
 	case "", kindREST:
