@@ -1,7 +1,9 @@
 package accounts
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
@@ -58,18 +60,29 @@ func (s *Service) revoke(ctx context.Context, a *Account) bool {
 	if token == "" {
 		token = cred.Secret
 	}
-	form := url.Values{"token": {token}}
-	if sc.ClientAuth != tools.ClientAuthBasic {
-		form.Set("client_id", ac.ClientID)
-		form.Set("client_secret", string(ac.ClientSecret))
-	}
 	rctx, cancel := context.WithTimeout(ctx, oauthTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(rctx, http.MethodPost, endpoint, strings.NewReader(form.Encode()))
-	if err != nil {
-		return false
+	var req *http.Request
+	if sc.RevokeBody == tools.RevokeBodyJSON {
+		body, _ := json.Marshal(map[string]string{"token": token})
+		if req, err = http.NewRequestWithContext(rctx, http.MethodPost, endpoint, bytes.NewReader(body)); err != nil {
+			return false
+		}
+		req.Header.Set("Content-Type", "application/json")
+		for k, v := range tk.Headers {
+			req.Header.Set(k, v)
+		}
+	} else {
+		form := url.Values{"token": {token}}
+		if sc.ClientAuth != tools.ClientAuthBasic {
+			form.Set("client_id", ac.ClientID)
+			form.Set("client_secret", string(ac.ClientSecret))
+		}
+		if req, err = http.NewRequestWithContext(rctx, http.MethodPost, endpoint, strings.NewReader(form.Encode())); err != nil {
+			return false
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	if sc.ClientAuth == tools.ClientAuthBasic {
 		req.SetBasicAuth(url.QueryEscape(ac.ClientID), url.QueryEscape(string(ac.ClientSecret)))
 	}

@@ -70,6 +70,10 @@ type Scheme struct {
 	// RevokeURL is the endpoint that revokes a token, or "" when the
 	// provider has none the toolkit declares.
 	RevokeURL string
+	// RevokeBody is how the token travels to RevokeURL: RevokeBodyForm
+	// (RFC 7009) or RevokeBodyJSON ({"token": …} with the toolkit's static
+	// headers, as Notion wants).
+	RevokeBody string
 	// TokenResponse is the shape of the token endpoint's answer:
 	// TokenResponseStandard (RFC 6749) or TokenResponseSlack (Slack's
 	// oauth.v2.access: HTTP 200 with ok:false on errors; the bot token's
@@ -77,12 +81,15 @@ type Scheme struct {
 	TokenResponse string
 }
 
-// The values of Scheme.ClientAuth and Scheme.TokenResponse.
+// The values of Scheme.ClientAuth, Scheme.TokenResponse and
+// Scheme.RevokeBody.
 const (
 	ClientAuthBody        = "body"
 	ClientAuthBasic       = "basic"
 	TokenResponseStandard = "standard"
 	TokenResponseSlack    = "slack"
+	RevokeBodyForm        = "form"
+	RevokeBodyJSON        = "json"
 )
 
 // ScopeParam returns Scopes joined with ScopeSeparator, the value of the

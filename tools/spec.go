@@ -84,6 +84,9 @@ import (
 //	                               (Notion)
 //	pkce: true                     send an S256 code challenge (default true)
 //	revoke_url                     https endpoint that revokes a token
+//	revoke_body: form | json       how the token travels to it: RFC 7009's
+//	                               form (default) or a JSON object {token}
+//	                               with the toolkit's headers (Notion)
 //	token_response: standard | slack
 //	                               the token endpoint's answer: RFC 6749
 //	                               (default), or Slack's oauth.v2.access
@@ -208,6 +211,7 @@ type schemeSpec struct {
 	ClientAuth          string            `yaml:"client_auth"`
 	PKCE                *bool             `yaml:"pkce"`
 	RevokeURL           string            `yaml:"revoke_url"`
+	RevokeBody          string            `yaml:"revoke_body"`
 	TokenResponse       string            `yaml:"token_response"`
 }
 

@@ -164,7 +164,7 @@ func (v *validator) scheme(field string, s *schemeSpec) *Scheme {
 			v.addf(field+".credential_label", "missing")
 		}
 		if len(s.Scopes) > 0 || len(s.UserScopes) > 0 || s.AuthorizationURL != "" || s.TokenURL != "" || s.ScopeSeparator != nil ||
-			s.AuthorizationParams != nil || s.ClientAuth != "" || s.PKCE != nil || s.RevokeURL != "" || s.TokenResponse != "" {
+			s.AuthorizationParams != nil || s.ClientAuth != "" || s.PKCE != nil || s.RevokeURL != "" || s.RevokeBody != "" || s.TokenResponse != "" {
 			v.addf(field, "authorization_url, token_url, scopes and the other OAuth settings belong to oauth2 schemes only")
 		}
 	}
@@ -188,6 +188,17 @@ func (v *validator) oauth2(field string, s *schemeSpec, sc *Scheme) {
 		}
 	}
 	sc.UserScopes, sc.RevokeURL = s.UserScopes, s.RevokeURL
+	switch s.RevokeBody {
+	case "", RevokeBodyForm:
+		sc.RevokeBody = RevokeBodyForm
+	case RevokeBodyJSON:
+		sc.RevokeBody = RevokeBodyJSON
+	default:
+		v.addf(field+".revoke_body", "%q must be form or json", s.RevokeBody)
+	}
+	if s.RevokeBody != "" && s.RevokeURL == "" {
+		v.addf(field+".revoke_body", "set without revoke_url")
+	}
 	sc.ScopeSeparator = " "
 	if s.ScopeSeparator != nil {
 		sc.ScopeSeparator = *s.ScopeSeparator

@@ -1,0 +1,94 @@
+package accounts_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"switchboard/accounts"
+	"switchboard/accounts/sqlite"
+	"switchboard/internal/fakeupstream"
+	"switchboard/tools"
+)
+
+// TestNotionRevokeIsJSON pins the shape of revocation at Notion: a JSON
+// body {"token": …}, HTTP Basic client authentication and the
+// Notion-Version header, as Notion documents it (revoke_body: json).
+func TestNotionRevokeIsJSON(t *testing.T) {
+	api := fakeupstream.NewNotion()
+	defer api.Close()
+	op := fakeupstream.NewOAuth(fakeupstream.OAuthOptions{ClientID: "ncid", ClientSecret: "nsecret", ClientAuth: "basic",
+		OnToken: func(token string, id fakeupstream.OAuthIdentity) {
+			api.AddBot(token, fakeupstream.NotionBot{Name: "Switchboard", Workspace: "Acme", OwnerName: id.Name, OwnerEmail: id.Email})
+		}})
+	defer op.Close()
+	op.AddIdentity(octo)
+	var mu sync.Mutex
+	var got *http.Request
+	var body []byte
+	revoke := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		got, body = r.Clone(context.Background()), nil
+		body, _ = io.ReadAll(r.Body)
+		w.Write([]byte(`{}`))
+	}))
+	defer revoke.Close()
+
+	catalog, err := tools.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	keys, _ := accounts.ParseKeyRing("k1:" + strings.Repeat("F", 43) + "=")
+	svc, err := accounts.NewService(accounts.Config{
+		Store: store, Keys: keys, Catalog: catalog, PublicURL: "http://switchboard.test",
+		Executor: tools.NewExecutor(catalog, tools.ExecutorOptions{BaseURLs: map[string]string{"notion": api.URL()}}),
+		AuthConfigs: []accounts.AuthConfig{{ID: "ac_notion", Toolkit: "notion", Scheme: "oauth2", ClientID: "ncid", ClientSecret: "nsecret",
+			AuthorizeURL: op.AuthorizeURL(), TokenURL: op.TokenURL(), RevokeURL: revoke.URL}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	sess, _ := svc.CreateSession(ctx, accounts.SessionOptions{UserID: "alice"})
+	auth, err := svc.Authorize(ctx, &accounts.Scope{Session: sess}, accounts.AuthorizeRequest{Toolkit: "notion"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, token, _ := strings.Cut(auth.URL, "/connect/")
+	target, err := svc.BeginOAuth(ctx, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := op.Consent(target, octo.Subject, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.CompleteOAuth(ctx, back.Query().Get("state"), back.Query().Get("code"), "", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, revoked, err := svc.DeleteAccount(ctx, "alice", "notion", auth.Account.ID); err != nil || !revoked {
+		t.Fatalf("delete: revoked=%v err=%v", revoked, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	var doc map[string]string
+	if err := json.Unmarshal(body, &doc); err != nil || doc["token"] == "" || len(doc) != 1 {
+		t.Errorf("revoke body %q, want {\"token\": …}", body)
+	}
+	user, pass, ok := got.BasicAuth()
+	if !ok || user != "ncid" || pass != "nsecret" || got.Header.Get("Notion-Version") == "" || !strings.HasPrefix(got.Header.Get("Content-Type"), "application/json") {
+		t.Errorf("revoke request: basic=%v %q, Notion-Version %q, Content-Type %q", ok, user, got.Header.Get("Notion-Version"), got.Header.Get("Content-Type"))
+	}
+}
