@@ -225,7 +225,7 @@ func TestOAuthSchemeExtras(t *testing.T) {
 		AuthorizationURL: "https://kit.test/oauth/authorize", TokenURL: "https://api.kit.test/oauth/token",
 		Scopes: []string{"read", "write"}, UserScopes: []string{"search:read"}, ScopeSeparator: ",",
 		AuthorizationParams: map[string]string{"access_type": "offline", "prompt": "consent"},
-		ClientAuth:          tools.ClientAuthBasic, PKCE: false, RevokeURL: "https://api.kit.test/oauth/revoke",
+		ClientAuth:          tools.ClientAuthBasic, PKCE: false, RevokeURL: "https://api.kit.test/oauth/revoke", RevokeBody: tools.RevokeBodyForm,
 		TokenResponse: tools.TokenResponseSlack,
 	}
 	assertDiff(t, "scheme", want, s)

@@ -83,7 +83,7 @@ func TestGmailBuiltin(t *testing.T) {
 	s := gm.Scheme(tools.SchemeOAuth2)
 	want := &tools.Scheme{Kind: "oauth2", Header: "Authorization", Prefix: "Bearer ", Help: s.Help,
 		AuthorizationURL: "https://accounts.google.com/o/oauth2/v2/auth", TokenURL: "https://oauth2.googleapis.com/token",
-		RevokeURL: "https://oauth2.googleapis.com/revoke", Scopes: []string{"https://www.googleapis.com/auth/gmail.modify"},
+		RevokeURL: "https://oauth2.googleapis.com/revoke", RevokeBody: tools.RevokeBodyForm, Scopes: []string{"https://www.googleapis.com/auth/gmail.modify"},
 		ScopeSeparator: " ", AuthorizationParams: map[string]string{"access_type": "offline", "prompt": "consent"},
 		ClientAuth: tools.ClientAuthBody, PKCE: true, TokenResponse: tools.TokenResponseStandard}
 	assertDiff(t, "oauth2 scheme", want, s)
