@@ -247,6 +247,7 @@ func TestOAuthSchemeExtras(t *testing.T) {
 			{"Separator", `scope_separator: ","`, `scope_separator: ";"`, `scope_separator: ";" must be`},
 			{"RevokeNotHTTPS", "revoke_url: https://", "revoke_url: http://", "revoke_url: \"http://api.kit.test/oauth/revoke\" must be an absolute https URL"},
 			{"ScopeWithSpace", "scopes: [read, write]", "scopes: [read write]", `"read write" must be one non-empty scope`},
+			{"RevokeBody", "revoke_url: https://api.kit.test/oauth/revoke", "revoke_url: https://api.kit.test/oauth/revoke\n    revoke_body: xml", `revoke_body: "xml" must be form or json`},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
