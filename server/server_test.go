@@ -1,8 +1,11 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -200,5 +203,43 @@ func BenchmarkToolCall(b *testing.B) {
 			b.Fatalf("call failed: %s", resp)
 		}
 		gh.Reset()
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite testdata/tools_list.golden.json")
+
+// TestToolsListSnapshot pins the whole tools/list of a session with every
+// toolkit — the meta tools and every catalog tool, as clients see them — so
+// that any change to a name, description, schema or annotation is seen in
+// review. Regenerate with go test ./server -run TestToolsListSnapshot -update.
+func TestToolsListSnapshot(t *testing.T) {
+	srv, _, ctx := newServer(t, allToolkits(t))
+	var env struct {
+		Result json.RawMessage `json:"result"`
+	}
+	if err := json.Unmarshal(listTools(t, srv, ctx), &env); err != nil {
+		t.Fatal(err)
+	}
+	var pretty bytes.Buffer
+	if err := json.Indent(&pretty, env.Result, "", "  "); err != nil {
+		t.Fatal(err)
+	}
+	pretty.WriteByte('\n')
+	path := filepath.Join("testdata", "tools_list.golden.json")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, pretty.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if !bytes.Equal(want, pretty.Bytes()) {
+		t.Errorf("tools/list changed; if intended, run go test ./server -run TestToolsListSnapshot -update and review the diff")
 	}
 }
