@@ -51,11 +51,37 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	if err := migrate(ctx, db); err != nil {
+	if err := migrateRetrying(ctx, db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: migrate %s: %w", path, err)
 	}
 	return &DB{db: db, stmts: &stmts{db: db}}, nil
+}
+
+// migrateRetrying runs migrate, trying again while the file is busy. When
+// several processes open a new file at once (two desktop clients starting
+// the first time), switching it to WAL needs a lock that SQLite does not
+// wait for even with a busy timeout: the losers get SQLITE_BUSY at once.
+// The winner finishes within milliseconds, so a short retry loop suffices.
+func migrateRetrying(ctx context.Context, db *sql.DB) error {
+	deadline := time.Now().Add(busyTimeout)
+	for wait := 10 * time.Millisecond; ; wait = min(2*wait, 250*time.Millisecond) {
+		err := migrate(ctx, db)
+		if err == nil || !isBusy(err) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+	}
+}
+
+// isBusy reports whether err is SQLite's "database is locked".
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
 }
 
 // dsn builds the data source name for path. The pragmas travel in the DSN,
