@@ -42,7 +42,7 @@ func accountsCommand(ctx context.Context, args []string, out io.Writer) error {
 	if *user == "" {
 		return errors.New("--user-id is required")
 	}
-	svc, _, closeStore, err := build(ctx, cfg, "http://127.0.0.1", zap.NewNop())
+	svc, _, closeStore, err := build(ctx, cfg, "http://127.0.0.1", zap.NewNop(), nil)
 	if err != nil {
 		return err
 	}

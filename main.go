@@ -166,8 +166,9 @@ func parseFlags(cmd string, args []string) (config, error) {
 	return cfg, nil
 }
 
-// build opens the store and assembles the service and the MCP server.
-func build(ctx context.Context, cfg config, publicURL string, log *zap.Logger) (*accounts.Service, *server.Server, func(), error) {
+// build opens the store and assembles the service and the MCP server,
+// reporting to m when it is not nil.
+func build(ctx context.Context, cfg config, publicURL string, log *zap.Logger, m *transport.Metrics) (*accounts.Service, *server.Server, func(), error) {
 	if err := os.MkdirAll(cfg.dataDir, 0o700); err != nil {
 		return nil, nil, nil, err
 	}
@@ -188,16 +189,22 @@ func build(ctx context.Context, cfg config, publicURL string, log *zap.Logger) (
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	exec := tools.NewExecutor(catalog, tools.ExecutorOptions{BaseURLs: cfg.toolkitURL, UserAgent: "switchboard/" + version})
+	opts := tools.ExecutorOptions{BaseURLs: cfg.toolkitURL, UserAgent: "switchboard/" + version}
+	var onRefresh func(string, string)
+	var onToolCall func(string, string, time.Duration)
+	if m != nil {
+		opts.Observe, onRefresh, onToolCall = m.Upstream, m.Refresh, m.ToolCall
+	}
+	exec := tools.NewExecutor(catalog, opts)
 	svc, err := accounts.NewService(accounts.Config{
-		Store: store, Keys: keys, Catalog: catalog, Executor: exec, AuthConfigs: cfg.authConfigs, Locker: store,
+		Store: store, Keys: keys, Catalog: catalog, Executor: exec, AuthConfigs: cfg.authConfigs, Locker: store, OnRefresh: onRefresh,
 		PublicURL: strings.TrimRight(publicURL, "/"), LinkTTL: cfg.linkTTL, Log: log.Named("accounts"),
 	})
 	if err != nil {
 		store.Close()
 		return nil, nil, nil, err
 	}
-	srv := server.New(server.Config{Service: svc, Log: log.Named("mcp"), Version: version})
+	srv := server.New(server.Config{Service: svc, Log: log.Named("mcp"), Version: version, OnToolCall: onToolCall})
 	return svc, srv, func() { store.Close() }, nil
 }
 
@@ -211,14 +218,15 @@ func serve(ctx context.Context, cfg config, log *zap.Logger) error {
 	if public == "" {
 		public = "http://" + ln.Addr().String()
 	}
-	svc, srv, closeStore, err := build(ctx, cfg, public, log)
+	metrics := transport.NewMetrics()
+	svc, srv, closeStore, err := build(ctx, cfg, public, log, metrics)
 	if err != nil {
 		return err
 	}
 	defer closeStore()
 	h, err := transport.NewHTTP(transport.HTTPConfig{
 		Addr: cfg.addr, PublicURL: public, Keys: transport.NewKeys(cfg.apiKeys),
-		AllowedOrigins: cfg.allowedOrigins, MaxBodyBytes: cfg.maxBody, Log: log.Named("http"),
+		AllowedOrigins: cfg.allowedOrigins, MaxBodyBytes: cfg.maxBody, Log: log.Named("http"), Metrics: metrics,
 	}, svc, srv)
 	if err != nil {
 		return err
@@ -239,7 +247,7 @@ func stdio(ctx context.Context, cfg config, log *zap.Logger) error {
 	if public == "" {
 		public = base
 	}
-	svc, srv, closeStore, err := build(ctx, cfg, public, log)
+	svc, srv, closeStore, err := build(ctx, cfg, public, log, nil)
 	if err != nil {
 		ln.Close()
 		return err

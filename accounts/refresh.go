@@ -164,6 +164,11 @@ func (s *Service) refresh(ctx context.Context, tk *tools.Toolkit, a *Account, cu
 	s.log.Info("token refresh", zap.String("account", a.ID), zap.String("toolkit", a.Toolkit), zap.Bool("ok", err == nil))
 	if err != nil {
 		code := oauthErrorCode(err)
+		if code == "invalid_grant" {
+			s.refreshed(a.Toolkit, "invalid_grant")
+		} else {
+			s.refreshed(a.Toolkit, "error")
+		}
 		if code != "invalid_grant" {
 			return Credential{}, &Error{Code: CodeUpstreamUnavailable, Message: "Refreshing the " + tk.Name + " token failed (" + code + "); try again shortly.", Err: err}
 		}
@@ -173,6 +178,7 @@ func (s *Service) refresh(ctx context.Context, tk *tools.Toolkit, a *Account, cu
 		s.expire(ctx, a, tk.Name+" refused to refresh the token (invalid_grant): the authorization was revoked or has expired")
 		return Credential{}, inactive(a)
 	}
+	s.refreshed(a.Toolkit, "ok")
 	next := credentialOf(tok, s.now())
 	if next.RefreshToken == "" {
 		next.RefreshToken = cur.RefreshToken // not rotated: keep the old one

@@ -55,23 +55,27 @@ type Config struct {
 	// Locker serializes token refreshes per account across processes (the
 	// store's lease, when it offers one); nil means this process only.
 	Locker Locker
+	// OnRefresh, when set, is told of every token refresh attempt: the
+	// toolkit and "ok", "invalid_grant" or "error" (metrics).
+	OnRefresh func(toolkit, outcome string)
 }
 
 // Service applies the rules of DESIGN.md to a Store. It is safe for
 // concurrent use.
 type Service struct {
-	store    Store
-	keys     *KeyRing
-	catalog  *tools.Catalog
-	exec     *tools.Executor
-	configs  []AuthConfig
-	baseURL  string
-	linkTTL  time.Duration
-	log      *zap.Logger
-	now      func() time.Time
-	events   *broker
-	pollTick time.Duration
-	locker   Locker
+	store     Store
+	keys      *KeyRing
+	catalog   *tools.Catalog
+	exec      *tools.Executor
+	configs   []AuthConfig
+	baseURL   string
+	linkTTL   time.Duration
+	log       *zap.Logger
+	now       func() time.Time
+	events    *broker
+	pollTick  time.Duration
+	locker    Locker
+	refreshed func(toolkit, outcome string)
 }
 
 // NewService returns a Service for cfg.
@@ -80,17 +84,21 @@ func NewService(cfg Config) (*Service, error) {
 		return nil, errors.New("accounts: Config needs Store, Keys, Catalog and Executor")
 	}
 	s := &Service{
-		store:    cfg.Store,
-		keys:     cfg.Keys,
-		catalog:  cfg.Catalog,
-		exec:     cfg.Executor,
-		baseURL:  cfg.PublicURL,
-		linkTTL:  cfg.LinkTTL,
-		log:      cfg.Log,
-		now:      cfg.Now,
-		events:   newBroker(),
-		pollTick: 200 * time.Millisecond,
-		locker:   cfg.Locker,
+		store:     cfg.Store,
+		keys:      cfg.Keys,
+		catalog:   cfg.Catalog,
+		exec:      cfg.Executor,
+		baseURL:   cfg.PublicURL,
+		linkTTL:   cfg.LinkTTL,
+		log:       cfg.Log,
+		now:       cfg.Now,
+		events:    newBroker(),
+		pollTick:  200 * time.Millisecond,
+		locker:    cfg.Locker,
+		refreshed: cfg.OnRefresh,
+	}
+	if s.refreshed == nil {
+		s.refreshed = func(string, string) {}
 	}
 	if s.locker == nil {
 		s.locker = newLocalLocker()

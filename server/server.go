@@ -29,6 +29,9 @@ type Config struct {
 	Log *zap.Logger
 	// Version is reported in serverInfo.
 	Version string
+	// OnToolCall, when set, is told of every tool call: the tool, its
+	// outcome ("ok" or the error code) and how long it took (metrics).
+	OnToolCall func(tool, outcome string, took time.Duration)
 }
 
 // Server is Switchboard's MCP server. It is safe for concurrent use.
@@ -37,6 +40,7 @@ type Server struct {
 	log      *zap.Logger
 	mcp      *mcpserver.MCPServer
 	sessions *listeners
+	observe  func(tool, outcome string, took time.Duration)
 }
 
 // metaTools are listed in every session, whatever its accounts.
@@ -47,7 +51,10 @@ var metaTools = map[string]bool{
 
 // New builds the MCP server and registers every tool once.
 func New(cfg Config) *Server {
-	s := &Server{svc: cfg.Service, log: cfg.Log, sessions: newListeners()}
+	s := &Server{svc: cfg.Service, log: cfg.Log, sessions: newListeners(), observe: cfg.OnToolCall}
+	if s.observe == nil {
+		s.observe = func(string, string, time.Duration) {}
+	}
 	if s.log == nil {
 		s.log = zap.NewNop()
 	}
@@ -170,10 +177,12 @@ func (s *Server) logCall(sc *accounts.Scope, tool string, acct *accounts.Account
 		fields = append(fields, zap.String("account", acct.ID))
 	}
 	if err == nil {
+		s.observe(tool, "ok", time.Since(start))
 		s.log.Info("tool call", append(fields, zap.String("outcome", "ok"))...)
 		return
 	}
 	e := accounts.ErrorOf(err)
+	s.observe(tool, string(e.Code), time.Since(start))
 	fields = append(fields, zap.String("outcome", string(e.Code)))
 	if e.Code == accounts.CodeInternal {
 		s.log.Error("tool call", append(fields, zap.Error(e.Err))...)

@@ -32,6 +32,10 @@ type ExecutorOptions struct {
 	UserAgent string
 	// MaxResponseBytes caps the size of a response body; default 10 MiB.
 	MaxResponseBytes int64
+	// Observe, when set, is told of every upstream HTTP attempt: the
+	// toolkit, the status (0 when no response arrived) and how long it
+	// took. It must be safe for concurrent use and quick (metrics).
+	Observe func(toolkit string, status int, took time.Duration)
 }
 
 // Executor performs tool calls against upstream APIs. It holds no per-user
@@ -46,6 +50,7 @@ type Executor struct {
 	// backoff holds the waits before each retry of an idempotent read; its
 	// length is the number of retries.
 	backoff []time.Duration
+	observe func(toolkit string, status int, took time.Duration)
 }
 
 // Result is the outcome of a successful tool call.
@@ -71,7 +76,7 @@ type Identity struct {
 func NewExecutor(c *Catalog, opts ExecutorOptions) *Executor {
 	e := &Executor{
 		catalog: c, client: opts.Client, timeout: opts.Timeout, agent: opts.UserAgent,
-		maxBytes: opts.MaxResponseBytes, baseURLs: map[string]string{},
+		maxBytes: opts.MaxResponseBytes, baseURLs: map[string]string{}, observe: opts.Observe,
 		backoff: []time.Duration{100 * time.Millisecond, 400 * time.Millisecond},
 	}
 	for slug, u := range opts.BaseURLs {

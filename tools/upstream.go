@@ -49,7 +49,15 @@ func (e *Executor) send(ctx context.Context, kit *Toolkit, out outbound, auth Au
 		base = u
 	}
 	for attempt := 0; ; attempt++ {
+		start := time.Now()
 		resp, err := e.attempt(ctx, kit, out.method, base+out.target, out.body, auth)
+		if e.observe != nil {
+			status := 0
+			if resp != nil {
+				status = resp.status
+			}
+			e.observe(kit.Slug, status, time.Since(start))
+		}
 		again := out.retry && attempt < len(e.backoff) && (transient(err) || (resp != nil && retryStatus(resp.status)))
 		if !again {
 			if err != nil {

@@ -35,6 +35,9 @@ type HTTPConfig struct {
 	AllowedOrigins []string
 	// MaxBodyBytes bounds a request body; default 1 MiB.
 	MaxBodyBytes int64
+	// Metrics, when set, are served on GET /metrics (behind the operator
+	// key when keys are configured) and count sessions.
+	Metrics *Metrics
 	// Log is the logger.
 	Log *zap.Logger
 }
@@ -90,6 +93,9 @@ func NewHTTP(cfg HTTPConfig, svc *accounts.Service, srv *server.Server) (*HTTP, 
 		fmt.Fprintln(w, `{"status":"ok"}`)
 	})
 	mux.HandleFunc("GET /readyz", h.ready)
+	if cfg.Metrics != nil {
+		mux.Handle("GET /metrics", h.operatorOnly(cfg.Metrics.Handler()))
+	}
 	h.handler = h.checkHost(mux)
 	return h, nil
 }
@@ -215,4 +221,19 @@ func parsePublic(raw string) (*url.URL, error) {
 		return nil, fmt.Errorf("public URL %q must be an absolute http(s) URL", raw)
 	}
 	return u, nil
+}
+
+// operatorOnly lets a request through when no key is configured (dev mode,
+// loopback only) or when it carries an operator key.
+func (h *HTTP) operatorOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !h.cfg.Keys.Empty() {
+			if _, ok := h.cfg.Keys.Check(presentedKey(r)); !ok {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="switchboard"`)
+				http.Error(w, "an operator API key is required", http.StatusUnauthorized)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }

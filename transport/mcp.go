@@ -129,6 +129,9 @@ func (h *HTTP) scope(r *http.Request, msg message, keyID, userID string) (*accou
 		sc.Session, err = h.standingSession(ctx, keyID, userID)
 	case msg.method == string(mcp.MethodInitialize):
 		sc.Session, err = h.svc.CreateSession(ctx, accounts.SessionOptions{UserID: userID, KeyID: keyID})
+		if err == nil && h.cfg.Metrics != nil {
+			h.cfg.Metrics.Session("mcp")
+		}
 	default:
 		sid := r.Header.Get(mcpserver.HeaderKeySessionID)
 		if sid == "" {
@@ -156,6 +159,9 @@ func (h *HTTP) standingSession(ctx context.Context, keyID, userID string) (*acco
 		return sess, err
 	}
 	sess, err = h.svc.CreateStandingSession(ctx, id, userID, keyID)
+	if err == nil && h.cfg.Metrics != nil {
+		h.cfg.Metrics.Session("standing")
+	}
 	if err != nil {
 		// Another request may have created it first.
 		if again, err2 := h.svc.Session(ctx, id, userID, keyID); err2 == nil {
