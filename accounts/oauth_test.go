@@ -39,7 +39,9 @@ type oauthWorld struct {
 	op     *fakeupstream.OAuth
 	logs   *observer.ObservedLogs
 	stale  atomic.Bool // when set, GitHub no longer accepts new tokens
-	tokens sync.Map    // every access and refresh token issued, for leak checks
+	outMu  sync.Mutex
+	outs   []string // refresh outcomes reported through OnRefresh
+	tokens sync.Map // every access and refresh token issued, for leak checks
 }
 
 var (
@@ -91,6 +93,11 @@ func (w *oauthWorld) service(tb testing.TB, store *sqlite.DB) *accounts.Service 
 	}
 	svc, err := accounts.NewService(accounts.Config{
 		Store: store, Locker: store, Keys: w.keys, Catalog: catalog, PublicURL: "http://switchboard.test", Log: w.logger,
+		OnRefresh: func(toolkit, outcome string) {
+			w.outMu.Lock()
+			w.outs = append(w.outs, toolkit+":"+outcome)
+			w.outMu.Unlock()
+		},
 		Now:      func() time.Time { return time.Now().Add(time.Duration(w.skew.Load())) },
 		Executor: tools.NewExecutor(catalog, tools.ExecutorOptions{BaseURLs: map[string]string{"github": w.gh.URL()}}),
 		AuthConfigs: []accounts.AuthConfig{{
@@ -212,6 +219,11 @@ func TestOAuthConcurrentCallsRefreshOnce(t *testing.T) {
 	if n := w.op.TokenRequests("refresh_token"); n != 1 {
 		t.Errorf("%d refresh requests for 20 concurrent calls, want 1", n)
 	}
+	w.outMu.Lock()
+	if len(w.outs) != 1 || w.outs[0] != "github:ok" {
+		t.Errorf("refreshes reported %v, want [github:ok]", w.outs)
+	}
+	w.outMu.Unlock()
 	// The rotated refresh token is the one stored: with rotation the old
 	// one is dead, so a second refresh only works if we kept the new one.
 	if after := w.op.RefreshToken(octo.Subject); after == before || after == "" {
@@ -251,6 +263,11 @@ func TestOAuthInvalidGrantExpiresWithoutFallback(t *testing.T) {
 	if a.Status != accounts.StatusExpired || !strings.Contains(a.StatusReason, "invalid_grant") {
 		t.Errorf("account after invalid_grant: %s %q", a.Status, a.StatusReason)
 	}
+	w.outMu.Lock()
+	if len(w.outs) != 1 || w.outs[0] != "github:invalid_grant" {
+		t.Errorf("refreshes reported %v, want [github:invalid_grant]", w.outs)
+	}
+	w.outMu.Unlock()
 
 	// Re-authorizing brings the same id back to ACTIVE.
 	again, c, err := w.signIn(t, sc, accounts.AuthorizeRequest{Account: id}, octo, true)
