@@ -199,7 +199,7 @@ func LoadOrCreateKeyFile(path string) (kr *KeyRing, created bool, err error) {
 // Seal encrypts c for accountID. The result is "keyid." followed by the
 // nonce and the ciphertext.
 func (kr *KeyRing) Seal(accountID string, c Credential) ([]byte, error) {
-	plain, err := json.Marshal(sealedCredential{Secret: c.Secret, RefreshToken: c.RefreshToken, Expiry: c.Expiry, Obtained: c.Obtained, UserSecret: c.UserSecret})
+	plain, err := json.Marshal(sealedCredential(c))
 	if err != nil {
 		return nil, err
 	}
@@ -235,5 +235,5 @@ func (kr *KeyRing) Open(accountID string, sealed []byte) (Credential, error) {
 	if err := json.Unmarshal(plain, &sc); err != nil {
 		return Credential{}, errors.New("sealed credential: malformed plaintext")
 	}
-	return Credential{Secret: sc.Secret, RefreshToken: sc.RefreshToken, Expiry: sc.Expiry, Obtained: sc.Obtained, UserSecret: sc.UserSecret}, nil
+	return Credential(sc), nil
 }

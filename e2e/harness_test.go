@@ -178,6 +178,7 @@ func (n *notifications) await(method string, d time.Duration) bool {
 // connectHTTP opens a legacy (initialize) session at url with headers.
 func connectHTTP(tb testing.TB, url string, headers map[string]string) *session {
 	tb.Helper()
+	//lint:ignore SA1019 legacy sessions (initialize, GET stream) are what these tests exercise
 	s, err := tryConnectHTTP(url, headers, mcpclient.WithLegacyProtocolOnly())
 	if err != nil {
 		tb.Fatalf("connecting to %s: %v", url, err)
@@ -187,6 +188,7 @@ func connectHTTP(tb testing.TB, url string, headers map[string]string) *session 
 }
 
 func tryConnectHTTP(url string, headers map[string]string, opts ...mcpclient.ClientOption) (*session, error) {
+	//lint:ignore SA1019 legacy sessions (initialize, GET stream) are what these tests exercise
 	tr, err := transport.NewStreamableHTTP(url, transport.WithHTTPHeaders(headers), transport.WithContinuousListening())
 	if err != nil {
 		return nil, err

@@ -231,6 +231,7 @@ func TestAuthorizeUsesURLElicitation(t *testing.T) {
 	srv := serve(t, t.TempDir(), nil, "--toolkit-url", "github="+gh.URL())
 	e := &urlElicitor{}
 	caps := mcp.ClientCapabilities{Elicitation: &mcp.ElicitationCapability{URL: &struct{}{}}}
+	//lint:ignore SA1019 legacy sessions (initialize, GET stream) are what these tests exercise
 	s, err := tryConnectHTTP(srv.base+"/mcp", alice(nil), mcpclient.WithLegacyProtocolOnly(), mcpclient.WithElicitationHandler(e), mcpclient.WithClientCapabilities(caps))
 	if err != nil {
 		t.Fatal(err)

@@ -286,7 +286,6 @@ func decodeSent(tb testing.TB, body string, draft bool) sentMessage {
 }
 
 func TestGmailWriteTools(t *testing.T) {
-	type check func(t *testing.T, h *gmailHarness, m sentMessage)
 	tests := []struct {
 		name, tool string
 		args       func(h *gmailHarness) map[string]any

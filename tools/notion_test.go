@@ -95,12 +95,6 @@ func (h *notionHarness) upstream(tb testing.TB, path string) map[string]any {
 	return v
 }
 
-// notionRichText is the response form of a plain text run.
-func notionRichText(s string) string {
-	return fmt.Sprintf(`{"type":"text","text":{"content":%q,"link":null},"annotations":{"bold":false,"italic":false,
-		"strikethrough":false,"underline":false,"code":false,"color":"default"},"plain_text":%q,"href":null}`, s, s)
-}
-
 func TestNotionToolkit(t *testing.T) {
 	kit := builtin(t).Toolkit("notion")
 	if kit == nil {

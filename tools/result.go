@@ -28,7 +28,7 @@ func (t *Tool) shape(doc any, r *response, args map[string]any) *Result {
 	}
 	list, isList := doc.([]any)
 	if s.ListPath != "" {
-		list, isList = lookup(doc, s.ListPath).([]any)
+		list, _ = lookup(doc, s.ListPath).([]any)
 		isList = true // an absent list is an empty one
 	}
 	if !isList {

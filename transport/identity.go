@@ -58,9 +58,6 @@ func presentedKey(r *http.Request) string {
 	return strings.TrimSpace(r.Header.Get("X-Api-Key"))
 }
 
-// errMalformed marks header values refused with 400.
-var errMalformed = errors.New("malformed")
-
 // checkUserID refuses user ids that are empty, too long or hold control or
 // space characters; user ids are opaque otherwise.
 func checkUserID(id string) error {

@@ -206,9 +206,10 @@ func slackPage(args url.Values, list []any, def int) ([]any, string, *slackFailu
 	}
 	from := 0
 	if v := args.Get("cursor"); v != "" {
-		raw, err := base64.StdEncoding.DecodeString(v)
+		raw, decodeErr := base64.StdEncoding.DecodeString(v)
 		n, ok := strings.CutPrefix(string(raw), "next:")
-		if from, err = strconv.Atoi(n); err != nil || !ok || from < 0 || from > len(list) {
+		var err error
+		if from, err = strconv.Atoi(n); decodeErr != nil || err != nil || !ok || from < 0 || from > len(list) {
 			return nil, "", slackFail("invalid_cursor")
 		}
 	}
