@@ -54,7 +54,8 @@ func (s *Service) Call(ctx context.Context, sc *Scope, tool *tools.Tool, args ma
 		res, err = s.exec.Call(ctx, tool, args, scheme.Authorizer(secretFor(tool, cred)))
 	}
 	a.LastUsedAt = s.now()
-	if terr := s.store.TouchAccount(ctx, a); terr != nil {
+	// The upstream call happened: record it even if the client gave up meanwhile.
+	if terr := s.store.TouchAccount(context.WithoutCancel(ctx), a); terr != nil {
 		s.log.Warn("recording account use", zap.String("account", a.ID), zap.Error(terr))
 	}
 	if isUnauthorized(err) {

@@ -1,0 +1,164 @@
+// Command bench is Switchboard's load driver. It measures the server as
+// deployed: it runs the switchboard binary (`serve` over streamable HTTP,
+// the embedded SQLite store in a temporary data dir, an operator API key)
+// against the fake GitHub of internal/fakeupstream, connects one GitHub
+// account per user through the real connect flow, then drives real MCP
+// clients (mcp-go) through the scenarios and reports requests, errors,
+// throughput, latency and the server's memory and goroutines.
+//
+// Every tool result is checked while loading: it must name the account of
+// the worker's own user, and the fake GitHub must have seen that user's
+// token. A mismatch counts as an error: it is the account-isolation rule
+// checked under load.
+//
+//	go run ./bench -duration 5s
+//	go run ./bench -scenario call,stateless -concurrency 16 -json
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// config is what one run of the driver does.
+type config struct {
+	binary      string        // switchboard executable; "" builds one into a temp dir
+	users       int           // users, each with one connected GitHub account
+	concurrency int           // concurrent workers (one MCP session each) per scenario
+	duration    time.Duration // how long each scenario runs
+	maxRequests int           // cap on the requests of one scenario
+	timeout     time.Duration // limit of one request
+	scenarios   []string      // scenario names, in the order they run
+	serverLog   string        // file that receives the server's log; "" keeps only a tail
+}
+
+func main() {
+	cfg, asJSON, err := parseFlags(os.Args[1:])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	rep, err := run(ctx, cfg, os.Stderr)
+	if rep != nil {
+		if asJSON {
+			enc := json.NewEncoder(os.Stdout)
+			enc.SetIndent("", "  ")
+			enc.Encode(rep)
+		} else {
+			rep.writeTable(os.Stdout)
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+// parseFlags turns the command line into a config; the second result asks
+// for JSON output.
+func parseFlags(args []string) (config, bool, error) {
+	cfg := config{}
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.StringVar(&cfg.binary, "binary", "", "switchboard executable to run (default: go build one into a temp dir)")
+	fs.IntVar(&cfg.users, "users", 20, "users, each connecting one GitHub account")
+	fs.IntVar(&cfg.concurrency, "concurrency", 8, "concurrent workers per scenario, each with its own MCP session")
+	fs.DurationVar(&cfg.duration, "duration", 10*time.Second, "how long each scenario runs")
+	fs.IntVar(&cfg.maxRequests, "max-requests", 1_000_000, "cap on the requests of one scenario")
+	fs.DurationVar(&cfg.timeout, "timeout", 10*time.Second, "limit of one request")
+	fs.StringVar(&cfg.serverLog, "server-log", "", "write the server's full log to this file")
+	scenario := fs.String("scenario", "all", "comma-separated scenarios: "+strings.Join(scenarioNames(), ", ")+", or all")
+	asJSON := fs.Bool("json", false, "write a JSON document instead of a table")
+	if err := fs.Parse(args); err != nil {
+		return cfg, false, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, false, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	names, err := parseScenarios(*scenario)
+	if err != nil {
+		return cfg, false, err
+	}
+	cfg.scenarios = names
+	switch {
+	case cfg.users < 1:
+		return cfg, false, fmt.Errorf("-users must be at least 1")
+	case cfg.concurrency < 1:
+		return cfg, false, fmt.Errorf("-concurrency must be at least 1")
+	case cfg.duration <= 0 || cfg.timeout <= 0:
+		return cfg, false, fmt.Errorf("-duration and -timeout must be positive")
+	case cfg.maxRequests < 1:
+		return cfg, false, fmt.Errorf("-max-requests must be at least 1")
+	}
+	return cfg, *asJSON, nil
+}
+
+// parseScenarios resolves "all" or a comma-separated list of names.
+func parseScenarios(list string) ([]string, error) {
+	if strings.TrimSpace(list) == "all" {
+		return scenarioNames(), nil
+	}
+	var out []string
+	for _, name := range strings.Split(list, ",") {
+		name = strings.TrimSpace(name)
+		if _, ok := scenarios[name]; !ok {
+			return nil, fmt.Errorf("unknown scenario %q (want %s or all)", name, strings.Join(scenarioNames(), ", "))
+		}
+		out = append(out, name)
+	}
+	return out, nil
+}
+
+// run starts the fake GitHub and the server, connects the users, runs the
+// scenarios and stops everything it started, also on error or when ctx
+// ends. Progress goes to progress. On interruption it returns the scenarios
+// completed so far along with the error.
+func run(ctx context.Context, cfg config, progress io.Writer) (rep *report, err error) {
+	env, err := startEnv(ctx, cfg, progress)
+	if err != nil {
+		return nil, err
+	}
+	rep = &report{Config: reportConfig{
+		Users: cfg.users, Concurrency: cfg.concurrency, Duration: cfg.duration.String(),
+		MaxRequests: cfg.maxRequests, Scenarios: cfg.scenarios,
+	}}
+	defer func() {
+		closeErr := env.close(progress)
+		rep.ServerLog = env.srv.logs.summary()
+		if err == nil && closeErr != nil {
+			err = closeErr
+		}
+	}()
+
+	rep.Setup.RSSBeforeKB, _ = env.srv.rssKB()
+	fmt.Fprintf(progress, "connecting %d users through authorize → connect page → wait_for_connection\n", cfg.users)
+	start := time.Now()
+	if err := env.connectUsers(ctx); err != nil {
+		return rep, fmt.Errorf("setup: %w", err)
+	}
+	rep.Setup.Seconds = time.Since(start).Seconds()
+	rep.Setup.RSSAfterKB, _ = env.srv.rssKB()
+
+	for _, name := range cfg.scenarios {
+		if ctx.Err() != nil {
+			break
+		}
+		fmt.Fprintf(progress, "scenario %s: %d workers for %s\n", name, cfg.concurrency, cfg.duration)
+		res := env.runScenario(ctx, scenarios[name])
+		fmt.Fprintf(progress, "  %s\n", res)
+		rep.Scenarios = append(rep.Scenarios, res)
+	}
+	if err := ctx.Err(); err != nil {
+		return rep, fmt.Errorf("interrupted: %w", err)
+	}
+	return rep, nil
+}
