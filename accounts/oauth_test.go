@@ -137,21 +137,31 @@ func (w *oauthWorld) scope(tb testing.TB) *accounts.Scope {
 func (w *oauthWorld) signIn(tb testing.TB, sc *accounts.Scope, req accounts.AuthorizeRequest, who fakeupstream.OAuthIdentity, approve bool) (string, *accounts.Connected, error) {
 	tb.Helper()
 	req.Toolkit = "github"
-	auth, err := w.svc.Authorize(context.Background(), sc, req)
+	return signInWith(tb, w.svc, w.op, sc, req, who.Subject, approve)
+}
+
+// signInWith plays a whole OAuth connection against svc: authorize in sc,
+// the connect page's button, the person at op's consent page choosing
+// subject and approving (or not), and the provider's redirect back to the
+// callback. It returns the id authorize issued and the callback's outcome.
+func signInWith(tb testing.TB, svc *accounts.Service, op *fakeupstream.OAuth, sc *accounts.Scope, req accounts.AuthorizeRequest, subject string, approve bool) (string, *accounts.Connected, error) {
+	tb.Helper()
+	ctx := context.Background()
+	auth, err := svc.Authorize(ctx, sc, req)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	_, token, _ := strings.Cut(auth.URL, "/connect/")
-	target, err := w.svc.BeginOAuth(context.Background(), token)
+	target, err := svc.BeginOAuth(ctx, token)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	back, err := w.op.Consent(target, who.Subject, approve)
+	back, err := op.Consent(target, subject, approve)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	q := back.Query()
-	c, err := w.svc.CompleteOAuth(context.Background(), q.Get("state"), q.Get("code"), q.Get("error"), q.Get("error_description"))
+	c, err := svc.CompleteOAuth(ctx, q.Get("state"), q.Get("code"), q.Get("error"), q.Get("error_description"))
 	return auth.Account.ID, c, err
 }
 
@@ -613,23 +623,11 @@ func TestRevokeStaysWithOverriddenEndpoints(t *testing.T) {
 	}
 	ctx := context.Background()
 	sess, _ := svc.CreateSession(ctx, accounts.SessionOptions{UserID: "alice"})
-	auth, err := svc.Authorize(ctx, &accounts.Scope{Session: sess}, accounts.AuthorizeRequest{Toolkit: "corp"})
+	id, _, err := signInWith(t, svc, op, &accounts.Scope{Session: sess}, accounts.AuthorizeRequest{Toolkit: "corp"}, octo.Subject, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, token, _ := strings.Cut(auth.URL, "/connect/")
-	target, err := svc.BeginOAuth(ctx, token)
-	if err != nil {
-		t.Fatal(err)
-	}
-	back, err := op.Consent(target, octo.Subject, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.CompleteOAuth(ctx, back.Query().Get("state"), back.Query().Get("code"), "", ""); err != nil {
-		t.Fatal(err)
-	}
-	if _, revoked, err := svc.DeleteAccount(ctx, "alice", "corp", auth.Account.ID); err != nil || revoked {
+	if _, revoked, err := svc.DeleteAccount(ctx, "alice", "corp", id); err != nil || revoked {
 		t.Errorf("delete: revoked=%v err=%v, want deleted without revocation", revoked, err)
 	}
 	if n := public.Load(); n != 0 {

@@ -62,23 +62,11 @@ func TestNotionRevokeIsJSON(t *testing.T) {
 	}
 	ctx := context.Background()
 	sess, _ := svc.CreateSession(ctx, accounts.SessionOptions{UserID: "alice"})
-	auth, err := svc.Authorize(ctx, &accounts.Scope{Session: sess}, accounts.AuthorizeRequest{Toolkit: "notion"})
+	id, _, err := signInWith(t, svc, op, &accounts.Scope{Session: sess}, accounts.AuthorizeRequest{Toolkit: "notion"}, octo.Subject, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, token, _ := strings.Cut(auth.URL, "/connect/")
-	target, err := svc.BeginOAuth(ctx, token)
-	if err != nil {
-		t.Fatal(err)
-	}
-	back, err := op.Consent(target, octo.Subject, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.CompleteOAuth(ctx, back.Query().Get("state"), back.Query().Get("code"), "", ""); err != nil {
-		t.Fatal(err)
-	}
-	if _, revoked, err := svc.DeleteAccount(ctx, "alice", "notion", auth.Account.ID); err != nil || !revoked {
+	if _, revoked, err := svc.DeleteAccount(ctx, "alice", "notion", id); err != nil || !revoked {
 		t.Fatalf("delete: revoked=%v err=%v", revoked, err)
 	}
 	mu.Lock()
