@@ -2,7 +2,6 @@ package accounts
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -29,10 +28,35 @@ import (
 // the layer that chose it; a session that must not move selects an account
 // (or runs in strict mode).
 func (s *Service) Active(ctx context.Context, sc *Scope, toolkit string) (*Account, SelectedBy, error) {
+	all, err := s.store.Accounts(ctx, sc.UserID(), toolkit)
+	if err != nil {
+		return nil, "", internal(err, "list accounts")
+	}
+	return s.ActiveIn(sc, toolkit, all)
+}
+
+// ActiveIn is Active over accounts the caller already loaded: all of the
+// user's accounts of toolkit, or of every toolkit (others are ignored). A
+// listing that needs the active account of every toolkit loads them once.
+func (s *Service) ActiveIn(sc *Scope, toolkit string, all []*Account) (*Account, SelectedBy, error) {
+	var mine []*Account
+	for _, a := range all {
+		if a.Toolkit == toolkit && a.UserID == sc.UserID() {
+			mine = append(mine, a)
+		}
+	}
+	byID := func(id string) *Account {
+		for _, a := range mine {
+			if a.ID == id {
+				return a
+			}
+		}
+		return nil
+	}
 	if id, ok := sc.Header[toolkit]; ok {
-		a, err := s.store.Account(ctx, sc.UserID(), id)
-		if err != nil {
-			return nil, "", s.lookupError(err, toolkit, id)
+		a := byID(id)
+		if a == nil {
+			return nil, "", Errorf(CodeAccountNotFound, "The %s account %s named by X-Connected-Accounts does not exist.", toolkit, id)
 		}
 		if !a.Active() {
 			return a, SelectedByHeader, inactive(a)
@@ -40,26 +64,19 @@ func (s *Service) Active(ctx context.Context, sc *Scope, toolkit string) (*Accou
 		return a, SelectedByHeader, nil
 	}
 	if id := sc.Session.Selected[toolkit]; id != "" {
-		a, err := s.store.Account(ctx, sc.UserID(), id)
-		if errors.Is(err, ErrNotFound) {
+		a := byID(id)
+		if a == nil {
 			return nil, "", Errorf(CodeAccountNotFound, "The %s account this session selected (%s) no longer exists. Choose another with select_account, or connect one with authorize.", toolkit, id)
-		}
-		if err != nil {
-			return nil, "", internal(err, "load the session's account")
 		}
 		if !a.Active() {
 			return a, SelectedBySession, inactive(a)
 		}
 		return a, SelectedBySession, nil
 	}
-	all, err := s.store.Accounts(ctx, sc.UserID(), toolkit)
-	if err != nil {
-		return nil, "", internal(err, "list accounts")
-	}
-	active := activeOnly(all)
+	active := activeOnly(mine)
 	switch {
 	case len(active) == 0:
-		return nil, "", s.required(toolkit, all)
+		return nil, "", s.required(toolkit, mine)
 	case len(active) > 1 && sc.Strict():
 		return nil, "", &Error{
 			Code:       CodeAccountAmbiguous,
@@ -220,13 +237,6 @@ type HeaderError struct {
 
 func (e *HeaderError) Error() string {
 	return fmt.Sprintf("X-Connected-Accounts %q: %s", e.Pair, e.Message)
-}
-
-func (s *Service) lookupError(err error, toolkit, id string) error {
-	if errors.Is(err, ErrNotFound) {
-		return Errorf(CodeAccountNotFound, "The %s account %s named by X-Connected-Accounts does not exist.", toolkit, id)
-	}
-	return internal(err, "load the account")
 }
 
 // required builds the ACCOUNT_REQUIRED answer, mentioning accounts that

@@ -51,7 +51,7 @@ func (s *Server) listAccounts(ctx context.Context, sc *accounts.Scope, args map[
 		}
 		c, seen := active[a.Toolkit]
 		if !seen {
-			act, by, err := s.svc.Active(ctx, sc, a.Toolkit)
+			act, by, err := s.svc.ActiveIn(sc, a.Toolkit, all)
 			if e := accounts.ErrorOf(err); e != nil && e.Code == accounts.CodeInternal {
 				return nil, err
 			}

@@ -45,7 +45,7 @@ func (s *Server) listToolkits(ctx context.Context, sc *accounts.Scope, args map[
 			"tool_count":     len(tk.Tools),
 		}
 		line := fmt.Sprintf("- %s (%s): %d account(s), %d tools", tk.Slug, tk.Name, count, len(tk.Tools))
-		a, by, err := s.svc.Active(ctx, sc, tk.Slug)
+		a, by, err := s.svc.ActiveIn(sc, tk.Slug, all)
 		if a != nil {
 			brief := accountBrief(a)
 			brief["selected_by"] = by
