@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -140,11 +141,21 @@ func (w *oauthWorld) signIn(tb testing.TB, sc *accounts.Scope, req accounts.Auth
 	return signInWith(tb, w.svc, w.op, sc, req, who.Subject, approve)
 }
 
-// signInWith plays a whole OAuth connection against svc: authorize in sc,
-// the connect page's button, the person at op's consent page choosing
-// subject and approving (or not), and the provider's redirect back to the
-// callback. It returns the id authorize issued and the callback's outcome.
+// signInWith plays a whole OAuth connection against svc (see consent) and
+// returns the id authorize issued and the callback's outcome.
 func signInWith(tb testing.TB, svc *accounts.Service, op *fakeupstream.OAuth, sc *accounts.Scope, req accounts.AuthorizeRequest, subject string, approve bool) (string, *accounts.Connected, error) {
+	tb.Helper()
+	id, back := consent(tb, svc, op, sc, req, subject, approve)
+	q := back.Query()
+	c, err := svc.CompleteOAuth(context.Background(), q.Get("state"), q.Get("code"), q.Get("error"), q.Get("error_description"))
+	return id, c, err
+}
+
+// consent plays the person up to the provider's redirect: authorize in
+// sc, the connect page's button, op's consent page choosing subject and
+// approving (or not). It returns the id authorize issued and the URL the
+// provider sends the person back to, for the test to deliver (or not).
+func consent(tb testing.TB, svc *accounts.Service, op *fakeupstream.OAuth, sc *accounts.Scope, req accounts.AuthorizeRequest, subject string, approve bool) (string, *url.URL) {
 	tb.Helper()
 	ctx := context.Background()
 	auth, err := svc.Authorize(ctx, sc, req)
@@ -160,9 +171,7 @@ func signInWith(tb testing.TB, svc *accounts.Service, op *fakeupstream.OAuth, sc
 	if err != nil {
 		tb.Fatal(err)
 	}
-	q := back.Query()
-	c, err := svc.CompleteOAuth(ctx, q.Get("state"), q.Get("code"), q.Get("error"), q.Get("error_description"))
-	return auth.Account.ID, c, err
+	return auth.Account.ID, back
 }
 
 func (w *oauthWorld) call(tb testing.TB, sc *accounts.Scope) (*accounts.CallResult, error) {
@@ -332,21 +341,8 @@ func TestOAuthConsentDenied(t *testing.T) {
 
 func TestOAuthStateRefusals(t *testing.T) {
 	w := newOAuthWorld(t, time.Hour)
-	sc := w.scope(t)
 	ctx := context.Background()
-	auth, err := w.svc.Authorize(ctx, sc, accounts.AuthorizeRequest{Toolkit: "github"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, token, _ := strings.Cut(auth.URL, "/connect/")
-	target, err := w.svc.BeginOAuth(ctx, token)
-	if err != nil {
-		t.Fatal(err)
-	}
-	back, err := w.op.Consent(target, octo.Subject, true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, back := consent(t, w.svc, w.op, w.scope(t), accounts.AuthorizeRequest{Toolkit: "github"}, octo.Subject, true)
 	state, code := back.Query().Get("state"), back.Query().Get("code")
 
 	var le *accounts.LinkError
@@ -372,20 +368,7 @@ func TestOAuthStateRefusals(t *testing.T) {
 func TestOAuthExpiredLinkRefused(t *testing.T) {
 	w := newOAuthWorld(t, time.Hour)
 	ctx := context.Background()
-	sc := w.scope(t)
-	auth, err := w.svc.Authorize(ctx, sc, accounts.AuthorizeRequest{Toolkit: "github"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, token, _ := strings.Cut(auth.URL, "/connect/")
-	target, err := w.svc.BeginOAuth(ctx, token)
-	if err != nil {
-		t.Fatal(err)
-	}
-	back, err := w.op.Consent(target, octo.Subject, true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	id, back := consent(t, w.svc, w.op, w.scope(t), accounts.AuthorizeRequest{Toolkit: "github"}, octo.Subject, true)
 	w.skew.Store(int64(11 * time.Minute)) // past the link's 10 minutes
 	var le *accounts.LinkError
 	if _, err := w.svc.CompleteOAuth(ctx, back.Query().Get("state"), back.Query().Get("code"), "", ""); !errors.As(err, &le) || !strings.Contains(le.Message, "expired") {
@@ -394,7 +377,7 @@ func TestOAuthExpiredLinkRefused(t *testing.T) {
 	if n := w.op.TokenRequests("authorization_code"); n != 0 {
 		t.Errorf("an expired link's code was exchanged")
 	}
-	if a, _ := w.store.Account(ctx, "alice", auth.Account.ID); a.Status != accounts.StatusFailed {
+	if a, _ := w.store.Account(ctx, "alice", id); a.Status != accounts.StatusFailed {
 		t.Errorf("account of the expired link is %s", a.Status)
 	}
 }
@@ -606,24 +589,10 @@ func TestRevokeStaysWithOverriddenEndpoints(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "s.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	keys, _ := accounts.ParseKeyRing("k1:" + strings.Repeat("E", 43) + "=")
-	svc, err := accounts.NewService(accounts.Config{
-		Store: store, Keys: keys, Catalog: catalog, PublicURL: "http://switchboard.test",
-		Executor: tools.NewExecutor(catalog, tools.ExecutorOptions{}),
-		AuthConfigs: []accounts.AuthConfig{{ID: "ac_corp", Toolkit: "corp", Scheme: "oauth2", ClientID: "cid", ClientSecret: "sec",
-			AuthorizeURL: op.AuthorizeURL(), TokenURL: op.TokenURL()}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	svc := testService(t, catalog, nil, accounts.AuthConfig{ID: "ac_corp", Toolkit: "corp", Scheme: "oauth2", ClientID: "cid", ClientSecret: "sec",
+		AuthorizeURL: op.AuthorizeURL(), TokenURL: op.TokenURL()})
 	ctx := context.Background()
-	sess, _ := svc.CreateSession(ctx, accounts.SessionOptions{UserID: "alice"})
-	id, _, err := signInWith(t, svc, op, &accounts.Scope{Session: sess}, accounts.AuthorizeRequest{Toolkit: "corp"}, octo.Subject, true)
+	id, _, err := signInWith(t, svc, op, aliceScope(t, svc), accounts.AuthorizeRequest{Toolkit: "corp"}, octo.Subject, true)
 	if err != nil {
 		t.Fatal(err)
 	}

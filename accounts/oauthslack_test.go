@@ -7,15 +7,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
 	"switchboard/accounts"
-	"switchboard/accounts/sqlite"
 	"switchboard/internal/fakeupstream"
-	"switchboard/tools"
 )
 
 // fakeSlackOAuth answers oauth.v2.access the way Slack does: HTTP 200
@@ -46,26 +43,8 @@ func newFakeSlackOAuth(tb testing.TB, answer func(url.Values) map[string]any) *f
 // acts against the fake Slack API.
 func slackService(tb testing.TB, tokenURL string, api *fakeupstream.Slack) *accounts.Service {
 	tb.Helper()
-	catalog, err := tools.Builtin()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	store, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "s.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { store.Close() })
-	keys, _ := accounts.ParseKeyRing("k1:" + strings.Repeat("D", 43) + "=")
-	svc, err := accounts.NewService(accounts.Config{
-		Store: store, Keys: keys, Catalog: catalog, PublicURL: "http://switchboard.test",
-		Executor: tools.NewExecutor(catalog, tools.ExecutorOptions{BaseURLs: map[string]string{"slack": api.URL()}}),
-		AuthConfigs: []accounts.AuthConfig{{ID: "ac_slack", Toolkit: "slack", Scheme: "oauth2", ClientID: "cid", ClientSecret: "csecret",
-			AuthorizeURL: "https://slack.example/oauth/v2/authorize", TokenURL: tokenURL}},
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return svc
+	return testService(tb, nil, map[string]string{"slack": api.URL()}, accounts.AuthConfig{ID: "ac_slack", Toolkit: "slack", Scheme: "oauth2",
+		ClientID: "cid", ClientSecret: "csecret", AuthorizeURL: "https://slack.example/oauth/v2/authorize", TokenURL: tokenURL})
 }
 
 // slackSignIn issues a link, starts the sign-in, and returns to the
@@ -73,11 +52,7 @@ func slackService(tb testing.TB, tokenURL string, api *fakeupstream.Slack) *acco
 func slackSignIn(tb testing.TB, svc *accounts.Service, code string) (*accounts.Connected, string, error) {
 	tb.Helper()
 	ctx := context.Background()
-	sess, err := svc.CreateSession(ctx, accounts.SessionOptions{UserID: "alice"})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	auth, err := svc.Authorize(ctx, &accounts.Scope{Session: sess}, accounts.AuthorizeRequest{Toolkit: "slack"})
+	auth, err := svc.Authorize(ctx, aliceScope(tb, svc), accounts.AuthorizeRequest{Toolkit: "slack"})
 	if err != nil {
 		tb.Fatal(err)
 	}

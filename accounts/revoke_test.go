@@ -6,15 +6,12 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
 	"switchboard/accounts"
-	"switchboard/accounts/sqlite"
 	"switchboard/internal/fakeupstream"
-	"switchboard/tools"
 )
 
 // TestNotionRevokeIsJSON pins the shape of revocation at Notion: a JSON
@@ -41,28 +38,10 @@ func TestNotionRevokeIsJSON(t *testing.T) {
 	}))
 	defer revoke.Close()
 
-	catalog, err := tools.Builtin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "s.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	keys, _ := accounts.ParseKeyRing("k1:" + strings.Repeat("F", 43) + "=")
-	svc, err := accounts.NewService(accounts.Config{
-		Store: store, Keys: keys, Catalog: catalog, PublicURL: "http://switchboard.test",
-		Executor: tools.NewExecutor(catalog, tools.ExecutorOptions{BaseURLs: map[string]string{"notion": api.URL()}}),
-		AuthConfigs: []accounts.AuthConfig{{ID: "ac_notion", Toolkit: "notion", Scheme: "oauth2", ClientID: "ncid", ClientSecret: "nsecret",
-			AuthorizeURL: op.AuthorizeURL(), TokenURL: op.TokenURL(), RevokeURL: revoke.URL}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	svc := testService(t, nil, map[string]string{"notion": api.URL()}, accounts.AuthConfig{ID: "ac_notion", Toolkit: "notion", Scheme: "oauth2",
+		ClientID: "ncid", ClientSecret: "nsecret", AuthorizeURL: op.AuthorizeURL(), TokenURL: op.TokenURL(), RevokeURL: revoke.URL})
 	ctx := context.Background()
-	sess, _ := svc.CreateSession(ctx, accounts.SessionOptions{UserID: "alice"})
-	id, _, err := signInWith(t, svc, op, &accounts.Scope{Session: sess}, accounts.AuthorizeRequest{Toolkit: "notion"}, octo.Subject, true)
+	id, _, err := signInWith(t, svc, op, aliceScope(t, svc), accounts.AuthorizeRequest{Toolkit: "notion"}, octo.Subject, true)
 	if err != nil {
 		t.Fatal(err)
 	}
