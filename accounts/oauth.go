@@ -157,7 +157,7 @@ func (s *Service) CompleteOAuth(ctx context.Context, state, code, providerError,
 		reason := "the code exchange with the provider failed (" + oauthErrorCode(err) + ")"
 		s.failLink(ctx, l, reason)
 		s.log.Warn("oauth code exchange failed", zap.String("toolkit", l.Toolkit), zap.String("account", l.AccountID), zap.String("error", oauthErrorCode(err)))
-		return nil, &LinkError{Message: "The connection could not be completed: " + reason + ". Ask the agent for a new link.", Err: err}
+		return nil, &LinkError{Message: "The connection could not be completed: " + reason + ". Ask the agent for a new link.", Err: tokenEndpointError(err)}
 	}
 	cred := credentialOf(tok, s.now())
 	tk := s.catalog.Toolkit(l.Toolkit)
@@ -218,6 +218,14 @@ func credentialOf(tok *oauth2.Token, now time.Time) Credential {
 		c.Expiry = time.Time{}
 	}
 	return c
+}
+
+// tokenEndpointError stands for a token endpoint failure wherever it is
+// kept as a cause: only its error code travels on. The error x/oauth2
+// returns holds the endpoint's whole response body, which may echo a code,
+// a token or the client's own credentials, and a cause may reach a log.
+func tokenEndpointError(err error) error {
+	return errors.New("token endpoint: " + oauthErrorCode(err))
 }
 
 // oauthErrorCode returns the OAuth error code of a token endpoint failure

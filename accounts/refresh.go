@@ -170,7 +170,7 @@ func (s *Service) refresh(ctx context.Context, tk *tools.Toolkit, a *Account, cu
 			s.refreshed(a.Toolkit, "error")
 		}
 		if code != "invalid_grant" {
-			return Credential{}, &Error{Code: CodeUpstreamUnavailable, Message: "Refreshing the " + tk.Name + " token failed (" + code + "); try again shortly.", Err: err}
+			return Credential{}, &Error{Code: CodeUpstreamUnavailable, Message: "Refreshing the " + tk.Name + " token failed (" + code + "); try again shortly.", Err: tokenEndpointError(err)}
 		}
 		if again, lerr := s.loadCredential(ctx, a); lerr == nil && again.RefreshToken != cur.RefreshToken {
 			return again, nil
