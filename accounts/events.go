@@ -2,7 +2,9 @@ package accounts
 
 import "sync"
 
-// Event tells that an account of a user turned ACTIVE.
+// Event tells that the connection of an account changed: it turned ACTIVE
+// (connected, reconnected, enabled), or its link failed. Waiters wake on
+// either; tool listings change only with the first.
 type Event struct {
 	Account *Account
 	// SessionID is the session that asked for the connect link, if any.
@@ -50,8 +52,8 @@ func (b *broker) publish(userID string, ev Event) {
 	}
 }
 
-// Subscribe returns the events of userID's accounts turning ACTIVE in this
-// process, and a function that ends the subscription.
+// Subscribe returns the events of userID's accounts in this process (see
+// Event), and a function that ends the subscription.
 func (s *Service) Subscribe(userID string) (<-chan Event, func()) {
 	return s.events.subscribe(userID)
 }

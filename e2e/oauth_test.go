@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	mcpclient "github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
@@ -138,6 +139,7 @@ func TestOAuthOverHTTP(t *testing.T) {
 	})
 
 	t.Run("DeniedConsentFails", func(t *testing.T) {
+		notes := s.notes.count("notifications/tools/list_changed")
 		auth := s.ok(t, "authorize", map[string]any{"toolkit": "github"})
 		back, err := o.op.Consent(startOAuth(t, auth["redirect_url"].(string)), "7001", false)
 		if err != nil {
@@ -150,6 +152,11 @@ func TestOAuthOverHTTP(t *testing.T) {
 		got := s.ok(t, "wait_for_connection", map[string]any{"connected_account_id": auth["connected_account_id"], "timeout_seconds": 2})
 		if got["status"] != "FAILED" || !strings.Contains(got["status_reason"].(string), "access_denied") {
 			t.Errorf("after denial: %v", got)
+		}
+		// A failed link changes no tool listing: no list_changed for it.
+		time.Sleep(300 * time.Millisecond)
+		if n := s.notes.count("notifications/tools/list_changed"); n != notes {
+			t.Errorf("a denied connection sent %d tools/list_changed", n-notes)
 		}
 	})
 

@@ -51,10 +51,9 @@ func (s *Server) listAccounts(ctx context.Context, sc *accounts.Scope, args map[
 		}
 		c, seen := active[a.Toolkit]
 		if !seen {
-			act, by, err := s.svc.ActiveIn(sc, a.Toolkit, all)
-			if e := accounts.ErrorOf(err); e != nil && e.Code == accounts.CodeInternal {
-				return nil, err
-			}
+			// An error here (none ACTIVE, strict mode) leaves the toolkit
+			// without an active account in the listing.
+			act, by, _ := s.svc.ActiveIn(sc, a.Toolkit, all)
 			if act != nil {
 				c = choice{act.ID, by}
 			}

@@ -7,6 +7,8 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 	mcpserver "github.com/mark3labs/mcp-go/server"
 	"go.uber.org/zap"
+
+	"switchboard/accounts"
 )
 
 // listeners tracks the MCP sessions of this process that can receive
@@ -34,22 +36,27 @@ func (s *Server) registerSession(ctx context.Context, cs mcpserver.ClientSession
 	}
 	s.sessions.cancel[id] = func() { cancel(); close(done) }
 	s.sessions.mu.Unlock()
-	go func() {
-		for {
-			select {
-			case <-done:
-				return
-			case ev := <-events:
-				if !sc.Allows(ev.Account.Toolkit) {
-					continue
-				}
-				err := s.mcp.SendNotificationToSpecificClient(id, "notifications/tools/list_changed", nil)
-				if err != nil {
-					s.log.Debug("tools/list_changed not delivered", zap.String("mcp_session", id), zap.Error(err))
-				}
+	go s.forward(done, sc, events, func() {
+		if err := s.mcp.SendNotificationToSpecificClient(id, "notifications/tools/list_changed", nil); err != nil {
+			s.log.Debug("tools/list_changed not delivered", zap.String("mcp_session", id), zap.Error(err))
+		}
+	})
+}
+
+// forward calls notify for every event that changes the tools sc lists:
+// an account of an allowed toolkit that turned ACTIVE. Other events (a
+// failed link, which only wakes waiters) pass. It returns when done closes.
+func (s *Server) forward(done <-chan struct{}, sc *accounts.Scope, events <-chan accounts.Event, notify func()) {
+	for {
+		select {
+		case <-done:
+			return
+		case ev := <-events:
+			if ev.Account.Active() && sc.Allows(ev.Account.Toolkit) {
+				notify()
 			}
 		}
-	}()
+	}
 }
 
 func (s *Server) unregisterSession(ctx context.Context, cs mcpserver.ClientSession) {
@@ -73,23 +80,15 @@ func (s *Server) listen(ctx context.Context, _ any, req *mcp.SubscriptionsListen
 		return
 	}
 	events, cancel := s.svc.Subscribe(sc.UserID())
+	note := mcp.JSONRPCNotification{JSONRPC: mcp.JSONRPC_VERSION, Notification: mcp.Notification{Method: "notifications/tools/list_changed"}}
 	go func() {
 		defer cancel()
-		for {
+		s.forward(ctx.Done(), sc, events, func() {
 			select {
-			case <-ctx.Done():
-				return
-			case ev := <-events:
-				if !sc.Allows(ev.Account.Toolkit) {
-					continue
-				}
-				note := mcp.JSONRPCNotification{JSONRPC: mcp.JSONRPC_VERSION, Notification: mcp.Notification{Method: "notifications/tools/list_changed"}}
-				select {
-				case cs.NotificationChannel() <- note:
-				default:
-					s.log.Debug("tools/list_changed dropped: listen stream is full")
-				}
+			case cs.NotificationChannel() <- note:
+			default:
+				s.log.Debug("tools/list_changed dropped: listen stream is full")
 			}
-		}
+		})
 	}()
 }

@@ -54,9 +54,6 @@ func (s *Server) listToolkits(ctx context.Context, sc *accounts.Scope, args map[
 		}
 		if err != nil {
 			e := accounts.ErrorOf(err)
-			if e.Code == accounts.CodeInternal {
-				return nil, err
-			}
 			item["selection_error"] = map[string]any{"code": e.Code, "message": e.Message}
 			if a == nil {
 				line += fmt.Sprintf("; no active account (%s)", e.Code)
