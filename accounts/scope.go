@@ -21,6 +21,11 @@ type Scope struct {
 	// RequireExplicit turns on strict mode for this request
 	// (X-Require-Explicit-Selection), on top of the session's own setting.
 	RequireExplicit bool
+	// Loaded reports that Session was read from the store for this very
+	// request (the HTTP transport does), so it need not be read again. A
+	// transport that keeps one Scope for many requests (stdio) leaves it
+	// false, and each tool call re-reads the session.
+	Loaded bool
 }
 
 // UserID is the user the scope acts for.

@@ -97,11 +97,15 @@ func (s *Server) handle(tool string, h metaHandler) mcpserver.ToolHandlerFunc {
 }
 
 // scope returns the request's scope with its session freshly loaded, so a
-// selection made by another request, process or replica is seen.
+// selection made by another request, process or replica is seen; a scope
+// the transport loaded for this request already is.
 func (s *Server) scope(ctx context.Context) (*accounts.Scope, error) {
 	sc := ScopeFromContext(ctx)
 	if sc == nil {
 		return nil, errors.New("server: request has no scope")
+	}
+	if sc.Loaded {
+		return sc, nil
 	}
 	sess, err := s.svc.Store().Session(ctx, sc.Session.ID)
 	if err != nil {

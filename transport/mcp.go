@@ -145,6 +145,7 @@ func (h *HTTP) scope(r *http.Request, msg message, keyID, userID string) (*accou
 	if err != nil {
 		return nil, http.StatusInternalServerError, err
 	}
+	sc.Loaded = true
 	return sc, 0, nil
 }
 
