@@ -3,6 +3,7 @@ package transport
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base32"
 	"encoding/json"
@@ -117,8 +118,9 @@ func (h *HTTP) scope(r *http.Request, msg message, keyID, userID string) (*accou
 	switch id := r.PathValue("id"); {
 	case id != "":
 		// mcp-go serves the session named by Mcp-Session-Id, so on this
-		// route that header must be absent or name the path's session.
-		if sid := r.Header.Get(mcpserver.HeaderKeySessionID); sid != "" && sid != id {
+		// route that header must be absent or name a connection of the
+		// path's session.
+		if sid := r.Header.Get(mcpserver.HeaderKeySessionID); sid != "" && storedSessionID(sid) != id {
 			return nil, http.StatusNotFound, notFound
 		}
 		sc.Session, err = h.svc.Session(ctx, id, userID, keyID)
@@ -137,7 +139,7 @@ func (h *HTTP) scope(r *http.Request, msg message, keyID, userID string) (*accou
 		if sid == "" {
 			return nil, http.StatusBadRequest, errors.New("Mcp-Session-Id header is required after initialize")
 		}
-		sc.Session, err = h.svc.Session(ctx, sid, userID, keyID)
+		sc.Session, err = h.svc.Session(ctx, storedSessionID(sid), userID, keyID)
 		if errors.Is(err, accounts.ErrNotFound) {
 			return nil, http.StatusNotFound, notFound
 		}
@@ -219,29 +221,47 @@ type sessionIDs struct{ svc *accounts.Service }
 func (m sessionIDs) ResolveSessionIdManager(r *http.Request) mcpserver.SessionIdManager {
 	b := boundID{svc: m.svc}
 	if r != nil {
-		b.ctx, b.sc = r.Context(), server.ScopeFromContext(r.Context())
+		b.ctx, b.sc, b.path = r.Context(), server.ScopeFromContext(r.Context()), r.PathValue("id") != ""
 	}
 	return b
 }
 
 type boundID struct {
-	svc *accounts.Service
-	ctx context.Context
-	sc  *accounts.Scope
+	svc  *accounts.Service
+	ctx  context.Context
+	sc   *accounts.Scope
+	path bool // the request came by /sessions/{id}/mcp
 }
 
+// Generate names the MCP session of an initialize. On /mcp, where every
+// initialize creates a stored session, it is that session's id. On
+// /sessions/{id}/mcp several clients may connect to one stored session, and
+// each gets its own MCP session id, "<stored id>.<suffix>": mcp-go keeps its
+// streams and notifications per MCP session id, which two clients must not
+// share.
 func (b boundID) Generate() string {
 	if b.sc == nil {
 		return ""
 	}
+	if b.path {
+		return b.sc.Session.ID + "." + strings.ToLower(rand.Text()[:10])
+	}
 	return b.sc.Session.ID
+}
+
+// storedSessionID is the stored session an MCP session id belongs to.
+func storedSessionID(mcpID string) string {
+	id, _, _ := strings.Cut(mcpID, ".")
+	return id
 }
 
 func (boundID) Validate(string) (bool, error) { return false, nil }
 
-// Terminate ends the stored session on a client's DELETE. mcp-go's idle
-// sweeper calls it without a request: an idle session only loses its
-// in-memory state and stays stored, so a client can come back to it.
+// Terminate ends the stored session on a client's DELETE of the session it
+// created at /mcp. Ending one connection to a /sessions/{id}/mcp session
+// (an id with a suffix) leaves the stored session to its other clients.
+// mcp-go's idle sweeper calls it without a request: an idle session only
+// loses its in-memory state and stays stored, so a client can come back.
 func (b boundID) Terminate(id string) (bool, error) {
 	if b.sc == nil || b.sc.Session.ID != id {
 		return false, nil
