@@ -1,9 +1,13 @@
 package e2e
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
 )
 
 // TestSessionURLAndDelete pins /sessions/{id}/mcp — it serves that stored
@@ -86,4 +90,36 @@ func deleteSession(tb testing.TB, url, sid string) int {
 	}
 	resp.Body.Close()
 	return resp.StatusCode
+}
+
+// TestStatelessListenGetsListChanged pins that a 2026-07-28 client's
+// subscriptions/listen stream is told when its user's tools change, and
+// only then: an account connected by another of alice's sessions reaches
+// alice's stream, bob's stream hears nothing.
+func TestStatelessListenGetsListChanged(t *testing.T) {
+	gh := fakeGitHub(t)
+	srv := serve(t, t.TempDir(), nil, "--toolkit-url", "github="+gh.URL())
+	listen := func(user string) *session {
+		s, err := connectStateless(srv.base+"/mcp", map[string]string{"X-User-Id": user})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		stop, err := s.ListenAsync(context.Background(), mcp.SubscriptionFilter{ToolsListChanged: true}, func(error) {})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(stop)
+		return s
+	}
+	a, b := listen("alice"), listen("bob")
+	time.Sleep(200 * time.Millisecond) // the listen requests reach the server
+	connectAccount(t, connectHTTP(t, srv.base+"/mcp", alice(nil)), "github", aliceWorkToken, "")
+	if !a.notes.await("notifications/tools/list_changed", 3*time.Second) {
+		t.Error("alice's listen stream got no tools/list_changed")
+	}
+	time.Sleep(200 * time.Millisecond)
+	if n := b.notes.count("notifications/tools/list_changed"); n != 0 {
+		t.Errorf("bob's listen stream got %d tools/list_changed for alice's account", n)
+	}
 }
