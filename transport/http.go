@@ -78,7 +78,7 @@ func NewHTTP(cfg HTTPConfig, svc *accounts.Service, srv *server.Server) (*HTTP, 
 		// finds its stored session again); without it every session a client
 		// abandons keeps a goroutine.
 		mcpserver.WithSessionIdleTTL(30*time.Minute),
-		// checkHost guards Host for every route, also behind a reverse proxy
+		// hosts.guard checks Host for every route, also behind a reverse proxy
 		// on loopback, where mcp-go's own check would refuse the public host.
 		mcpserver.WithDisableLocalhostProtection(true),
 	)
@@ -96,7 +96,7 @@ func NewHTTP(cfg HTTPConfig, svc *accounts.Service, srv *server.Server) (*HTTP, 
 	if cfg.Metrics != nil {
 		mux.Handle("GET /metrics", h.operatorOnly(cfg.Metrics.Handler()))
 	}
-	h.handler = h.checkHost(mux)
+	h.handler = hosts{public: pub.Host, listen: cfg.Addr}.guard(mux)
 	return h, nil
 }
 
@@ -142,11 +142,18 @@ func (h *HTTP) ready(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintln(w, `{"status":"ready"}`)
 }
 
-// checkHost refuses requests whose Host is neither loopback nor the public
-// URL's host, the defence against DNS rebinding for every route.
-func (h *HTTP) checkHost(next http.Handler) http.Handler {
+// hosts says which Host headers a listener serves: loopback names, the
+// public URL's host, and the literal listen address. Checking it on every
+// route is the defence against DNS rebinding.
+type hosts struct {
+	public string // host[:port] of the public URL
+	listen string // the listen address, host:port
+}
+
+// guard refuses requests whose Host is not served here.
+func (hs hosts) guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !h.hostAllowed(r.Host) {
+		if !hs.allowed(r.Host) {
 			writeJSONError(w, http.StatusForbidden, nil, fmt.Sprintf("Host %s is not served here", quote(r.Host)))
 			return
 		}
@@ -154,8 +161,8 @@ func (h *HTTP) checkHost(next http.Handler) http.Handler {
 	})
 }
 
-func (h *HTTP) hostAllowed(host string) bool {
-	if strings.EqualFold(host, h.public.Host) {
+func (hs hosts) allowed(host string) bool {
+	if strings.EqualFold(host, hs.public) {
 		return true
 	}
 	name := host
@@ -171,7 +178,7 @@ func (h *HTTP) hostAllowed(host string) bool {
 		return true
 	}
 	// Listening on a specific non-loopback address: its literal is fine.
-	if lh, _, err := net.SplitHostPort(h.cfg.Addr); err == nil && lh != "" && strings.EqualFold(lh, name) {
+	if lh, _, err := net.SplitHostPort(hs.listen); err == nil && lh != "" && strings.EqualFold(lh, name) {
 		return true
 	}
 	return false

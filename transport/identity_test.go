@@ -79,3 +79,15 @@ func TestHeaderParsing(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestHostsAllowed(t *testing.T) {
+	hs := hosts{public: "sb.example.com", listen: "10.0.0.5:8080"}
+	for host, want := range map[string]bool{
+		"127.0.0.1:8080": true, "localhost:9": true, "[::1]:8080": true, "sb.example.com": true, "SB.example.com": true,
+		"10.0.0.5:8080": true, "evil.example": false, "sb.example.com.evil.example": false, "10.0.0.6:8080": false, "": false,
+	} {
+		if got := hs.allowed(host); got != want {
+			t.Errorf("allowed(%q) = %v, want %v", host, got, want)
+		}
+	}
+}

@@ -54,9 +54,8 @@ func ListenConnect(addr string) (net.Listener, string, error) {
 
 // ServeConnect serves connect pages and /healthz on ln until ctx ends.
 func ServeConnect(ctx context.Context, ln net.Listener, svc *accounts.Service, publicURL string, log *zap.Logger) error {
-	h := &HTTP{svc: svc, log: log, cfg: HTTPConfig{Addr: ln.Addr().String()}}
-	var err error
-	if h.public, err = parsePublic(publicURL); err != nil {
+	pub, err := parsePublic(publicURL)
+	if err != nil {
 		return err
 	}
 	mux := http.NewServeMux()
@@ -64,7 +63,7 @@ func ServeConnect(ctx context.Context, ln net.Listener, svc *accounts.Service, p
 	mux.Handle("/connect/{token}", pages)
 	mux.HandleFunc("GET /oauth/callback", pages.callback)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, `{"status":"ok"}`) })
-	hs := &http.Server{Handler: h.checkHost(mux), ReadHeaderTimeout: 10 * time.Second, ErrorLog: zap.NewStdLog(log)}
+	hs := &http.Server{Handler: hosts{public: pub.Host, listen: ln.Addr().String()}.guard(mux), ReadHeaderTimeout: 10 * time.Second, ErrorLog: zap.NewStdLog(log)}
 	go func() {
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
