@@ -31,9 +31,23 @@ type Session struct {
 	AuthConfigs map[string]string
 	// RequireExplicitSelection turns on rule 6's strict mode.
 	RequireExplicitSelection bool
+	// TokenHash is the hash (HashToken) of the session token "st_…" that
+	// lets an MCP client use this one session without the operator key;
+	// empty for sessions that have none (those made by an MCP initialize or
+	// over stdio). The token itself is shown once, when the session is
+	// created through the API, and never stored.
+	TokenHash string
+	// ExpiresAt ends the session: from then on it is unknown to every
+	// route, and its token with it. Zero means it does not expire.
+	ExpiresAt time.Time
 	// CreatedAt and UpdatedAt are bookkeeping.
 	CreatedAt time.Time
 	UpdatedAt time.Time
+}
+
+// Expired reports whether the session has ended at now.
+func (s *Session) Expired(now time.Time) bool {
+	return !s.ExpiresAt.IsZero() && !now.Before(s.ExpiresAt)
 }
 
 // Allows reports whether the session may use toolkit.

@@ -12,15 +12,15 @@ import (
 
 // linkColumns is the column list scanLink reads, in its order.
 const linkColumns = `token_hash, account_id, user_id, session_id, toolkit, auth_config_id,
-	scheme, alias, expires_at, used_at, result_account_id, created_at`
+	scheme, alias, expires_at, used_at, result_account_id, created_at, callback_url`
 
 // CreateLink inserts l.
 func (d *DB) CreateLink(ctx context.Context, l *accounts.Link) error {
 	_, err := d.db.ExecContext(ctx, `INSERT INTO links (`+linkColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		l.TokenHash, l.AccountID, l.UserID, l.SessionID, l.Toolkit, l.AuthConfigID,
 		l.Scheme, l.Alias, nanos(l.ExpiresAt), nanos(l.UsedAt), l.ResultAccountID,
-		nanos(l.CreatedAt))
+		nanos(l.CreatedAt), l.CallbackURL)
 	if err != nil {
 		return fmt.Errorf("sqlite: create link: %w", err)
 	}
@@ -118,7 +118,7 @@ func linkOf(row *sql.Row) (*accounts.Link, error) {
 		expires, used, createdAt sql.NullInt64
 	)
 	err := row.Scan(&l.TokenHash, &l.AccountID, &l.UserID, &l.SessionID, &l.Toolkit,
-		&l.AuthConfigID, &l.Scheme, &l.Alias, &expires, &used, &l.ResultAccountID, &createdAt)
+		&l.AuthConfigID, &l.Scheme, &l.Alias, &expires, &used, &l.ResultAccountID, &createdAt, &l.CallbackURL)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, accounts.ErrNotFound
 	}

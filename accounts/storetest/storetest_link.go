@@ -16,6 +16,7 @@ func testLinkRoundTrip(t *testing.T, s suite) {
 	fresh := newLink(a)
 	fresh.SessionID = "ses_asking"
 	fresh.Alias = "work"
+	fresh.CallbackURL = "https://app.example.com/connected?from=switchboard"
 	// Every field set, including those a completion fills in.
 	used := newLink(a)
 	used.UsedAt = t0.Add(90*time.Second + 250*time.Microsecond)
