@@ -132,11 +132,11 @@ func (h *HTTP) getSession(c *apiCall) (int, any, error) {
 type sessionPatch struct {
 	// ConnectedAccounts changes the account per toolkit; a null value
 	// returns that toolkit to the default.
-	ConnectedAccounts        map[string]*string           `json:"connected_accounts"`
-	Toolkits                 optional[[]string]           `json:"toolkits"`
+	ConnectedAccounts        map[string]*string          `json:"connected_accounts"`
+	Toolkits                 optional[[]string]          `json:"toolkits"`
 	AuthConfigs              optional[map[string]string] `json:"auth_configs"`
-	RequireExplicitSelection *bool                        `json:"require_explicit_selection"`
-	TTL                      *json.Number                 `json:"ttl"`
+	RequireExplicitSelection *bool                       `json:"require_explicit_selection"`
+	TTL                      *json.Number                `json:"ttl"`
 }
 
 // patchSession answers PATCH /api/v1/sessions/{id}: the seed's "switch
