@@ -164,6 +164,12 @@ import (
 // is idempotent and not destructive, and its request is a GET, a rest
 // request marked safe, or a graphql query; a GET is always read_only.
 //
+// Numbers in arguments are checked exactly, whether the caller decoded them
+// as float64 or json.Number, and sent as they were given (an integer as
+// plain digits). An integer argument is refused beyond ±(2^53-1), where a
+// double no longer holds every integer, even when its schema says nothing;
+// the built-in catalog states each integer's bounds as the API has them.
+//
 // Every key is checked (KnownFields), so a typo is an error rather than a
 // silently ignored setting.
 type toolkitSpec struct {
