@@ -183,7 +183,7 @@ func TestInexactNumbersRefused(t *testing.T) {
 func TestGitHubIssueNumberExact(t *testing.T) {
 	h := newHarness(t, tools.ExecutorOptions{})
 	base := map[string]any{"owner": "octo-work", "repo": "hello-world", "title": "x"}
-	for _, n := range []any{float64(9007199254740993), json.Number("9007199254740993"), 1e21, json.Number("1e21"), float64(0)} {
+	for _, n := range []any{float64(9007199254740993), json.Number("9007199254740993"), 1e21, json.Number("1e21"), json.Number("2147483648"), float64(0)} {
 		_, err := h.call(t, "GITHUB_UPDATE_ISSUE", merged(base, map[string]any{"issue_number": n}))
 		e := wantCode(t, err, tools.CodeInvalidArguments)
 		if len(e.Problems) != 1 || e.Problems[0].Path != "/issue_number" {
