@@ -34,13 +34,15 @@ tools:
         count: {type: integer, minimum: 1, maximum: 100, description: How many.}
         amount: {type: integer, description: An amount.}
         ratio: {type: number, description: Any number.}
+        milestone: {type: integer, minimum: 0, maximum: 10, description: A milestone, 0 for none.}
       required: [id]
       additionalProperties: false
     request:
       method: PATCH
       path: /things/{id}
       query: [count]
-      body: [amount, ratio]
+      body: [amount, ratio, milestone]
+      null_when: {milestone: 0}
     result:
       text: "done"
   - name: NUMS_FIND
@@ -111,6 +113,14 @@ func TestNumbersTravelExactly(t *testing.T) {
 		name: "FractionKept", tool: "NUMS_PUT_THING",
 		forms: []map[string]any{{"id": 1, "ratio": 0.25}, {"id": 1, "ratio": json.Number("0.25")}, {"id": 1, "ratio": json.Number("25e-2")}},
 		path:  "/things/1", body: `{"ratio":0.25}`, byValue: true,
+	}, {
+		name: "NullWhenSendsNull", tool: "NUMS_PUT_THING",
+		forms: []map[string]any{{"id": 1, "milestone": float64(0)}, {"id": 1, "milestone": json.Number("0")}, {"id": 1, "milestone": json.Number("-0.0")}},
+		path:  "/things/1", body: `{"milestone":null}`,
+	}, {
+		name: "OtherValueOfNullWhenArgumentSent", tool: "NUMS_PUT_THING",
+		forms: []map[string]any{{"id": 1, "milestone": float64(3)}, {"id": 1, "milestone": json.Number("3.0")}},
+		path:  "/things/1", body: `{"milestone":3}`,
 	}, {
 		name: "GraphQLVariableExact", tool: "NUMS_FIND",
 		forms: []map[string]any{{"n": float64(4503599627370497)}, {"n": json.Number("4503599627370497")}, {"n": json.Number("4503599627370497e0")}},
@@ -226,5 +236,24 @@ func TestBodyBuilderSeesExactNumbers(t *testing.T) {
 		if got := string(body.Variables.Filter); got != `{"priority":{"eq":2}}` {
 			t.Errorf("%v: filter %s, want priority eq 2", p, got)
 		}
+	}
+}
+
+func TestNullWhenRefused(t *testing.T) {
+	tests := []struct{ name, with, want string }{
+		{"NotInBody", "null_when: {count: 1}", `null_when.count: is not an argument sent in the body or as a variable`},
+		{"NotAnArgument", "null_when: {nope: 1}", `null_when.nope: is not an argument sent in the body`},
+		{"WrongType", "null_when: {milestone: none}", `null_when.milestone: none is not a value of the argument's type (integer)`},
+		{"NotAnInteger", "null_when: {milestone: 0.5}", `null_when.milestone: 0.5 is not a value of the argument's type (integer)`},
+		{"NotAScalar", "null_when: {milestone: [0]}", `null_when.milestone: [0] is not a value`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			yaml := strings.Replace(numsAPI, "null_when: {milestone: 0}", tt.with, 1)
+			_, err := tools.LoadCatalog(fstest.MapFS{"nums.yaml": {Data: []byte(yaml)}})
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v\nwant it to contain %q", err, tt.want)
+			}
+		})
 	}
 }

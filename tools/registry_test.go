@@ -83,8 +83,10 @@ func TestEveryTool(t *testing.T) {
 }
 
 // TestSchemasEveryClientAccepts keeps the input schemas to what every
-// mainstream client takes: every integer states the bounds its API has, so
-// that no client's number decoding can change an accepted value.
+// mainstream client takes: no union types ("type": ["integer", "null"]),
+// which the MCP Inspector's strict mode warns about and some clients
+// refuse, anywhere in a schema; and every integer states the bounds its API
+// has, so that no client's number decoding can change an accepted value.
 func TestSchemasEveryClientAccepts(t *testing.T) {
 	for _, tl := range builtin(t).Tools() {
 		var schema any
@@ -92,6 +94,9 @@ func TestSchemasEveryClientAccepts(t *testing.T) {
 			t.Fatalf("%s: %v", tl.Name, err)
 		}
 		eachSchema(schema, "", func(at string, s map[string]any) {
+			if list, ok := s["type"].([]any); ok {
+				t.Errorf("%s: %s has the union type %v; give one type (a string that is parsed, or a value that means null)", tl.Name, at, list)
+			}
 			if s["type"] != "integer" {
 				return
 			}

@@ -109,6 +109,10 @@ import (
 //	variables: [arg, arg: var]     graphql: arguments sent as variables
 //	fixed_query: {name: value}     constant query parameters (format: full)
 //	fixed_body: {name: value}      constant body members (or variables)
+//	null_when: {arg: value}        a body argument (or variable) given this
+//	                               value is sent as null: the way to clear a
+//	                               field where the schema keeps one type
+//	                               (milestone: 0 sends milestone: null)
 //	body_builder: name             a Go function registered in this package
 //	                               that turns the remaining arguments into
 //	                               body members (or variables), e.g.
@@ -258,6 +262,7 @@ type requestSpec struct {
 	Variables   paramList         `yaml:"variables"`
 	FixedQuery  map[string]string `yaml:"fixed_query"`
 	FixedBody   map[string]any    `yaml:"fixed_body"`
+	NullWhen    map[string]any    `yaml:"null_when"`
 	BodyBuilder string            `yaml:"body_builder"`
 	Safe        bool              `yaml:"safe"`
 	Token       string            `yaml:"token"`
