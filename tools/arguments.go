@@ -3,7 +3,9 @@ package tools
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"math"
 	"regexp"
 	"strconv"
@@ -33,6 +35,64 @@ const (
 const maxSafeInteger = 1<<53 - 1
 
 var numberPattern = regexp.MustCompile(`^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$`)
+
+// Arguments returns a call's arguments as the object Call and Validate
+// take. v is what the caller received: nil (no arguments), a decoded
+// map[string]any, raw JSON (json.RawMessage or []byte, such as mcp-go's
+// CallToolParams.RawArguments), which is decoded keeping every number
+// exact, or another Go value, taken as its JSON encoding. JSON null counts
+// as no arguments. Anything that is not an object (a string, an array, a
+// number) is refused with INVALID_ARGUMENTS, so that it never reaches an
+// upstream.
+func (t *Tool) Arguments(v any) (map[string]any, error) {
+	switch v := v.(type) {
+	case nil:
+		return map[string]any{}, nil
+	case map[string]any:
+		return v, nil
+	case json.RawMessage:
+		return t.decodeArguments(v)
+	case []byte:
+		return t.decodeArguments(v)
+	default:
+		data, err := json.Marshal(v)
+		if err != nil {
+			return nil, t.invalid([]Problem{{Reason: "are not JSON values"}}, err)
+		}
+		return t.decodeArguments(data)
+	}
+}
+
+func (t *Tool) decodeArguments(raw []byte) (map[string]any, error) {
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return map[string]any{}, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, t.invalid([]Problem{{Reason: "are not valid JSON"}}, err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, t.invalid([]Problem{{Reason: "are not one JSON value"}}, nil)
+	}
+	kind := ""
+	switch v := v.(type) {
+	case nil:
+		return map[string]any{}, nil
+	case map[string]any:
+		return v, nil
+	case string:
+		kind = "a string"
+	case bool:
+		kind = "a boolean"
+	case []any:
+		kind = "an array"
+	case json.Number:
+		kind = "a number"
+	}
+	return nil, t.invalid([]Problem{{Reason: "must be an object of named arguments, not " + kind}}, nil)
+}
 
 // jsonArguments turns args into JSON values (see the top of this file),
 // appending a Problem for each value that is no JSON value or no number

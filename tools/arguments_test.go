@@ -257,3 +257,58 @@ func TestNullWhenRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestArgumentsObject pins what Tool.Arguments takes: nothing, an object
+// (decoded, raw JSON, or a Go value encoding as one), with raw numbers kept
+// as json.Number; anything else is refused as INVALID_ARGUMENTS.
+func TestArgumentsObject(t *testing.T) {
+	tl := builtin(t).Tool("GITHUB_GET_AUTHENTICATED_USER")
+	accepted := []struct {
+		name string
+		in   any
+		want map[string]any
+	}{
+		{"Nil", nil, map[string]any{}},
+		{"Map", map[string]any{"a": 1.5}, map[string]any{"a": 1.5}},
+		{"RawObject", json.RawMessage(`{"a":9007199254740993,"b":[1.0]}`), map[string]any{"a": json.Number("9007199254740993"), "b": []any{json.Number("1.0")}}},
+		{"Bytes", []byte(` {"a":"x"} `), map[string]any{"a": "x"}},
+		{"RawNull", json.RawMessage(`null`), map[string]any{}},
+		{"Empty", []byte(" "), map[string]any{}},
+		{"GoStruct", struct{ A int }{3}, map[string]any{"A": json.Number("3")}},
+		{"GoMapOfStrings", map[string]string{"a": "x"}, map[string]any{"a": "x"}},
+	}
+	for _, tt := range accepted {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := tl.Arguments(tt.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			assertDiff(t, "arguments", tt.want, got)
+		})
+	}
+	refused := []struct {
+		name string
+		in   any
+		why  string
+	}{
+		{"RawString", json.RawMessage(`"x"`), "not a string"},
+		{"RawArray", json.RawMessage(`[]`), "not an array"},
+		{"RawNumber", json.RawMessage(`5`), "not a number"},
+		{"RawBoolean", []byte(`true`), "not a boolean"},
+		{"GoString", "x", "not a string"},
+		{"GoSlice", []string{"a"}, "not an array"},
+		{"GoNumber", 5, "not a number"},
+		{"NotJSON", json.RawMessage(`{"a":`), "not valid JSON"},
+		{"TwoValues", json.RawMessage(`{} {}`), "not one JSON value"},
+		{"NotEncodable", func() {}, "not JSON values"},
+	}
+	for _, tt := range refused {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := tl.Arguments(tt.in)
+			e := wantCode(t, err, tools.CodeInvalidArguments)
+			if len(e.Problems) != 1 || e.Problems[0].Path != "" || !strings.Contains(e.Message, "arguments: ") || !strings.Contains(e.Problems[0].Reason, tt.why) {
+				t.Errorf("problems %+v, message %q; want one about the arguments saying %q", e.Problems, e.Message, tt.why)
+			}
+		})
+	}
+}
