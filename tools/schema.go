@@ -98,11 +98,21 @@ func compileSchema(name string, raw []byte) (*jsonschema.Schema, error) {
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft2020)
 	c.AssertFormat()
+	c.UseLoader(selfContained{})
 	loc := "mem:///" + name + ".json"
 	if err := c.AddResource(loc, doc); err != nil {
 		return nil, err
 	}
 	return c.Compile(loc)
+}
+
+// selfContained refuses to load any schema by URL, which the compiler
+// would otherwise read from local files (file:///…): a tool's input schema
+// is self-contained, and a $ref points inside it (#/$defs/…).
+type selfContained struct{}
+
+func (selfContained) Load(url string) (any, error) {
+	return nil, fmt.Errorf("a tool's input schema is self-contained: $ref points inside it (#/$defs/name), not to %s", url)
 }
 
 // validate checks args against the tool's schema and returns them
