@@ -17,9 +17,10 @@ import (
 // with json.Decoder.UseNumber gives json.Number), or as raw JSON. Both are
 // turned into the same JSON values before anything else looks at them:
 // objects, arrays, strings, booleans, null, and numbers as json.Number in a
-// canonical form, an exact integer as plain digits (7.0, 7e0 and a float64
-// 7 all become 7), so that the schema check, the path, the query and the
-// body see one value whatever the caller's decoder.
+// canonical form: an exact integer that an int64 holds as plain digits
+// (7.0, 7e0 and a float64 7 all become 7), other numbers as written (a
+// float64 in its shortest form), so that the schema check, the path, the
+// query and the body see one value whatever the caller's decoder.
 
 // Bounds of a number argument. A longer literal or a larger exponent is no
 // number an API takes, and would make exact (big.Rat) comparisons in the
