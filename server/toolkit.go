@@ -75,9 +75,13 @@ func (s *Server) callToolkitTool(t *tools.Tool) mcpserver.ToolHandlerFunc {
 			s.logCall(nil, t.Name, nil, time.Now(), err)
 			return errorResult(err), nil
 		}
-		args := req.GetArguments()
-		if args == nil {
-			args = map[string]any{}
+		// The raw arguments keep every number exact (mcp-go's decoded map
+		// holds doubles), and a value that is not an object is refused
+		// here: GetArguments would make it an empty map.
+		args, err := t.Arguments(req.GetRawArguments())
+		if err != nil {
+			s.logCall(sc, t.Name, nil, start, err)
+			return errorResult(err), nil
 		}
 		res, err := s.Execute(ctx, sc, t, args)
 		if err != nil {
