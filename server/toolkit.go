@@ -80,7 +80,7 @@ func (s *Server) callToolkitTool(t *tools.Tool) mcpserver.ToolHandlerFunc {
 		// here: GetArguments would make it an empty map.
 		args, err := t.Arguments(req.GetRawArguments())
 		if err != nil {
-			s.logCall(sc, t.Name, nil, start, err)
+			s.logCall(sc, t.Name, nil, time.Now(), err)
 			return errorResult(err), nil
 		}
 		res, err := s.Execute(ctx, sc, t, args)

@@ -2,7 +2,6 @@ package transport
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -291,7 +290,7 @@ func (h *HTTP) sessionExecute(c *apiCall) (int, any, error) {
 }
 
 // toolCall resolves a tool name and its JSON arguments, which must be an
-// object (absent means {}).
+// object (absent or null means {}).
 func (h *HTTP) toolCall(name string, raw json.RawMessage) (*tools.Tool, map[string]any, error) {
 	if name == "" {
 		return nil, nil, badRequest("tool is required.")
@@ -300,25 +299,13 @@ func (h *HTTP) toolCall(name string, raw json.RawMessage) (*tools.Tool, map[stri
 	if t == nil {
 		return nil, nil, apiErrorf(http.StatusNotFound, codeNotFound, "There is no tool %s; GET /api/v1/sessions/{id}/tools lists the session's tools.", quoteID(name))
 	}
-	args := map[string]any{}
-	if len(raw) > 0 && string(raw) != "null" {
-		if err := decodeArguments(raw, &args); err != nil {
-			return nil, nil, accounts.Errorf(accounts.CodeInvalidArguments, "arguments must be a JSON object of the tool's parameters.")
-		}
+	// Numbers stay exact (json.Number) and anything but an object is
+	// refused, as for a tools/call.
+	args, err := t.Arguments(raw)
+	if err != nil {
+		return nil, nil, err
 	}
 	return t, args, nil
-}
-
-// decodeArguments reads tool arguments; anything but an object fails.
-func decodeArguments(raw json.RawMessage, args *map[string]any) error {
-	var probe any
-	if err := json.Unmarshal(raw, &probe); err != nil {
-		return err
-	}
-	if _, ok := probe.(map[string]any); !ok {
-		return fmt.Errorf("arguments are %T, not an object", probe)
-	}
-	return json.Unmarshal(raw, args)
 }
 
 // linkRequest is the body of POST /api/v1/sessions/{id}/link.
