@@ -94,6 +94,7 @@ func NewHTTP(cfg HTTPConfig, svc *accounts.Service, srv *server.Server) (*HTTP, 
 	})
 	mux.HandleFunc("GET /readyz", h.ready)
 	h.mountAPI(mux, h.routes(), h.writeAPIError)
+	h.mountAPI(mux, h.composioRoutes(), h.writeComposioError)
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		h.writeAPIError(w, apiErrorf(http.StatusNotFound, codeNotFound, "There is no API route %s %s; GET /api/v1/openapi.json lists them.", r.Method, quote(r.URL.Path)))
 	})
