@@ -36,6 +36,15 @@ var errTokenElsewhere = errors.New("a session token (st_…) works only for its 
 // operator's.
 func (h *HTTP) authenticate(r *http.Request) (principal, error) {
 	cred := presentedKey(r)
+	if cred == "" && r.PathValue("id") != "" && strings.HasPrefix(r.URL.Path, "/sessions/") {
+		// A session's MCP URL may carry its token in the query, for MCP
+		// clients that take a URL but cannot send headers. The URL then is
+		// the credential: it opens one session, ends with it, and only a
+		// session token is accepted this way, never an operator key.
+		if t := r.URL.Query().Get("session_token"); strings.HasPrefix(t, accounts.SessionTokenPrefix) {
+			cred = t
+		}
+	}
 	if strings.HasPrefix(cred, accounts.SessionTokenPrefix) {
 		return principal{token: cred}, nil
 	}

@@ -130,7 +130,8 @@ func (h *HTTP) scope(r *http.Request, msg message, p principal) (*accounts.Scope
 	if sc.RequireExplicit, err = parseBool(r.Header.Get("X-Require-Explicit-Selection")); err != nil {
 		return nil, http.StatusBadRequest, err
 	}
-	sc.Header, err = h.svc.ParseOverrides(ctx, userID, strings.Join(r.Header.Values("X-Connected-Accounts"), ","))
+	overrides, err := h.svc.ParseOverrides(ctx, userID, strings.Join(r.Header.Values("X-Connected-Accounts"), ","))
+	sc.Header, sc.Pending = overrides.Accounts, overrides.Pending
 	var he *accounts.HeaderError
 	switch {
 	case errors.As(err, &he) && he.Malformed:

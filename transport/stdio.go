@@ -92,9 +92,11 @@ func RunStdio(ctx context.Context, cfg StdioConfig, svc *accounts.Service, srv *
 			return errors.New(strings.Replace(err.Error(), "X-Toolkits", "--toolkits", 1))
 		}
 	}
-	if sc.Header, err = svc.ParseOverrides(ctx, cfg.UserID, cfg.ConnectedAccounts); err != nil {
+	overrides, err := svc.ParseOverrides(ctx, cfg.UserID, cfg.ConnectedAccounts)
+	if err != nil {
 		return errors.New(strings.Replace(err.Error(), "X-Connected-Accounts", "--connected-accounts", 1))
 	}
+	sc.Header, sc.Pending = overrides.Accounts, overrides.Pending
 	if sc.Session, err = svc.CreateSession(ctx, accounts.SessionOptions{UserID: cfg.UserID}); err != nil {
 		return err
 	}
