@@ -48,6 +48,7 @@ type config struct {
 	sessionTTL    time.Duration     // default lifetime of sessions made by the application API
 	sessionMaxTTL time.Duration     // longest lifetime such a session may ask for
 	callbackHosts []string          // hosts a connect link may return the browser to (callback_url)
+	appName       string            // the application named on connect pages
 
 	authConfigs []accounts.AuthConfig // from the config file, then SWITCHBOARD_OAUTH_* variables
 
@@ -114,6 +115,7 @@ func parseFlags(cmd string, args []string) (config, error) {
 	fs.StringVar(&cfg.configFile, "config", env("SWITCHBOARD_CONFIG", ""), "YAML file with public_url, toolkit_urls and auth_configs")
 	fs.DurationVar(&cfg.sessionTTL, "session-ttl", envDuration("SWITCHBOARD_SESSION_TTL", accounts.DefaultSessionTTL), "default lifetime of a session created through the application API")
 	fs.DurationVar(&cfg.sessionMaxTTL, "session-max-ttl", envDuration("SWITCHBOARD_SESSION_MAX_TTL", accounts.DefaultMaxSessionTTL), "longest lifetime a session created through the application API may ask for")
+	fs.StringVar(&cfg.appName, "app-name", env("SWITCHBOARD_APP_NAME", "Switchboard"), "the application named on connect pages (\"Acme Assistant asks to act in your GitHub account\")")
 	cfg.callbackHosts = splitList(os.Getenv("SWITCHBOARD_CALLBACK_HOSTS"))
 	fs.Func("callback-hosts", "comma-separated hosts (host or host:port) a connect link's callback_url may name, besides the public URL's; env SWITCHBOARD_CALLBACK_HOSTS", func(v string) error {
 		cfg.callbackHosts = append(cfg.callbackHosts, splitList(v)...)
@@ -237,7 +239,7 @@ func serve(ctx context.Context, cfg config, log *zap.Logger) error {
 	defer closeStore()
 	h, err := transport.NewHTTP(transport.HTTPConfig{
 		Addr: cfg.addr, PublicURL: public, Keys: transport.NewKeys(cfg.apiKeys),
-		AllowedOrigins: cfg.allowedOrigins, MaxBodyBytes: cfg.maxBody, Log: log.Named("http"), Metrics: metrics,
+		AllowedOrigins: cfg.allowedOrigins, MaxBodyBytes: cfg.maxBody, Log: log.Named("http"), Metrics: metrics, AppName: cfg.appName,
 	}, svc, srv)
 	if err != nil {
 		return err
@@ -267,7 +269,7 @@ func stdio(ctx context.Context, cfg config, log *zap.Logger) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() {
-		if err := transport.ServeConnect(ctx, ln, svc, public, log.Named("connect")); err != nil {
+		if err := transport.ServeConnect(ctx, ln, svc, public, cfg.appName, log.Named("connect")); err != nil {
 			log.Error("connect listener stopped", zap.Error(err))
 		}
 	}()

@@ -190,7 +190,7 @@ type LinkState struct {
 func (s *Service) OpenLink(ctx context.Context, token string) (*LinkState, error) {
 	l, err := s.store.Link(ctx, HashToken(token))
 	if errors.Is(err, ErrNotFound) {
-		return &LinkState{Problem: "This connect link is not valid. Ask the agent for a new one."}, nil
+		return &LinkState{Problem: "This connect link is not valid; it may have been copied incompletely. " + askAgain}, nil
 	}
 	if err != nil {
 		return nil, internal(err, "load the connect link")
@@ -198,9 +198,9 @@ func (s *Service) OpenLink(ctx context.Context, token string) (*LinkState, error
 	st := &LinkState{Link: l}
 	switch {
 	case l.Used():
-		st.Problem = "This connect link was already used. Each link works once; ask the agent for a new one if you need to connect another account."
+		st.Problem = "This connect link was already used: each link works once. To connect another account, ask for a new link."
 	case l.Expired(s.now()):
-		st.Problem = "This connect link has expired. Ask the agent for a new one."
+		st.Problem = "This connect link has expired. " + askAgain
 		s.expireLink(ctx, l)
 	}
 	a, err := s.store.Account(ctx, l.UserID, l.AccountID)
@@ -302,8 +302,7 @@ func (s *Service) CompleteWithSecret(ctx context.Context, token, secret, alias s
 	}
 	id, err := s.exec.Identify(ctx, l.Toolkit, tk.Scheme(l.Scheme).Authorizer(secret))
 	if err != nil {
-		msg := fmt.Sprintf("%s did not accept this credential: %s Check it and try again.", tk.Name, ErrorOf(err).Message)
-		return nil, &LinkError{Message: msg, Retry: true, Err: err}
+		return nil, &LinkError{Message: credentialRefused(tk.Name, err), Retry: true, Err: err}
 	}
 	return s.complete(ctx, l, id.ID, id.Label, alias, Credential{Secret: secret})
 }
@@ -314,7 +313,7 @@ func (s *Service) complete(ctx context.Context, l *Link, upstreamID, label, alia
 	now := s.now()
 	target, err := s.store.Account(ctx, l.UserID, l.AccountID)
 	if err != nil {
-		return nil, &LinkError{Message: "The account this link was for no longer exists. Ask the agent for a new link.", Err: err}
+		return nil, &LinkError{Message: "The account this link was meant for no longer exists. " + askAgain, Err: err}
 	}
 	c := &Completion{LinkHash: l.TokenHash, SessionID: l.SessionID}
 	reconnected := false
@@ -349,7 +348,7 @@ func (s *Service) complete(ctx context.Context, l *Link, upstreamID, label, alia
 	c.Account, c.Sealed = target, sealed
 	switch err := s.store.Complete(ctx, c); {
 	case errors.Is(err, ErrLinkUsed):
-		return nil, &LinkError{Message: "This connect link was already used. Ask the agent for a new one if you need to connect another account."}
+		return nil, &LinkError{Message: "This connect link was already used: each link works once. To connect another account, ask for a new link."}
 	case errors.Is(err, ErrAliasTaken):
 		return nil, &LinkError{Message: fmt.Sprintf("The alias %q is already used by another of your %s accounts; choose another.", alias, l.Toolkit), Retry: true}
 	case err != nil:

@@ -38,6 +38,9 @@ type HTTPConfig struct {
 	// Metrics, when set, are served on GET /metrics (behind the operator
 	// key when keys are configured) and count sessions.
 	Metrics *Metrics
+	// AppName names the application that asks people to connect accounts,
+	// on connect pages; "Switchboard" when empty.
+	AppName string
 	// Log is the logger.
 	Log *zap.Logger
 }
@@ -82,7 +85,7 @@ func NewHTTP(cfg HTTPConfig, svc *accounts.Service, srv *server.Server) (*HTTP, 
 		// on loopback, where mcp-go's own check would refuse the public host.
 		mcpserver.WithDisableLocalhostProtection(true),
 	)
-	h.pages = newConnectPages(svc, cfg.Log.Named("connect"))
+	h.pages = newConnectPages(svc, cfg.AppName, cfg.Log.Named("connect"))
 	mux := http.NewServeMux()
 	mux.Handle("/mcp", h.guardMCP(h.mcp))
 	mux.Handle("/sessions/{id}/mcp", h.guardMCP(h.mcp))

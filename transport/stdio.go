@@ -53,13 +53,14 @@ func ListenConnect(addr string) (net.Listener, string, error) {
 }
 
 // ServeConnect serves connect pages and /healthz on ln until ctx ends.
-func ServeConnect(ctx context.Context, ln net.Listener, svc *accounts.Service, publicURL string, log *zap.Logger) error {
+// appName names the application on the pages ("Switchboard" when empty).
+func ServeConnect(ctx context.Context, ln net.Listener, svc *accounts.Service, publicURL, appName string, log *zap.Logger) error {
 	pub, err := parsePublic(publicURL)
 	if err != nil {
 		return err
 	}
 	mux := http.NewServeMux()
-	pages := newConnectPages(svc, log.Named("connect"))
+	pages := newConnectPages(svc, appName, log.Named("connect"))
 	mux.Handle("/connect/{token}", pages)
 	mux.HandleFunc("GET /oauth/callback", pages.callback)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, `{"status":"ok"}`) })
