@@ -125,7 +125,7 @@ func (s *Service) pickAuthConfig(sc *Scope, toolkit, id string) (AuthConfig, err
 	}
 	if id == "" {
 		if len(configs) == 0 {
-			return AuthConfig{}, Errorf(CodeToolkitNotConfigured, "The toolkit %s has no auth config: the operator must register an OAuth app for it (client id and secret in the config file, or SWITCHBOARD_OAUTH_%s_CLIENT_ID and _CLIENT_SECRET).", toolkit, strings.ToUpper(toolkit))
+			return AuthConfig{}, s.notConfigured(toolkit)
 		}
 		return configs[0], nil
 	}
@@ -140,6 +140,17 @@ func (s *Service) pickAuthConfig(sc *Scope, toolkit, id string) (AuthConfig, err
 	}
 	return AuthConfig{}, Errorf(CodeInvalidArguments, "The auth config %q does not exist for %s; its auth configs are %v.", id, toolkit, ids)
 }
+
+// notConfigured is the answer for a toolkit that no one can connect
+// because the operator has not set up how: nothing the agent or the user
+// does helps, so it names the settings the operator needs.
+func (s *Service) notConfigured(toolkit string) *Error {
+	return Errorf(CodeToolkitNotConfigured, "The toolkit %s cannot be connected on this server yet: the operator must register an OAuth app for it (client id and secret in the config file's auth_configs, or SWITCHBOARD_OAUTH_%s_CLIENT_ID and SWITCHBOARD_OAUTH_%s_CLIENT_SECRET). Tell the user; authorize will not work until then.", toolkit, strings.ToUpper(toolkit), strings.ToUpper(toolkit))
+}
+
+// Configured reports whether the toolkit has an auth config, so that users
+// can connect accounts of it.
+func (s *Service) Configured(toolkit string) bool { return len(s.authConfigs(toolkit)) > 0 }
 
 func (s *Service) authConfigByID(id string) (AuthConfig, bool) {
 	for _, ac := range s.configs {

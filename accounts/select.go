@@ -299,6 +299,9 @@ func (e *HeaderError) Error() string {
 // required builds the ACCOUNT_REQUIRED answer, mentioning accounts that
 // exist but cannot act, so the agent knows to re-authorize rather than add.
 func (s *Service) required(toolkit string, all []*Account) error {
+	if len(s.authConfigs(toolkit)) == 0 {
+		return s.notConfigured(toolkit)
+	}
 	msg := fmt.Sprintf("The user has no ACTIVE %s account. Call authorize with {\"toolkit\":%q}, show the user the link, then call wait_for_connection.", toolkit, toolkit)
 	for _, a := range all {
 		if a.Status == StatusExpired || a.Status == StatusInactive {

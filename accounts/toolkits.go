@@ -11,7 +11,8 @@ import (
 type ToolkitState struct {
 	// Toolkit is the catalog entry.
 	Toolkit *tools.Toolkit
-	// AuthSchemes are the schemes configured for it.
+	// AuthSchemes are the schemes configured for it; none means no user can
+	// connect it until the operator configures it (Problem says so).
 	AuthSchemes []string
 	// AccountCount counts the user's accounts that were ever connected
 	// (placeholders of links never completed are left out).
@@ -60,9 +61,11 @@ func (s *Service) Toolkits(ctx context.Context, sc *Scope) ([]ToolkitState, erro
 }
 
 // ListedToolkits returns the toolkits whose tools the scope lists: those
-// it allows that it names explicitly or where the user has an ACTIVE
-// account. Tools of other toolkits stay callable, and answer with a code
-// the agent can act on (ACCOUNT_REQUIRED, TOOLKIT_NOT_ENABLED).
+// it allows where the user has an ACTIVE account, or that it names
+// explicitly and users can connect (a named toolkit the operator has not
+// configured would list tools that can never work). Tools of other
+// toolkits stay callable, and answer with a code the agent can act on
+// (ACCOUNT_REQUIRED, TOOLKIT_NOT_ENABLED, TOOLKIT_NOT_CONFIGURED).
 func (s *Service) ListedToolkits(ctx context.Context, sc *Scope) (map[string]bool, error) {
 	out := map[string]bool{}
 	var active map[string]bool
@@ -70,7 +73,7 @@ func (s *Service) ListedToolkits(ctx context.Context, sc *Scope) (map[string]boo
 		if !sc.Allows(tk.Slug) {
 			continue
 		}
-		if sc.Names(tk.Slug) {
+		if sc.Names(tk.Slug) && s.Configured(tk.Slug) {
 			out[tk.Slug] = true
 			continue
 		}

@@ -32,8 +32,16 @@ func newServer(tb testing.TB, toolkits []string) (*server.Server, *accounts.Serv
 	}
 	tb.Cleanup(func() { store.Close() })
 	keys, _ := accounts.ParseKeyRing("k1:" + strings.Repeat("C", 43) + "=")
+	// Every OAuth toolkit has an app, as on a server the operator set up:
+	// a toolkit no one can connect lists no tools.
+	var configs []accounts.AuthConfig
+	for _, tk := range catalog.Toolkits() {
+		if tk.Scheme("oauth2") != nil {
+			configs = append(configs, accounts.AuthConfig{ID: "ac_" + tk.Slug, Toolkit: tk.Slug, Scheme: "oauth2", ClientID: "id", ClientSecret: "secret"})
+		}
+	}
 	svc, err := accounts.NewService(accounts.Config{
-		Store: store, Keys: keys, Catalog: catalog, PublicURL: "http://127.0.0.1",
+		Store: store, Keys: keys, Catalog: catalog, PublicURL: "http://127.0.0.1", AuthConfigs: configs,
 		Executor: tools.NewExecutor(catalog, tools.ExecutorOptions{}),
 	})
 	if err != nil {

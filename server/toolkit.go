@@ -28,22 +28,28 @@ func (s *Server) listToolkits(ctx context.Context, sc *accounts.Scope, args map[
 		items = append(items, ToolkitItem(st))
 		tk := st.Toolkit
 		line := fmt.Sprintf("- %s (%s): %d account(s), %d tools", tk.Slug, tk.Name, st.AccountCount, len(tk.Tools))
-		if a := st.Active; a != nil {
+		switch a := st.Active; {
+		case a != nil:
 			line += fmt.Sprintf("; active: %s [%s, by %s]", name(a), a.Status, st.SelectedBy)
-		} else if st.Problem != nil {
+		case st.Problem != nil && st.Problem.Code == accounts.CodeToolkitNotConfigured:
+			line = fmt.Sprintf("- %s (%s): cannot be connected on this server until the operator configures it (%s)", tk.Slug, tk.Name, st.Problem.Code)
+		case st.Problem != nil && st.Problem.Code == accounts.CodeAccountRequired:
+			line += "; not connected: call authorize to connect an account; its tools appear once it is ACTIVE"
+		case st.Problem != nil:
 			line += fmt.Sprintf("; no active account (%s)", st.Problem.Code)
 		}
 		lines = append(lines, line)
 	}
-	text := "Toolkits in this session:\n" + strings.Join(lines, "\n")
+	text := "Toolkits in this session:\n" + strings.Join(lines, "\n") +
+		"\n\nA toolkit's tools are listed once the user has an ACTIVE account of it (authorize, then wait_for_connection), or ahead of that when the session names the toolkit (X-Toolkits)."
 	if len(lines) == 0 {
 		text = "No toolkit is enabled in this session."
 	}
 	return okResult(text, map[string]any{"toolkits": items}), nil
 }
 
-// ToolkitItem is how one toolkit's state is shown, in list_toolkits and in
-// the application API's session toolkits: slug, name, auth schemes,
+// ToolkitItem is how one toolkit's state is shown in list_toolkits: slug,
+// name, auth schemes, configured (whether users can connect it at all),
 // connected, active_account (with selected_by) or null, account and tool
 // counts, and selection_error when no account can act.
 func ToolkitItem(st accounts.ToolkitState) map[string]any {
@@ -51,6 +57,7 @@ func ToolkitItem(st accounts.ToolkitState) map[string]any {
 		"slug":           st.Toolkit.Slug,
 		"name":           st.Toolkit.Name,
 		"auth_schemes":   nonNil(st.AuthSchemes),
+		"configured":     len(st.AuthSchemes) > 0,
 		"connected":      st.Connected,
 		"active_account": nil,
 		"account_count":  st.AccountCount,

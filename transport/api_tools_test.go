@@ -65,16 +65,24 @@ func TestAPISessionToolkitsAndTools(t *testing.T) {
 		}
 	})
 	t.Run("NamedToolkitListsAhead", func(t *testing.T) {
-		named, namedToken := w.newSession(t, map[string]any{"user_id": "alice", "toolkits": []string{"gmail"}})
-		tools := w.do(t, "GET", "/api/v1/sessions/"+named["id"].(string)+"/tools", namedToken, nil).want(t, http.StatusOK, "")
+		named, namedToken := w.newSession(t, map[string]any{"user_id": "carol", "toolkits": []string{"github", "gmail"}})
+		path := "/api/v1/sessions/" + named["id"].(string)
+		tools := w.do(t, "GET", path+"/tools", namedToken, nil).want(t, http.StatusOK, "")
 		for _, it := range tools.body["items"].([]any) {
-			if it.(map[string]any)["toolkit"] != "gmail" {
-				t.Errorf("a session of gmail lists %v", it.(map[string]any)["name"])
+			if it.(map[string]any)["toolkit"] != "github" {
+				t.Errorf("lists %v", it.(map[string]any)["name"])
 			}
 		}
-		if len(tools.body["items"].([]any)) == 0 {
-			t.Error("a session naming gmail lists none of its tools")
+		if n := len(tools.body["items"].([]any)); n != len(w.svc.Catalog().Toolkit("github").Tools) {
+			t.Errorf("a session naming github lists %d tools before any account, want all of github's", n)
 		}
+		// Gmail has no auth config here: no one can connect it, so its
+		// tools are not listed, and its state says what the operator lacks.
+		gm := toolkitItem(t, w.do(t, "GET", path+"/toolkits", namedToken, nil).want(t, http.StatusOK, ""), "gmail")
+		if e, _ := gm["selection_error"].(map[string]any); e["code"] != "TOOLKIT_NOT_CONFIGURED" || !strings.Contains(e["message"].(string), "SWITCHBOARD_OAUTH_GMAIL_CLIENT_ID") {
+			t.Errorf("gmail = %v", gm)
+		}
+		w.do(t, "POST", path+"/link", namedToken, map[string]any{"toolkit": "gmail"}).want(t, http.StatusConflict, "TOOLKIT_NOT_CONFIGURED")
 	})
 }
 
