@@ -217,7 +217,7 @@ func build(ctx context.Context, cfg config, publicURL string, log *zap.Logger, m
 		store.Close()
 		return nil, nil, nil, err
 	}
-	srv := server.New(server.Config{Service: svc, Log: log.Named("mcp"), Version: version, OnToolCall: onToolCall})
+	srv := server.New(server.Config{Service: svc, Log: log.Named("mcp"), Version: version, OnToolCall: onToolCall, LocalLinks: cfg.connectAddr != ""})
 	return svc, srv, func() { store.Close() }, nil
 }
 

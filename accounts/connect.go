@@ -349,7 +349,10 @@ func (s *Service) complete(ctx context.Context, l *Link, upstreamID, label, alia
 	target.Label, target.UpstreamID = label, upstreamID
 	target.AuthConfigID, target.Scheme = l.AuthConfigID, l.Scheme
 	target.ConnectedAt = now
-	if alias != "" {
+	// A reconnect keeps the account's id and alias (rule 1's exception): an
+	// alias asked for with the link names a new account only. Renaming is
+	// an explicit act (the API's PATCH).
+	if alias != "" && !reconnected {
 		target.Alias = alias
 	}
 	sealed, err := s.keys.Seal(target.ID, cred)

@@ -60,3 +60,24 @@ func TestUnconfiguredToolkit(t *testing.T) {
 		t.Errorf("X-Toolkits gmail,github lists %v", got)
 	}
 }
+
+// TestNoElicitationCapability: elicitation is a client capability; the
+// server must not advertise it at initialize (the Inspector warns).
+func TestNoElicitationCapability(t *testing.T) {
+	srv, _, ctx := newServer(t, nil)
+	raw, _ := json.Marshal(srv.MCP().HandleMessage(ctx, json.RawMessage(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{"elicitation":{}},"clientInfo":{"name":"t","version":"1"}}}`)))
+	var resp struct {
+		Result struct {
+			Capabilities map[string]any `json:"capabilities"`
+		} `json:"result"`
+	}
+	if err := json.Unmarshal(raw, &resp); err != nil || resp.Result.Capabilities == nil {
+		t.Fatalf("initialize: %s", raw)
+	}
+	if _, ok := resp.Result.Capabilities["elicitation"]; ok {
+		t.Errorf("the server advertises elicitation: %s", raw)
+	}
+	if _, ok := resp.Result.Capabilities["tools"]; !ok {
+		t.Errorf("no tools capability: %s", raw)
+	}
+}

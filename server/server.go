@@ -29,6 +29,10 @@ type Config struct {
 	Log *zap.Logger
 	// Version is reported in serverInfo.
 	Version string
+	// LocalLinks says that this process serves the connect links it issues
+	// (stdio, on a loopback listener), so they work only while it runs;
+	// authorize and wait_for_connection tell the agent so.
+	LocalLinks bool
 	// OnToolCall, when set, is told of every tool call: the tool, its
 	// outcome ("ok" or the error code) and how long it took (metrics).
 	OnToolCall func(tool, outcome string, took time.Duration)
@@ -41,6 +45,7 @@ type Server struct {
 	mcp      *mcpserver.MCPServer
 	sessions *listeners
 	observe  func(tool, outcome string, took time.Duration)
+	local    bool
 }
 
 // metaTools are listed in every session, whatever its accounts.
@@ -51,7 +56,7 @@ var metaTools = map[string]bool{
 
 // New builds the MCP server and registers every tool once.
 func New(cfg Config) *Server {
-	s := &Server{svc: cfg.Service, log: cfg.Log, sessions: newListeners(), observe: cfg.OnToolCall}
+	s := &Server{svc: cfg.Service, log: cfg.Log, sessions: newListeners(), observe: cfg.OnToolCall, local: cfg.LocalLinks}
 	if s.observe == nil {
 		s.observe = func(string, string, time.Duration) {}
 	}
@@ -63,8 +68,11 @@ func New(cfg Config) *Server {
 	hooks.AddOnUnregisterSession(s.unregisterSession)
 	hooks.AddBeforeSubscriptionsListen(s.listen)
 	s.mcp = mcpserver.NewMCPServer("switchboard", cfg.Version,
+		// No WithElicitation: elicitation is a capability the client
+		// declares; a server that advertised it would claim to answer
+		// elicitation requests itself. authorize elicits when the client
+		// declared it.
 		mcpserver.WithToolCapabilities(true),
-		mcpserver.WithElicitation(),
 		mcpserver.WithToolFilter(s.filter),
 		mcpserver.WithHooks(hooks),
 		mcpserver.WithRecovery(),

@@ -105,3 +105,15 @@ func TestConnectPageSpeaksToThePerson(t *testing.T) {
 		plain(t, string(page))
 	})
 }
+
+// TestBatchRefusedWithReason: a JSON-RPC batch gets a message that says
+// batches are not supported, not that the body is not JSON.
+func TestBatchRefusedWithReason(t *testing.T) {
+	w := newAPIWorld(t)
+	got := w.doHeaders(t, "POST", "/mcp", `[{"jsonrpc":"2.0","id":1,"method":"ping"}]`,
+		map[string]string{"Authorization": "Bearer " + opKey, "X-User-Id": "alice", "Accept": "application/json, text/event-stream", "Content-Type": "application/json"})
+	e, _ := got.body["error"].(map[string]any)
+	if got.status != http.StatusBadRequest || !strings.Contains(e["message"].(string), "batches are not supported") {
+		t.Errorf("a batch answered %d %s", got.status, got.raw)
+	}
+}

@@ -63,6 +63,10 @@ func (h *HTTP) guardMCP(next http.Handler) http.Handler {
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
 		}
+		if trimmed := bytes.TrimSpace(body); len(trimmed) > 0 && trimmed[0] == '[' {
+			writeJSONError(w, http.StatusBadRequest, nil, "JSON-RPC batches are not supported (MCP dropped them in 2025-06-18): send one request per HTTP request")
+			return
+		}
 		msg := peek(body)
 
 		p, err := h.authenticate(r)

@@ -446,6 +446,17 @@ func testReconnect(t *testing.T, open Opener) {
 	if cred, err := w.keys.Open(work.ID, sealed); err != nil || cred.Secret != tokWork2 {
 		t.Errorf("the reconnected account does not hold the new token (%v)", err)
 	}
+
+	// A new alias typed in the form does not rename the account it turns
+	// out to be: a reconnect keeps id and alias (renaming is PATCH's).
+	_, tok = w.authorize(t, sc, accounts.AuthorizeRequest{})
+	w.tick(time.Second)
+	if c := w.complete(t, tok, tokWork, "office"); !c.Reconnected || c.Account.ID != work.ID || c.Account.Alias != "work" {
+		t.Errorf("reconnect with a new alias: %+v, want %s still aliased work", c.Account, work.ID)
+	}
+	if got, err := w.store.Account(ctx, "alice", work.ID); err != nil || got.Alias != "work" {
+		t.Errorf("stored alias after the reconnect: %+v (%v)", got, err)
+	}
 }
 
 func testReauthorize(t *testing.T, open Opener) {
