@@ -121,6 +121,9 @@ type SessionUpdate struct {
 	AuthConfigs *map[string]string
 	// RequireExplicitSelection, when set, turns rule 6's strict mode on or off.
 	RequireExplicitSelection *bool
+	// ToolMode, when set, changes the session's tool mode ("" returns it
+	// to the server's default).
+	ToolMode *string
 	// TTL, when not zero, makes the session end TTL from now.
 	TTL time.Duration
 }
@@ -148,6 +151,12 @@ func (s *Service) UpdateSession(ctx context.Context, sess *Session, upd SessionU
 	}
 	if upd.RequireExplicitSelection != nil {
 		next.RequireExplicitSelection = *upd.RequireExplicitSelection
+	}
+	if upd.ToolMode != nil {
+		if err := CheckToolMode(*upd.ToolMode, false); err != nil {
+			return nil, err
+		}
+		next.ToolMode = *upd.ToolMode
 	}
 	if upd.TTL != 0 {
 		ttl, err := s.sessionTTL(upd.TTL)

@@ -31,6 +31,9 @@ type Session struct {
 	AuthConfigs map[string]string
 	// RequireExplicitSelection turns on rule 6's strict mode.
 	RequireExplicitSelection bool
+	// ToolMode is how the session lists toolkit tools: ToolModeAll,
+	// ToolModeSearch, or "" for the server's default.
+	ToolMode string
 	// TokenHash is the hash (HashToken) of the session token "st_…" that
 	// lets an MCP client use this one session without the operator key;
 	// empty for sessions that have none (those made by an MCP initialize or
@@ -84,6 +87,8 @@ type SessionOptions struct {
 	AuthConfigs map[string]string
 	// RequireExplicitSelection turns on rule 6's strict mode.
 	RequireExplicitSelection bool
+	// ToolMode is the session's tool mode; "" follows the server's default.
+	ToolMode string
 	// TTL is the lifetime of a session made by the application API
 	// (CreateAPISession); 0 asks for the default. Other sessions ignore it.
 	TTL time.Duration
@@ -104,6 +109,9 @@ func (s *Service) CreateSession(ctx context.Context, opts SessionOptions) (*Sess
 	if err := s.checkAuthConfigs(opts.AuthConfigs); err != nil {
 		return nil, err
 	}
+	if err := CheckToolMode(opts.ToolMode, false); err != nil {
+		return nil, err
+	}
 	now := s.now()
 	sess := &Session{
 		ID:                       NewID("ses_"),
@@ -113,6 +121,7 @@ func (s *Service) CreateSession(ctx context.Context, opts SessionOptions) (*Sess
 		Selected:                 map[string]string{},
 		AuthConfigs:              opts.AuthConfigs,
 		RequireExplicitSelection: opts.RequireExplicitSelection,
+		ToolMode:                 opts.ToolMode,
 		TokenHash:                opts.tokenHash,
 		ExpiresAt:                opts.expiresAt,
 		CreatedAt:                now,
@@ -168,4 +177,31 @@ func (s *Service) EndSession(ctx context.Context, sess *Session) error {
 	}
 	s.log.Info("session ended", zap.String("session", sess.ID), zap.String("user", sess.UserID))
 	return nil
+}
+
+// Tool modes: how a session lists toolkit tools.
+const (
+	// ToolModeAll lists every toolkit tool the session may use.
+	ToolModeAll = "all"
+	// ToolModeSearch lists none; the agent finds them with search_tools and
+	// runs them with execute_tool (or calls them by name).
+	ToolModeSearch = "search"
+	// ToolModeAuto is the server default's third value: search when the
+	// session would list more toolkit tools than a threshold, else all.
+	ToolModeAuto = "auto"
+)
+
+// CheckToolMode refuses a tool mode that is not all or search (or auto,
+// where allowed: a server default or a request header may ask for it); ""
+// is always allowed (no choice).
+func CheckToolMode(mode string, auto bool) error {
+	switch mode {
+	case "", ToolModeAll, ToolModeSearch:
+		return nil
+	case ToolModeAuto:
+		if auto {
+			return nil
+		}
+	}
+	return Errorf(CodeInvalidArguments, "tool_mode must be %q or %q; %q is neither.", ToolModeAll, ToolModeSearch, mode)
 }

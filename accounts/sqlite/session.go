@@ -22,9 +22,9 @@ func (d *DB) CreateSession(ctx context.Context, s *accounts.Session) error {
 	}
 	return d.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (id, user_id, key_id, toolkits,
-			auth_configs, require_explicit_selection, token_hash, expires_at, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			s.ID, s.UserID, s.KeyID, toolkits, configs, s.RequireExplicitSelection,
+			auth_configs, require_explicit_selection, tool_mode, token_hash, expires_at, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			s.ID, s.UserID, s.KeyID, toolkits, configs, s.RequireExplicitSelection, s.ToolMode,
 			s.TokenHash, nanos(s.ExpiresAt), nanos(s.CreatedAt), nanos(s.UpdatedAt))
 		if err != nil {
 			return fmt.Errorf("sqlite: create session: %w", err)
@@ -76,8 +76,8 @@ func (d *DB) UpdateSession(ctx context.Context, s *accounts.Session, changes map
 			return fmt.Errorf("sqlite: update session: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET toolkits = ?, auth_configs = ?,
-			require_explicit_selection = ?, expires_at = ?, updated_at = ? WHERE id = ?`,
-			toolkits, configs, s.RequireExplicitSelection, nanos(s.ExpiresAt), nanos(s.UpdatedAt), s.ID); err != nil {
+			require_explicit_selection = ?, tool_mode = ?, expires_at = ?, updated_at = ? WHERE id = ?`,
+			toolkits, configs, s.RequireExplicitSelection, s.ToolMode, nanos(s.ExpiresAt), nanos(s.UpdatedAt), s.ID); err != nil {
 			return fmt.Errorf("sqlite: update session: %w", err)
 		}
 		for toolkit, accountID := range changes {
@@ -135,10 +135,10 @@ func sessionRow(ctx context.Context, tx querier, id string) (*accounts.Session, 
 		expires            sql.NullInt64
 	)
 	err := tx.QueryRowContext(ctx, `SELECT id, user_id, key_id, toolkits, auth_configs,
-		require_explicit_selection, token_hash, expires_at, created_at, updated_at
+		require_explicit_selection, tool_mode, token_hash, expires_at, created_at, updated_at
 		FROM sessions WHERE id = ?`, id).
 		Scan(&s.ID, &s.UserID, &s.KeyID, &toolkits, &configs, &s.RequireExplicitSelection,
-			&s.TokenHash, &expires, &created, &updatedAt)
+			&s.ToolMode, &s.TokenHash, &expires, &created, &updatedAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, accounts.ErrNotFound
 	}

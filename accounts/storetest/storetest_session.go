@@ -31,6 +31,7 @@ func testSessionRoundTrip(t *testing.T, s suite) {
 				sess.Selected = map[string]string{"github": a.ID}
 				sess.AuthConfigs = map[string]string{"github": "ac_enterprise", "gmail": "ac_google"}
 				sess.RequireExplicitSelection = true
+				sess.ToolMode = accounts.ToolModeSearch
 				sess.TokenHash = fmt.Sprintf("%064x", serial.Add(1))
 				sess.ExpiresAt = t0.Add(36*time.Hour + 750*time.Microsecond)
 			}
@@ -128,6 +129,7 @@ func testUpdateSession(t *testing.T, s suite) {
 	upd.Toolkits = []string{"github"}
 	upd.AuthConfigs = map[string]string{"github": "ac_enterprise"}
 	upd.RequireExplicitSelection = true
+	upd.ToolMode = accounts.ToolModeAll
 	upd.ExpiresAt = t0.Add(2 * time.Hour)
 	upd.UpdatedAt = t0.Add(time.Minute)
 	if err := st.UpdateSession(ctx, upd, map[string]string{"github": gh2.ID}); err != nil {
