@@ -22,6 +22,9 @@ type Scope struct {
 	// Toolkits further restricts the session's toolkits (X-Toolkits); nil
 	// means no restriction from the request.
 	Toolkits []string
+	// ToolMode is the request's own tool mode (X-Tool-Mode: all, search or
+	// auto), above the session's; "" leaves it to the session.
+	ToolMode string
 	// RequireExplicit turns on strict mode for this request
 	// (X-Require-Explicit-Selection), on top of the session's own setting.
 	RequireExplicit bool

@@ -19,6 +19,14 @@ import (
 // identity request forgotten.
 func newGitHubServer(tb testing.TB) (*server.Server, context.Context, *fakeupstream.GitHub) {
 	tb.Helper()
+	srv, ctx, gh, _ := newGitHubServerMode(tb, "")
+	return srv, ctx, gh
+}
+
+// newGitHubServerMode is newGitHubServer with the server's default tool
+// mode; it also returns the service.
+func newGitHubServerMode(tb testing.TB, mode string) (*server.Server, context.Context, *fakeupstream.GitHub, *accounts.Service) {
+	tb.Helper()
 	gh := fakeupstream.NewGitHub()
 	tb.Cleanup(gh.Close)
 	gh.AddUser("ghp_alice", "alice-gh", 1)
@@ -39,7 +47,7 @@ func newGitHubServer(tb testing.TB) (*server.Server, context.Context, *fakeupstr
 	if err != nil {
 		tb.Fatal(err)
 	}
-	srv := server.New(server.Config{Service: svc, Version: "test"})
+	srv := server.New(server.Config{Service: svc, Version: "test", ToolMode: mode})
 	ctx := context.Background()
 	sess, err := svc.CreateSession(ctx, accounts.SessionOptions{UserID: "alice"})
 	if err != nil {
@@ -57,7 +65,7 @@ func newGitHubServer(tb testing.TB) (*server.Server, context.Context, *fakeupstr
 	ctx = server.NewContext(ctx, sc)
 	srv.MCP().HandleMessage(ctx, json.RawMessage(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`))
 	gh.Reset()
-	return srv, ctx, gh
+	return srv, ctx, gh, svc
 }
 
 // callRaw sends tools/call of tool with the JSON text arguments as given

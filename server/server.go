@@ -29,6 +29,12 @@ type Config struct {
 	Log *zap.Logger
 	// Version is reported in serverInfo.
 	Version string
+	// ToolMode is the server's default tool mode: "all", "search", or
+	// "auto" (search when a session would list more than AutoThreshold
+	// toolkit tools). Empty means auto.
+	ToolMode string
+	// AutoThreshold is auto's limit; 0 means 30.
+	AutoThreshold int
 	// LocalLinks says that this process serves the connect links it issues
 	// (stdio, on a loopback listener), so they work only while it runs;
 	// authorize and wait_for_connection tell the agent so.
@@ -46,17 +52,31 @@ type Server struct {
 	sessions *listeners
 	observe  func(tool, outcome string, took time.Duration)
 	local    bool
+	index    *tools.Index
+	mode     string
+	auto     int
 }
 
-// metaTools are listed in every session, whatever its accounts.
+// metaTools are listed in every session, whatever its accounts and mode.
 var metaTools = map[string]bool{
 	"list_toolkits": true, "list_accounts": true, "authorize": true,
 	"wait_for_connection": true, "select_account": true,
 }
 
+// searchTools are listed instead of the toolkit tools in search mode; in
+// all mode they are not listed, but still answer.
+var searchTools = map[string]bool{"search_tools": true, "execute_tool": true}
+
 // New builds the MCP server and registers every tool once.
 func New(cfg Config) *Server {
-	s := &Server{svc: cfg.Service, log: cfg.Log, sessions: newListeners(), observe: cfg.OnToolCall, local: cfg.LocalLinks}
+	s := &Server{svc: cfg.Service, log: cfg.Log, sessions: newListeners(), observe: cfg.OnToolCall, local: cfg.LocalLinks,
+		index: tools.NewIndex(cfg.Service.Catalog().Tools()), mode: cfg.ToolMode, auto: cfg.AutoThreshold}
+	if s.mode == "" {
+		s.mode = accounts.ToolModeAuto
+	}
+	if s.auto <= 0 {
+		s.auto = 30
+	}
 	if s.observe == nil {
 		s.observe = func(string, string, time.Duration) {}
 	}
@@ -111,49 +131,84 @@ func mcpTool(t *tools.Tool) mcp.Tool {
 	}
 }
 
-// filter decides per request which tools exist: the meta tools always; a
-// toolkit's tools when the scope lists the toolkit (Service.ListedToolkits:
-// allowed, and named or with an ACTIVE account of the user).
+// filter decides per request which tools exist: the meta tools always;
+// in all mode the toolkit tools the scope lists (Service.ListedToolkits:
+// allowed, and named or with an ACTIVE account of the user); in search
+// mode search_tools and execute_tool instead of them (see toolMode).
 //
 // mcp-go applies the filter at tools/call as well, passing only the called
-// tool. There every catalog tool passes, so that the call answers with a
-// code the agent can act on (ACCOUNT_REQUIRED with how to connect one,
-// TOOLKIT_NOT_ENABLED) instead of a bare "tool not found"; Service.Call
-// enforces the same rules. A list always holds the five meta tools, so a
-// one-tool slice is a call.
+// tool. There every tool passes, so that the call answers with a code the
+// agent can act on (ACCOUNT_REQUIRED with how to connect one,
+// TOOLKIT_NOT_ENABLED) instead of a bare "tool not found", and so that in
+// search mode a client that remembers a tool's name can still call it;
+// Service.Call enforces the same rules. A list always holds the five meta
+// tools, so a one-tool slice is a call.
 func (s *Server) filter(ctx context.Context, in []mcp.Tool) []mcp.Tool {
 	sc := ScopeFromContext(ctx)
-	atCall := len(in) == 1
-	var listed map[string]bool
-	out := in[:0:0]
-	for _, t := range in {
-		if metaTools[t.Name] {
-			out = append(out, t)
-			continue
+	if len(in) == 1 {
+		if sc == nil && !metaTools[in[0].Name] {
+			return nil
 		}
-		if sc == nil {
-			continue
-		}
-		ct := s.svc.Catalog().Tool(t.Name)
-		if ct == nil {
-			continue
-		}
-		if atCall {
-			out = append(out, t)
-			continue
-		}
-		if listed == nil {
-			var err error
-			if listed, err = s.svc.ListedToolkits(ctx, sc); err != nil {
-				s.log.Error("listing toolkits for the tool filter", zap.String("user", sc.UserID()), zap.Error(err))
-				listed = map[string]bool{}
+		return in
+	}
+	if sc == nil {
+		out := in[:0:0]
+		for _, t := range in {
+			if metaTools[t.Name] {
+				out = append(out, t)
 			}
 		}
-		if listed[ct.Toolkit] {
+		return out
+	}
+	listed, err := s.svc.ListedToolkits(ctx, sc)
+	if err != nil {
+		s.log.Error("listing toolkits for the tool filter", zap.String("user", sc.UserID()), zap.Error(err))
+		listed = map[string]bool{}
+	}
+	search := s.toolMode(sc, listed) == accounts.ToolModeSearch
+	out := in[:0:0]
+	for _, t := range in {
+		switch {
+		case metaTools[t.Name]:
 			out = append(out, t)
+		case searchTools[t.Name]:
+			if search {
+				out = append(out, t)
+			}
+		case !search:
+			if ct := s.svc.Catalog().Tool(t.Name); ct != nil && listed[ct.Toolkit] {
+				out = append(out, t)
+			}
 		}
 	}
 	return out
+}
+
+// toolMode is the scope's effective tool mode, all or search: the
+// request's X-Tool-Mode, else the session's, else the server's default;
+// auto becomes search when the toolkits the scope lists hold more than the
+// threshold's tools.
+func (s *Server) toolMode(sc *accounts.Scope, listed map[string]bool) string {
+	mode := sc.ToolMode
+	if mode == "" {
+		mode = sc.Session.ToolMode
+	}
+	if mode == "" {
+		mode = s.mode
+	}
+	if mode != accounts.ToolModeAuto {
+		return mode
+	}
+	n := 0
+	for slug := range listed {
+		if tk := s.svc.Catalog().Toolkit(slug); tk != nil {
+			n += len(tk.Tools)
+		}
+	}
+	if n > s.auto {
+		return accounts.ToolModeSearch
+	}
+	return accounts.ToolModeAll
 }
 
 // logCall records one tool call: who, what, which account, outcome.

@@ -22,6 +22,12 @@ import (
 // restricted to (and naming) toolkits, or allowing all when nil.
 func newServer(tb testing.TB, toolkits []string) (*server.Server, *accounts.Service, context.Context) {
 	tb.Helper()
+	return newServerMode(tb, toolkits, accounts.ToolModeAll)
+}
+
+// newServerMode is newServer with the server's default tool mode.
+func newServerMode(tb testing.TB, toolkits []string, mode string) (*server.Server, *accounts.Service, context.Context) {
+	tb.Helper()
 	catalog, err := tools.Builtin()
 	if err != nil {
 		tb.Fatal(err)
@@ -47,7 +53,7 @@ func newServer(tb testing.TB, toolkits []string) (*server.Server, *accounts.Serv
 	if err != nil {
 		tb.Fatal(err)
 	}
-	srv := server.New(server.Config{Service: svc, Version: "test"})
+	srv := server.New(server.Config{Service: svc, Version: "test", ToolMode: mode})
 	sess, err := svc.CreateSession(context.Background(), accounts.SessionOptions{UserID: "alice"})
 	if err != nil {
 		tb.Fatal(err)
@@ -152,7 +158,17 @@ func allToolkits(tb testing.TB) []string {
 // session with every toolkit: the figure the README quotes (bytes, and
 // tokens estimated at four bytes each), the baseline tool discovery cuts.
 func BenchmarkToolsListAllToolkits(b *testing.B) {
-	srv, _, ctx := newServer(b, allToolkits(b))
+	benchmarkListing(b, accounts.ToolModeAll)
+}
+
+// BenchmarkToolsListSearchMode is the same session in search mode: the
+// meta tools and search_tools and execute_tool, whatever the toolkits.
+func BenchmarkToolsListSearchMode(b *testing.B) {
+	benchmarkListing(b, accounts.ToolModeSearch)
+}
+
+func benchmarkListing(b *testing.B, mode string) {
+	srv, _, ctx := newServerMode(b, allToolkits(b), mode)
 	var raw []byte
 	for b.Loop() {
 		raw = listTools(b, srv, ctx)
