@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -49,6 +50,8 @@ type config struct {
 	sessionMaxTTL time.Duration     // longest lifetime such a session may ask for
 	callbackHosts []string          // hosts a connect link may return the browser to (callback_url)
 	appName       string            // the application named on connect pages
+	toolMode      string            // default tool mode: all, search or auto
+	toolModeAt    int               // auto's threshold of listed toolkit tools
 
 	authConfigs []accounts.AuthConfig // from the config file, then SWITCHBOARD_OAUTH_* variables
 
@@ -116,6 +119,8 @@ func parseFlags(cmd string, args []string) (config, error) {
 	fs.DurationVar(&cfg.sessionTTL, "session-ttl", envDuration("SWITCHBOARD_SESSION_TTL", accounts.DefaultSessionTTL), "default lifetime of a session created through the application API")
 	fs.DurationVar(&cfg.sessionMaxTTL, "session-max-ttl", envDuration("SWITCHBOARD_SESSION_MAX_TTL", accounts.DefaultMaxSessionTTL), "longest lifetime a session created through the application API may ask for")
 	fs.StringVar(&cfg.appName, "app-name", env("SWITCHBOARD_APP_NAME", "Switchboard"), "the application named on connect pages (\"Acme Assistant asks to act in your GitHub account\")")
+	fs.StringVar(&cfg.toolMode, "tool-mode", env("SWITCHBOARD_TOOL_MODE", "auto"), "how sessions list toolkit tools: all, search (search_tools and execute_tool instead), or auto (search past --tool-mode-threshold tools)")
+	fs.IntVar(&cfg.toolModeAt, "tool-mode-threshold", envInt("SWITCHBOARD_TOOL_MODE_THRESHOLD", 30), "auto's limit: a session listing more toolkit tools than this lists search_tools instead")
 	cfg.callbackHosts = splitList(os.Getenv("SWITCHBOARD_CALLBACK_HOSTS"))
 	fs.Func("callback-hosts", "comma-separated hosts (host or host:port) a connect link's callback_url may name, besides the public URL's; env SWITCHBOARD_CALLBACK_HOSTS", func(v string) error {
 		cfg.callbackHosts = append(cfg.callbackHosts, splitList(v)...)
@@ -149,6 +154,9 @@ func parseFlags(cmd string, args []string) (config, error) {
 	}
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if accounts.CheckToolMode(cfg.toolMode, true) != nil || cfg.toolMode == "" {
+		return cfg, fmt.Errorf("--tool-mode %q: want all, search or auto (or SWITCHBOARD_TOOL_MODE)", cfg.toolMode)
 	}
 	if cfg.configFile != "" {
 		fc, acs, err := readConfigFile(cfg.configFile)
@@ -217,7 +225,8 @@ func build(ctx context.Context, cfg config, publicURL string, log *zap.Logger, m
 		store.Close()
 		return nil, nil, nil, err
 	}
-	srv := server.New(server.Config{Service: svc, Log: log.Named("mcp"), Version: version, OnToolCall: onToolCall, LocalLinks: cfg.connectAddr != ""})
+	srv := server.New(server.Config{Service: svc, Log: log.Named("mcp"), Version: version, OnToolCall: onToolCall, LocalLinks: cfg.connectAddr != "",
+		ToolMode: cfg.toolMode, AutoThreshold: cfg.toolModeAt})
 	return svc, srv, func() { store.Close() }, nil
 }
 
@@ -322,6 +331,13 @@ func isTerminal(f *os.File) bool {
 func env(key, def string) string {
 	if v, ok := os.LookupEnv(key); ok {
 		return v
+	}
+	return def
+}
+
+func envInt(key string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(key)); err == nil {
+		return n
 	}
 	return def
 }

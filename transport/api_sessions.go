@@ -18,6 +18,7 @@ type sessionRequest struct {
 	Toolkits                 *[]string         `json:"toolkits"`
 	AuthConfigs              map[string]string `json:"auth_configs"`
 	RequireExplicitSelection bool              `json:"require_explicit_selection"`
+	ToolMode                 string            `json:"tool_mode"`
 	TTL                      *json.Number      `json:"ttl"`
 }
 
@@ -59,6 +60,7 @@ func (h *HTTP) createSession(c *apiCall) (int, any, error) {
 		Selected:                 req.ConnectedAccounts,
 		AuthConfigs:              req.AuthConfigs,
 		RequireExplicitSelection: req.RequireExplicitSelection,
+		ToolMode:                 req.ToolMode,
 		TTL:                      ttl,
 	}
 	if req.Toolkits != nil {
@@ -106,6 +108,7 @@ func (h *HTTP) sessionJSON(sess *accounts.Session, token string) map[string]any 
 			"toolkits":                   sess.Toolkits,
 			"auth_configs":               configs,
 			"require_explicit_selection": sess.RequireExplicitSelection,
+			"tool_mode":                  nullString(sess.ToolMode),
 		},
 		"mcp":        map[string]any{"type": "http", "url": h.sessionURL(sess.ID), "headers": headers},
 		"created_at": timeJSON(sess.CreatedAt),
@@ -135,6 +138,7 @@ type sessionPatch struct {
 	Toolkits                 optional[[]string]          `json:"toolkits"`
 	AuthConfigs              optional[map[string]string] `json:"auth_configs"`
 	RequireExplicitSelection *bool                       `json:"require_explicit_selection"`
+	ToolMode                 optional[string]            `json:"tool_mode"`
 	TTL                      *json.Number                `json:"ttl"`
 }
 
@@ -147,6 +151,9 @@ func (h *HTTP) patchSession(c *apiCall) (int, any, error) {
 		return 0, nil, err
 	}
 	upd := accounts.SessionUpdate{RequireExplicitSelection: req.RequireExplicitSelection}
+	if req.ToolMode.Set {
+		upd.ToolMode = &req.ToolMode.Value // null: the server's default
+	}
 	if req.ConnectedAccounts != nil {
 		upd.Select = map[string]string{}
 		for toolkit, ref := range req.ConnectedAccounts {

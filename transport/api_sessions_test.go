@@ -20,7 +20,7 @@ func TestAPICreateSession(t *testing.T) {
 		before := time.Now().UTC().Truncate(time.Second)
 		body, token := w.newSession(t, map[string]any{
 			"user_id": "alice", "connected_accounts": map[string]any{"github": "work"},
-			"toolkits": []string{"github", "gmail"}, "require_explicit_selection": true, "ttl": 3600,
+			"toolkits": []string{"github", "gmail"}, "require_explicit_selection": true, "ttl": 3600, "tool_mode": "search",
 		})
 		id := body["id"].(string)
 		if !strings.HasPrefix(id, "ses_") || body["user_id"] != "alice" {
@@ -32,7 +32,7 @@ func TestAPICreateSession(t *testing.T) {
 		}
 		wantConfig := map[string]any{
 			"connected_accounts": map[string]any{"github": work}, "toolkits": []any{"github", "gmail"},
-			"auth_configs": map[string]any{}, "require_explicit_selection": true,
+			"auth_configs": map[string]any{}, "require_explicit_selection": true, "tool_mode": "search",
 		}
 		if diff := cmp.Diff(wantConfig, body["config"]); diff != "" {
 			t.Errorf("config (-want +got):\n%s", diff)
@@ -79,7 +79,8 @@ func TestAPICreateSession(t *testing.T) {
 		{"SessionTokenRefused", aliceToken, map[string]any{"user_id": "alice"}, http.StatusForbidden, "FORBIDDEN"},
 		{"MissingUser", opKey, map[string]any{}, http.StatusBadRequest, "INVALID_ARGUMENTS"},
 		{"UserWithControlCharacter", opKey, map[string]any{"user_id": "al\nice"}, http.StatusBadRequest, "INVALID_ARGUMENTS"},
-		{"UnknownField", opKey, map[string]any{"user_id": "alice", "tool_mode": "x"}, http.StatusBadRequest, "INVALID_ARGUMENTS"},
+		{"UnknownField", opKey, map[string]any{"user_id": "alice", "mode": "x"}, http.StatusBadRequest, "INVALID_ARGUMENTS"},
+		{"UnknownToolMode", opKey, map[string]any{"user_id": "alice", "tool_mode": "auto"}, http.StatusUnprocessableEntity, "INVALID_ARGUMENTS"},
 		{"NotJSON", opKey, "{user_id", http.StatusBadRequest, "INVALID_ARGUMENTS"},
 		{"NotAnObject", opKey, "[1]", http.StatusBadRequest, "INVALID_ARGUMENTS"},
 		{"TwoObjects", opKey, `{"user_id":"a"}{"user_id":"b"}`, http.StatusBadRequest, "INVALID_ARGUMENTS"},
@@ -184,9 +185,9 @@ func TestAPIPatchSession(t *testing.T) {
 		}
 	})
 	t.Run("ToolkitsStrictnessAndTTL", func(t *testing.T) {
-		got := w.do(t, "PATCH", "/api/v1/sessions/"+id, opKey, map[string]any{"toolkits": []string{"gmail"}, "require_explicit_selection": true, "ttl": 600}).want(t, http.StatusOK, "")
+		got := w.do(t, "PATCH", "/api/v1/sessions/"+id, opKey, map[string]any{"toolkits": []string{"gmail"}, "require_explicit_selection": true, "ttl": 600, "tool_mode": "search"}).want(t, http.StatusOK, "")
 		cfg := got.body["config"].(map[string]any)
-		if !cmp.Equal(cfg["toolkits"], []any{"gmail"}) || cfg["require_explicit_selection"] != true {
+		if !cmp.Equal(cfg["toolkits"], []any{"gmail"}) || cfg["require_explicit_selection"] != true || cfg["tool_mode"] != "search" {
 			t.Errorf("config = %v", cfg)
 		}
 		expires, _ := time.Parse(time.RFC3339, got.body["expires_at"].(string))
@@ -194,9 +195,9 @@ func TestAPIPatchSession(t *testing.T) {
 			t.Errorf("expires in %v, want 10 minutes", d)
 		}
 		w.do(t, "POST", "/api/v1/sessions/"+id+"/execute", token, map[string]any{"tool": "GITHUB_GET_AUTHENTICATED_USER"}).want(t, http.StatusForbidden, "TOOLKIT_NOT_ENABLED")
-		got = w.do(t, "PATCH", "/api/v1/sessions/"+id, opKey, map[string]any{"toolkits": nil}).want(t, http.StatusOK, "")
-		if got.body["config"].(map[string]any)["toolkits"] != nil {
-			t.Errorf("toolkits: null did not allow all: %s", got.raw)
+		got = w.do(t, "PATCH", "/api/v1/sessions/"+id, opKey, map[string]any{"toolkits": nil, "tool_mode": nil}).want(t, http.StatusOK, "")
+		if got.body["config"].(map[string]any)["toolkits"] != nil || got.body["config"].(map[string]any)["tool_mode"] != nil {
+			t.Errorf("toolkits and tool_mode null did not return to the defaults: %s", got.raw)
 		}
 	})
 	t.Run("RefusalsWriteNothing", func(t *testing.T) {

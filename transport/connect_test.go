@@ -117,3 +117,16 @@ func TestBatchRefusedWithReason(t *testing.T) {
 		t.Errorf("a batch answered %d %s", got.status, got.raw)
 	}
 }
+
+// TestToolModeHeaderChecked: X-Tool-Mode takes all, search or auto.
+func TestToolModeHeaderChecked(t *testing.T) {
+	w := newAPIWorld(t)
+	init := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`
+	for mode, status := range map[string]int{"search": http.StatusOK, "ALL": http.StatusOK, "auto": http.StatusOK, "everything": http.StatusBadRequest} {
+		got := w.doHeaders(t, "POST", "/mcp", init, map[string]string{"Authorization": "Bearer " + opKey, "X-User-Id": "alice", "X-Tool-Mode": mode,
+			"Accept": "application/json, text/event-stream", "Content-Type": "application/json"})
+		if got.status != status {
+			t.Errorf("X-Tool-Mode %s: %d %s", mode, got.status, got.raw)
+		}
+	}
+}

@@ -134,6 +134,9 @@ func (h *HTTP) scope(r *http.Request, msg message, p principal) (*accounts.Scope
 	if sc.RequireExplicit, err = parseBool(r.Header.Get("X-Require-Explicit-Selection")); err != nil {
 		return nil, http.StatusBadRequest, err
 	}
+	if sc.ToolMode = strings.ToLower(strings.TrimSpace(r.Header.Get("X-Tool-Mode"))); accounts.CheckToolMode(sc.ToolMode, true) != nil {
+		return nil, http.StatusBadRequest, errors.New("X-Tool-Mode must be all, search or auto")
+	}
 	overrides, err := h.svc.ParseOverrides(ctx, userID, strings.Join(r.Header.Values("X-Connected-Accounts"), ","))
 	sc.Header, sc.Pending = overrides.Accounts, overrides.Pending
 	var he *accounts.HeaderError
