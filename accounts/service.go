@@ -151,6 +151,7 @@ func NewService(cfg Config) (*Service, error) {
 			}
 		}
 	}
+	s.events.connectRemote(cfg.Store, s.log)
 	return s, nil
 }
 
