@@ -27,7 +27,6 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"switchboard/accounts"
-	"switchboard/accounts/sqlite"
 	"switchboard/server"
 	"switchboard/tools"
 	"switchboard/transport"
@@ -45,6 +44,9 @@ type config struct {
 	logLevel    string            // debug, info, warn, error
 	configFile  string            // optional YAML file: public URL, toolkit URLs, auth configs
 	toolkitDirs []string          // operator-written toolkit files, in the catalog format
+
+	databaseURL      string // PostgreSQL shared by replicas (postgres://…); empty: SQLite in dataDir
+	databaseMaxConns int    // PostgreSQL pool size per process; 0: pgxpool's default
 
 	authConfigs []accounts.AuthConfig // from the config file, then SWITCHBOARD_OAUTH_* variables
 
@@ -109,6 +111,8 @@ func parseFlags(cmd string, args []string) (config, error) {
 	fs.DurationVar(&cfg.linkTTL, "link-ttl", envDuration("SWITCHBOARD_LINK_TTL", 10*time.Minute), "lifetime of connect links")
 	fs.StringVar(&cfg.logLevel, "log-level", env("SWITCHBOARD_LOG_LEVEL", "info"), "debug, info, warn or error")
 	fs.StringVar(&cfg.configFile, "config", env("SWITCHBOARD_CONFIG", ""), "YAML file with public_url, toolkit_urls and auth_configs")
+	fs.StringVar(&cfg.databaseURL, "database-url", env("SWITCHBOARD_DATABASE_URL", ""), "PostgreSQL URL (postgres://…) shared by several replicas; default: SQLite in --data-dir")
+	fs.IntVar(&cfg.databaseMaxConns, "database-max-conns", envInt("SWITCHBOARD_DATABASE_MAX_CONNS", 0), "PostgreSQL connections per process (0: max(4, CPUs))")
 	cfg.toolkitDirs = splitList(os.Getenv("SWITCHBOARD_TOOLKITS_DIR"))
 	fs.Func("toolkits-dir", "directory of extra toolkit files (*.yaml, the catalog format); repeatable; env SWITCHBOARD_TOOLKITS_DIR, comma-separated", func(v string) error {
 		cfg.toolkitDirs = append(cfg.toolkitDirs, v)
@@ -172,6 +176,9 @@ func build(ctx context.Context, cfg config, publicURL string, log *zap.Logger, m
 	if err := os.MkdirAll(cfg.dataDir, 0o700); err != nil {
 		return nil, nil, nil, err
 	}
+	if err := sharedKeysRequired(cfg); err != nil {
+		return nil, nil, nil, err
+	}
 	keys, err := secretKeys(cfg.dataDir, log)
 	if err != nil {
 		return nil, nil, nil, err
@@ -185,7 +192,7 @@ func build(ctx context.Context, cfg config, publicURL string, log *zap.Logger, m
 			return nil, nil, nil, fmt.Errorf("toolkit URL for unknown toolkit %q", name)
 		}
 	}
-	store, err := sqlite.Open(ctx, filepath.Join(cfg.dataDir, "switchboard.db"))
+	store, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return nil, nil, nil, err
 	}
