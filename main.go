@@ -45,8 +45,10 @@ type config struct {
 	configFile  string            // optional YAML file: public URL, toolkit URLs, auth configs
 	toolkitDirs []string          // operator-written toolkit files, in the catalog format
 
-	databaseURL      string // PostgreSQL shared by replicas (postgres://…); empty: SQLite in dataDir
-	databaseMaxConns int    // PostgreSQL pool size per process; 0: pgxpool's default
+	databaseURL      string        // PostgreSQL shared by replicas (postgres://…); empty: SQLite in dataDir
+	databaseMaxConns int           // PostgreSQL pool size per process; 0: pgxpool's default
+	sessionIdleTTL   time.Duration // stored sessions unused this long are deleted
+	retentionFailed  time.Duration // FAILED placeholder accounts and expired links are kept this long
 
 	authConfigs []accounts.AuthConfig // from the config file, then SWITCHBOARD_OAUTH_* variables
 
@@ -113,6 +115,8 @@ func parseFlags(cmd string, args []string) (config, error) {
 	fs.StringVar(&cfg.configFile, "config", env("SWITCHBOARD_CONFIG", ""), "YAML file with public_url, toolkit_urls and auth_configs")
 	fs.StringVar(&cfg.databaseURL, "database-url", env("SWITCHBOARD_DATABASE_URL", ""), "PostgreSQL URL (postgres://…) shared by several replicas; default: SQLite in --data-dir")
 	fs.IntVar(&cfg.databaseMaxConns, "database-max-conns", envInt("SWITCHBOARD_DATABASE_MAX_CONNS", 0), "PostgreSQL connections per process (0: max(4, CPUs))")
+	fs.DurationVar(&cfg.sessionIdleTTL, "session-idle-ttl", envDuration("SWITCHBOARD_SESSION_IDLE_TTL", 24*time.Hour), "delete stored sessions unused this long (0: keep)")
+	fs.DurationVar(&cfg.retentionFailed, "retention-failed", envDuration("SWITCHBOARD_RETENTION_FAILED", 24*time.Hour), "delete FAILED placeholder accounts and expired connect links this long after (0: keep)")
 	cfg.toolkitDirs = splitList(os.Getenv("SWITCHBOARD_TOOLKITS_DIR"))
 	fs.Func("toolkits-dir", "directory of extra toolkit files (*.yaml, the catalog format); repeatable; env SWITCHBOARD_TOOLKITS_DIR, comma-separated", func(v string) error {
 		cfg.toolkitDirs = append(cfg.toolkitDirs, v)
@@ -206,13 +210,16 @@ func build(ctx context.Context, cfg config, publicURL string, log *zap.Logger, m
 	svc, err := accounts.NewService(accounts.Config{
 		Store: store, Keys: keys, Catalog: catalog, Executor: exec, AuthConfigs: cfg.authConfigs, Locker: store, OnRefresh: onRefresh,
 		PublicURL: strings.TrimRight(publicURL, "/"), LinkTTL: cfg.linkTTL, Log: log.Named("accounts"),
+		Retention: retention(cfg),
 	})
 	if err != nil {
 		store.Close()
 		return nil, nil, nil, err
 	}
+	sweepCtx, stopSweep := context.WithCancel(ctx)
+	go svc.RunRetention(sweepCtx, sweepPeriod)
 	srv := server.New(server.Config{Service: svc, Log: log.Named("mcp"), Version: version, OnToolCall: onToolCall})
-	return svc, srv, func() { store.Close() }, nil
+	return svc, srv, func() { stopSweep(); store.Close() }, nil
 }
 
 func serve(ctx context.Context, cfg config, log *zap.Logger) error {

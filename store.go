@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -63,4 +64,15 @@ func envInt(key string, def int) int {
 		return n
 	}
 	return def
+}
+
+// sweepPeriod is how often each process runs the retention sweep; with
+// PostgreSQL only one replica sweeps at a time.
+const sweepPeriod = 10 * time.Minute
+
+// retention is the sweep's policy from the flags. Expired connect links
+// share the window of FAILED placeholders: both are what is left of
+// connection attempts that ended.
+func retention(cfg config) accounts.Retention {
+	return accounts.Retention{Links: cfg.retentionFailed, Failed: cfg.retentionFailed, SessionIdle: cfg.sessionIdleTTL}
 }

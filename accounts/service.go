@@ -58,6 +58,8 @@ type Config struct {
 	// OnRefresh, when set, is told of every token refresh attempt: the
 	// toolkit and "ok", "invalid_grant" or "error" (metrics).
 	OnRefresh func(toolkit, outcome string)
+	// Retention is what Sweep deletes; the zero value deletes nothing.
+	Retention Retention
 }
 
 // Service applies the rules of DESIGN.md to a Store. It is safe for
@@ -76,6 +78,7 @@ type Service struct {
 	pollTick  time.Duration
 	locker    Locker
 	refreshed func(toolkit, outcome string)
+	retention Retention
 }
 
 // NewService returns a Service for cfg.
@@ -96,6 +99,7 @@ func NewService(cfg Config) (*Service, error) {
 		pollTick:  200 * time.Millisecond,
 		locker:    cfg.Locker,
 		refreshed: cfg.OnRefresh,
+		retention: cfg.Retention,
 	}
 	if s.refreshed == nil {
 		s.refreshed = func(string, string) {}

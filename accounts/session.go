@@ -136,6 +136,7 @@ func (s *Service) Session(ctx context.Context, id, userID, keyID string) (*Sessi
 	if sess.UserID != userID || sess.KeyID != keyID {
 		return nil, ErrNotFound
 	}
+	s.keepAlive(ctx, sess)
 	return sess, nil
 }
 

@@ -60,6 +60,10 @@ func Run(t *testing.T, open Opener) {
 		{"PersistenceAcrossReopen", testPersistence},
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"TwoHandlesOneDir", testTwoHandles},
+		{"TouchSessionOnlyForward", testTouchSession},
+		{"SweepDeletesWhatOutlivedItsUse", testSweep},
+		{"SweepZeroPolicyKeepsAllButEndedSessions", testSweepZeroPolicy},
+		{"SweepConcurrently", testSweepConcurrently},
 	}
 	// Subtests run in parallel: each has a store of its own (a fresh
 	// directory; a fresh schema in PostgreSQL), and ids are unique across
