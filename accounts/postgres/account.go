@@ -73,9 +73,7 @@ func updateAccount(ctx context.Context, q querier, a *accounts.Account) error {
 // else, so that it cannot undo a concurrent status change. It returns
 // accounts.ErrNotFound for an unknown or foreign account.
 func (d *DB) TouchAccount(ctx context.Context, a *accounts.Account) error {
-	tag, err := d.pool.Exec(ctx,
-		`UPDATE accounts SET last_used_at = $1 WHERE id = $2 AND user_id = $3`,
-		ts(a.LastUsedAt), a.ID, a.UserID)
+	tag, err := d.pool.Exec(ctx, touchAccountQuery, ts(a.LastUsedAt), a.ID, a.UserID)
 	if err != nil {
 		return fmt.Errorf("postgres: touch account: %w", err)
 	}
@@ -84,8 +82,7 @@ func (d *DB) TouchAccount(ctx context.Context, a *accounts.Account) error {
 
 // Account returns the account id of userID, or accounts.ErrNotFound.
 func (d *DB) Account(ctx context.Context, userID, id string) (*accounts.Account, error) {
-	rows, _ := d.pool.Query(ctx,
-		`SELECT `+accountColumns+` FROM accounts WHERE id = $1 AND user_id = $2`, id, userID)
+	rows, _ := d.pool.Query(ctx, accountQuery, id, userID)
 	return oneAccount(rows)
 }
 
@@ -101,11 +98,9 @@ func (d *DB) AccountByID(ctx context.Context, id string) (*accounts.Account, err
 func (d *DB) Accounts(ctx context.Context, userID, toolkit string) ([]*accounts.Account, error) {
 	var rows pgx.Rows
 	if toolkit == "" {
-		rows, _ = d.pool.Query(ctx, `SELECT `+accountColumns+` FROM accounts
-			WHERE user_id = $1 ORDER BY seq`, userID)
+		rows, _ = d.pool.Query(ctx, userAccountsQuery, userID)
 	} else {
-		rows, _ = d.pool.Query(ctx, `SELECT `+accountColumns+` FROM accounts
-			WHERE user_id = $1 AND toolkit = $2 ORDER BY seq`, userID, toolkit)
+		rows, _ = d.pool.Query(ctx, toolkitAccountsQuery, userID, toolkit)
 	}
 	list, err := pgx.CollectRows(rows, scanAccount)
 	if err != nil {

@@ -16,9 +16,7 @@ import (
 // credentials table knows only account ids.
 func (d *DB) Credential(ctx context.Context, userID, accountID string) ([]byte, error) {
 	var sealed []byte
-	err := d.pool.QueryRow(ctx, `SELECT c.sealed FROM credentials c
-		JOIN accounts a ON a.id = c.account_id
-		WHERE a.id = $1 AND a.user_id = $2`, accountID, userID).Scan(&sealed)
+	err := d.pool.QueryRow(ctx, credentialQuery, accountID, userID).Scan(&sealed)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, accounts.ErrNotFound
 	}

@@ -105,10 +105,7 @@ func (d *DB) Session(ctx context.Context, id string) (*accounts.Session, error) 
 		toolkits, configs, selected []byte
 		created, updated, expires   pgtype.Timestamptz
 	)
-	err := d.pool.QueryRow(ctx, `SELECT s.id, s.user_id, s.key_id, s.toolkits, s.auth_configs,
-		s.require_explicit_selection, s.token_hash, s.expires_at, s.created_at, s.updated_at,
-		(SELECT jsonb_object_agg(toolkit, account_id) FROM session_selections WHERE session_id = s.id)
-		FROM sessions s WHERE s.id = $1`, id).
+	err := d.pool.QueryRow(ctx, sessionQuery, id).
 		Scan(&s.ID, &s.UserID, &s.KeyID, &toolkits, &configs, &s.RequireExplicitSelection,
 			&s.TokenHash, &expires, &created, &updated, &selected)
 	if errors.Is(err, pgx.ErrNoRows) {
