@@ -37,13 +37,16 @@ var version = "dev"
 
 // config is every setting, from flags with environment fallbacks.
 type config struct {
-	dataDir     string            // where the SQLite store and the generated key live
-	publicURL   string            // external base URL of connect links
-	linkTTL     time.Duration     // lifetime of connect links
-	toolkitURL  map[string]string // toolkit slug → API base URL override
-	logLevel    string            // debug, info, warn, error
-	configFile  string            // optional YAML file: public URL, toolkit URLs, auth configs
-	toolkitDirs []string          // operator-written toolkit files, in the catalog format
+	dataDir       string            // where the SQLite store and the generated key live
+	publicURL     string            // external base URL of connect links
+	linkTTL       time.Duration     // lifetime of connect links
+	toolkitURL    map[string]string // toolkit slug → API base URL override
+	logLevel      string            // debug, info, warn, error
+	configFile    string            // optional YAML file: public URL, toolkit URLs, auth configs
+	toolkitDirs   []string          // operator-written toolkit files, in the catalog format
+	sessionTTL    time.Duration     // default lifetime of sessions made by the application API
+	sessionMaxTTL time.Duration     // longest lifetime such a session may ask for
+	callbackHosts []string          // hosts a connect link may return the browser to (callback_url)
 
 	databaseURL      string        // PostgreSQL shared by replicas (postgres://…); empty: SQLite in dataDir
 	databaseMaxConns int           // PostgreSQL pool size per process; 0: pgxpool's default
@@ -117,6 +120,13 @@ func parseFlags(cmd string, args []string) (config, error) {
 	fs.IntVar(&cfg.databaseMaxConns, "database-max-conns", envInt("SWITCHBOARD_DATABASE_MAX_CONNS", 0), "PostgreSQL connections per process (0: max(4, CPUs))")
 	fs.DurationVar(&cfg.sessionIdleTTL, "session-idle-ttl", envDuration("SWITCHBOARD_SESSION_IDLE_TTL", 24*time.Hour), "delete stored sessions unused this long (0: keep)")
 	fs.DurationVar(&cfg.retentionFailed, "retention-failed", envDuration("SWITCHBOARD_RETENTION_FAILED", 24*time.Hour), "delete FAILED placeholder accounts and expired connect links this long after (0: keep)")
+	fs.DurationVar(&cfg.sessionTTL, "session-ttl", envDuration("SWITCHBOARD_SESSION_TTL", accounts.DefaultSessionTTL), "default lifetime of a session created through the application API")
+	fs.DurationVar(&cfg.sessionMaxTTL, "session-max-ttl", envDuration("SWITCHBOARD_SESSION_MAX_TTL", accounts.DefaultMaxSessionTTL), "longest lifetime a session created through the application API may ask for")
+	cfg.callbackHosts = splitList(os.Getenv("SWITCHBOARD_CALLBACK_HOSTS"))
+	fs.Func("callback-hosts", "comma-separated hosts (host or host:port) a connect link's callback_url may name, besides the public URL's; env SWITCHBOARD_CALLBACK_HOSTS", func(v string) error {
+		cfg.callbackHosts = append(cfg.callbackHosts, splitList(v)...)
+		return nil
+	})
 	cfg.toolkitDirs = splitList(os.Getenv("SWITCHBOARD_TOOLKITS_DIR"))
 	fs.Func("toolkits-dir", "directory of extra toolkit files (*.yaml, the catalog format); repeatable; env SWITCHBOARD_TOOLKITS_DIR, comma-separated", func(v string) error {
 		cfg.toolkitDirs = append(cfg.toolkitDirs, v)
@@ -210,7 +220,8 @@ func build(ctx context.Context, cfg config, publicURL string, log *zap.Logger, m
 	svc, err := accounts.NewService(accounts.Config{
 		Store: store, Keys: keys, Catalog: catalog, Executor: exec, AuthConfigs: cfg.authConfigs, Locker: store, OnRefresh: onRefresh,
 		PublicURL: strings.TrimRight(publicURL, "/"), LinkTTL: cfg.linkTTL, Log: log.Named("accounts"),
-		Retention: retention(cfg),
+		Retention:  retention(cfg),
+		SessionTTL: cfg.sessionTTL, MaxSessionTTL: cfg.sessionMaxTTL, CallbackHosts: cfg.callbackHosts,
 	})
 	if err != nil {
 		store.Close()

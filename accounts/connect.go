@@ -27,6 +27,10 @@ type AuthorizeRequest struct {
 	// Account, when set, re-authorizes that existing account (id, alias or
 	// label) instead of connecting a new one.
 	Account string
+	// CallbackURL, when set, is where the person's browser is sent once the
+	// link completes or fails (see Link.CallbackURL); its host must be
+	// allowed (Config.CallbackHosts).
+	CallbackURL string
 }
 
 // Authorization is a connect link issued for an account.
@@ -54,6 +58,9 @@ func (s *Service) Authorize(ctx context.Context, sc *Scope, req AuthorizeRequest
 	}
 	req.Alias = strings.TrimSpace(req.Alias)
 	if err := checkAlias(req.Alias); err != nil {
+		return nil, err
+	}
+	if err := s.checkCallback(req.CallbackURL); err != nil {
 		return nil, err
 	}
 	now := s.now()
@@ -100,6 +107,7 @@ func (s *Service) Authorize(ctx context.Context, sc *Scope, req AuthorizeRequest
 		AuthConfigID: ac.ID,
 		Scheme:       ac.Scheme,
 		Alias:        req.Alias,
+		CallbackURL:  req.CallbackURL,
 		ExpiresAt:    now.Add(s.linkTTL),
 		CreatedAt:    now,
 	}
@@ -240,6 +248,10 @@ type LinkError struct {
 	Message string
 	Retry   bool
 	Err     error
+	// Callback, when set, is where to send the person's browser: the
+	// link's callback URL with status=failed, for a link that failed for
+	// good.
+	Callback string
 }
 
 func (e *LinkError) Error() string { return e.Message }
@@ -253,6 +265,9 @@ type Connected struct {
 	// Reconnected reports that the authorization resolved to an account the
 	// user already had, refreshed in place (rule 1's exception).
 	Reconnected bool
+	// Callback, when set, is where to send the person's browser: the
+	// link's callback URL with status=success and the account's id.
+	Callback string
 }
 
 // CompleteWithSecret finishes a connect link of a token scheme (api_key,
@@ -342,7 +357,7 @@ func (s *Service) complete(ctx context.Context, l *Link, upstreamID, label, alia
 	}
 	s.log.Info("account connected", zap.String("user", l.UserID), zap.String("toolkit", l.Toolkit), zap.String("account", target.ID), zap.Bool("reconnected", reconnected), zap.String("session", l.SessionID))
 	s.events.publish(l.UserID, Event{Account: target, SessionID: l.SessionID})
-	return &Connected{Account: target, Reconnected: reconnected}, nil
+	return &Connected{Account: target, Reconnected: reconnected, Callback: callbackTarget(l, "success", target.ID)}, nil
 }
 
 // sameIdentity returns the user's existing account of the link's toolkit and

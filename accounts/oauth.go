@@ -132,7 +132,7 @@ func (s *Service) CompleteOAuth(ctx context.Context, state, code, providerError,
 	}
 	if l.Expired(s.now()) {
 		s.expireLink(ctx, l)
-		return nil, &LinkError{Message: "This connect link expired before the sign-in finished. Ask the agent for a new one."}
+		return nil, &LinkError{Message: "This connect link expired before the sign-in finished. Ask the agent for a new one.", Callback: callbackTarget(l, "failed", l.AccountID)}
 	}
 	if providerError != "" {
 		reason := "the provider refused the authorization (" + safeCode(providerError) + ")"
@@ -140,7 +140,7 @@ func (s *Service) CompleteOAuth(ctx context.Context, state, code, providerError,
 			reason = "the user declined the authorization at the provider (access_denied)"
 		}
 		s.failLink(ctx, l, reason)
-		return nil, &LinkError{Message: "The connection was not authorized: " + reason + ". Ask the agent for a new link to try again."}
+		return nil, &LinkError{Message: "The connection was not authorized: " + reason + ". Ask the agent for a new link to try again.", Callback: callbackTarget(l, "failed", l.AccountID)}
 	}
 	ac, sc, err := s.oauthSettings(l)
 	if err != nil {
@@ -157,7 +157,7 @@ func (s *Service) CompleteOAuth(ctx context.Context, state, code, providerError,
 		reason := "the code exchange with the provider failed (" + oauthErrorCode(err) + ")"
 		s.failLink(ctx, l, reason)
 		s.log.Warn("oauth code exchange failed", zap.String("toolkit", l.Toolkit), zap.String("account", l.AccountID), zap.String("error", oauthErrorCode(err)))
-		return nil, &LinkError{Message: "The connection could not be completed: " + reason + ". Ask the agent for a new link.", Err: tokenEndpointError(err)}
+		return nil, &LinkError{Message: "The connection could not be completed: " + reason + ". Ask the agent for a new link.", Err: tokenEndpointError(err), Callback: callbackTarget(l, "failed", l.AccountID)}
 	}
 	cred := credentialOf(tok, s.now())
 	tk := s.catalog.Toolkit(l.Toolkit)
@@ -170,7 +170,7 @@ func (s *Service) CompleteOAuth(ctx context.Context, state, code, providerError,
 	id, err := s.exec.Identify(ctx, l.Toolkit, sc.Authorizer(who))
 	if err != nil {
 		s.failLink(ctx, l, "the new token did not pass the identity check")
-		return nil, &LinkError{Message: fmt.Sprintf("%s did not accept the new token: %s", tk.Name, ErrorOf(err).Message), Err: err}
+		return nil, &LinkError{Message: fmt.Sprintf("%s did not accept the new token: %s", tk.Name, ErrorOf(err).Message), Err: err, Callback: callbackTarget(l, "failed", l.AccountID)}
 	}
 	return s.complete(ctx, l, id.ID, id.Label, l.Alias, cred)
 }

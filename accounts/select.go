@@ -202,16 +202,31 @@ func (s *Service) ParseOverrides(ctx context.Context, userID, header string) (ma
 		if _, dup := out[toolkit]; dup {
 			return nil, &HeaderError{Malformed: true, Pair: pair, Message: fmt.Sprintf("toolkit %q named twice", toolkit)}
 		}
-		a, err := s.byIDOrAlias(ctx, userID, toolkit, ref)
+		id, err := s.Override(ctx, userID, toolkit, ref)
+		if e := ErrorOf(err); e != nil && e.Code == CodeAccountNotFound {
+			return nil, &HeaderError{Pair: pair, Message: fmt.Sprintf("no %s account %q for this user", toolkit, ref)}
+		}
 		if err != nil {
 			return nil, err
 		}
-		if a == nil {
-			return nil, &HeaderError{Pair: pair, Message: fmt.Sprintf("no %s account %q for this user", toolkit, ref)}
-		}
-		out[toolkit] = a.ID
+		out[toolkit] = id
 	}
 	return out, nil
+}
+
+// Override resolves one per-request account override, an entry of
+// X-Connected-Accounts: ref is the id or alias of one of userID's accounts
+// of toolkit. A ref that matches none is ACCOUNT_NOT_FOUND, the same
+// whether the account is unknown or another user's.
+func (s *Service) Override(ctx context.Context, userID, toolkit, ref string) (string, error) {
+	a, err := s.byIDOrAlias(ctx, userID, toolkit, ref)
+	if err != nil {
+		return "", err
+	}
+	if a == nil {
+		return "", Errorf(CodeAccountNotFound, "The user has no %s account %q (by id or alias).", toolkit, ref)
+	}
+	return a.ID, nil
 }
 
 func (s *Service) byIDOrAlias(ctx context.Context, userID, toolkit, ref string) (*Account, error) {

@@ -84,6 +84,12 @@ type SessionOptions struct {
 	AuthConfigs map[string]string
 	// RequireExplicitSelection turns on rule 6's strict mode.
 	RequireExplicitSelection bool
+	// TTL is the lifetime of a session made by the application API
+	// (CreateAPISession); 0 asks for the default. Other sessions ignore it.
+	TTL time.Duration
+
+	tokenHash string    // set by CreateAPISession
+	expiresAt time.Time // set by CreateAPISession
 }
 
 // CreateSession stores a new session. Toolkits and accounts it names are
@@ -92,10 +98,11 @@ func (s *Service) CreateSession(ctx context.Context, opts SessionOptions) (*Sess
 	if opts.UserID == "" {
 		return nil, Errorf(CodeInvalidArguments, "A session needs a user id.")
 	}
-	for _, t := range opts.Toolkits {
-		if _, err := s.toolkit(t); err != nil {
-			return nil, err
-		}
+	if err := s.checkToolkits(opts.Toolkits); err != nil {
+		return nil, err
+	}
+	if err := s.checkAuthConfigs(opts.AuthConfigs); err != nil {
+		return nil, err
 	}
 	now := s.now()
 	sess := &Session{
@@ -106,6 +113,8 @@ func (s *Service) CreateSession(ctx context.Context, opts SessionOptions) (*Sess
 		Selected:                 map[string]string{},
 		AuthConfigs:              opts.AuthConfigs,
 		RequireExplicitSelection: opts.RequireExplicitSelection,
+		TokenHash:                opts.tokenHash,
+		ExpiresAt:                opts.expiresAt,
 		CreatedAt:                now,
 		UpdatedAt:                now,
 	}
@@ -125,15 +134,16 @@ func (s *Service) CreateSession(ctx context.Context, opts SessionOptions) (*Sess
 	return sess, nil
 }
 
-// Session returns the stored session id if it belongs to userID and was
-// created with keyID; otherwise ErrNotFound, the same for a session that
-// does not exist and one that is someone else's.
+// Session returns the stored session id if it belongs to userID, was
+// created with keyID and has not ended; otherwise ErrNotFound, the same
+// for a session that does not exist, one that is someone else's and one
+// that expired.
 func (s *Service) Session(ctx context.Context, id, userID, keyID string) (*Session, error) {
 	sess, err := s.store.Session(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	if sess.UserID != userID || sess.KeyID != keyID {
+	if sess.UserID != userID || sess.KeyID != keyID || sess.Expired(s.now()) {
 		return nil, ErrNotFound
 	}
 	s.keepAlive(ctx, sess)

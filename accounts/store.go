@@ -65,6 +65,12 @@ type Store interface {
 	// LatestLink returns the most recent link issued for accountID of
 	// userID, or ErrNotFound.
 	LatestLink(ctx context.Context, userID, accountID string) (*Link, error)
+	// LinkForAccount returns the most recent link issued for accountID,
+	// whoever's, or ErrNotFound. It serves the operator's API, which may ask
+	// about a placeholder account that a completion merged into an account
+	// the user already had (Completion.DiscardAccountID): the link leads on
+	// to that account.
+	LinkForAccount(ctx context.Context, accountID string) (*Link, error)
 	// SetLinkState records the hash of an OAuth state parameter and the
 	// sealed PKCE verifier on an unused link, replacing earlier ones. It
 	// returns ErrNotFound for an unknown link and ErrLinkUsed for a used one.

@@ -259,7 +259,7 @@ func (s *Server) selectAccount(ctx context.Context, sc *accounts.Scope, args map
 	if err != nil {
 		return nil, err
 	}
-	brief := accountBrief(a)
+	brief := AccountBrief(a)
 	brief["selected_by"] = accounts.SelectedBySession
 	return okResult(fmt.Sprintf("The active %s account of this session is now %s.", toolkit, name(a)),
 		map[string]any{"toolkit": toolkit, "account": brief}), nil

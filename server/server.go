@@ -104,8 +104,8 @@ func mcpTool(t *tools.Tool) mcp.Tool {
 }
 
 // filter decides per request which tools exist: the meta tools always; a
-// toolkit's tools when the scope allows the toolkit and either names it or
-// the user has an ACTIVE account of it.
+// toolkit's tools when the scope lists the toolkit (Service.ListedToolkits:
+// allowed, and named or with an ACTIVE account of the user).
 //
 // mcp-go applies the filter at tools/call as well, passing only the called
 // tool. There every catalog tool passes, so that the call answers with a
@@ -116,7 +116,7 @@ func mcpTool(t *tools.Tool) mcp.Tool {
 func (s *Server) filter(ctx context.Context, in []mcp.Tool) []mcp.Tool {
 	sc := ScopeFromContext(ctx)
 	atCall := len(in) == 1
-	var active map[string]bool
+	var listed map[string]bool
 	out := in[:0:0]
 	for _, t := range in {
 		if metaTools[t.Name] {
@@ -134,34 +134,15 @@ func (s *Server) filter(ctx context.Context, in []mcp.Tool) []mcp.Tool {
 			out = append(out, t)
 			continue
 		}
-		if !sc.Allows(ct.Toolkit) {
-			continue
+		if listed == nil {
+			var err error
+			if listed, err = s.svc.ListedToolkits(ctx, sc); err != nil {
+				s.log.Error("listing toolkits for the tool filter", zap.String("user", sc.UserID()), zap.Error(err))
+				listed = map[string]bool{}
+			}
 		}
-		if sc.Names(ct.Toolkit) {
+		if listed[ct.Toolkit] {
 			out = append(out, t)
-			continue
-		}
-		if active == nil {
-			active = s.activeToolkits(ctx, sc.UserID())
-		}
-		if active[ct.Toolkit] {
-			out = append(out, t)
-		}
-	}
-	return out
-}
-
-// activeToolkits returns the toolkits where the user has an ACTIVE account.
-func (s *Server) activeToolkits(ctx context.Context, userID string) map[string]bool {
-	all, err := s.svc.Store().Accounts(ctx, userID, "")
-	if err != nil {
-		s.log.Error("listing accounts for the tool filter", zap.String("user", userID), zap.Error(err))
-		return map[string]bool{}
-	}
-	out := map[string]bool{}
-	for _, a := range all {
-		if a.Active() {
-			out[a.Toolkit] = true
 		}
 	}
 	return out

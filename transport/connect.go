@@ -137,7 +137,7 @@ func (p *connectPages) submit(w http.ResponseWriter, r *http.Request, token stri
 		p.refused(w, r, token, err)
 		return
 	}
-	p.done(w, res)
+	p.done(w, r, res)
 }
 
 // refused shows the link's page again with why the attempt failed.
@@ -158,8 +158,14 @@ func (p *connectPages) refused(w http.ResponseWriter, r *http.Request, token str
 	}
 }
 
-// done shows the page that names the connected account.
-func (p *connectPages) done(w http.ResponseWriter, res *accounts.Connected) {
+// done shows the page that names the connected account, or sends the
+// person back to the application that asked for the link (its
+// callback_url, checked against the allowed hosts when it was issued).
+func (p *connectPages) done(w http.ResponseWriter, r *http.Request, res *accounts.Connected) {
+	if res.Callback != "" {
+		http.Redirect(w, r, res.Callback, http.StatusSeeOther)
+		return
+	}
 	tk := p.svc.Catalog().Toolkit(res.Account.Toolkit)
 	p.render(w, http.StatusOK, page{
 		Title: tk.Name + " connected", Done: true, Toolkit: tk.Name,
@@ -194,11 +200,15 @@ func (p *connectPages) callback(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.As(err, &le):
 		p.log.Info("oauth callback refused", zap.NamedError("cause", causeOf(le)))
+		if le.Callback != "" {
+			http.Redirect(w, r, le.Callback, http.StatusSeeOther)
+			return
+		}
 		p.render(w, http.StatusBadRequest, page{Title: "Connection not completed", Problem: le.Message})
 	case err != nil:
 		p.log.Error("oauth callback", zap.Error(err))
 		p.render(w, http.StatusInternalServerError, page{Title: "Something went wrong", Problem: "Switchboard could not save the connection. Ask the agent for a new link."})
 	default:
-		p.done(w, res)
+		p.done(w, r, res)
 	}
 }

@@ -49,6 +49,14 @@ func (d *DB) LatestLink(ctx context.Context, userID, accountID string) (*account
 	return oneLink(rows)
 }
 
+// LinkForAccount returns the link most recently issued for accountID,
+// whoever's, or accounts.ErrNotFound; it serves the operator's API.
+func (d *DB) LinkForAccount(ctx context.Context, accountID string) (*accounts.Link, error) {
+	rows, _ := d.pool.Query(ctx, `SELECT `+linkColumns+` FROM links
+		WHERE account_id = $1 ORDER BY created_at DESC, ins DESC LIMIT 1`, accountID)
+	return oneLink(rows)
+}
+
 // Complete writes c in one transaction: it marks the link used, writes the
 // account in full and its credential, discards the placeholder account and
 // records the session's selection. The link's UsedAt becomes

@@ -48,6 +48,14 @@ func (d *DB) LatestLink(ctx context.Context, userID, accountID string) (*account
 	return linkOf(row)
 }
 
+// LinkForAccount returns the link most recently issued for accountID,
+// whoever's, or accounts.ErrNotFound.
+func (d *DB) LinkForAccount(ctx context.Context, accountID string) (*accounts.Link, error) {
+	row := d.db.QueryRowContext(ctx, `SELECT `+linkColumns+` FROM links
+		WHERE account_id = ? ORDER BY created_at DESC, rowid DESC LIMIT 1`, accountID)
+	return linkOf(row)
+}
+
 // Complete writes c in one transaction: it marks the link used, writes the
 // account in full and its credential, discards the placeholder account and
 // records the session's selection. The link's UsedAt becomes

@@ -43,6 +43,7 @@ func Run(t *testing.T, open Opener) {
 		{"DeleteAccountRemovesEverythingOfIt", testDeleteAccount},
 		{"LinkRoundTrip", testLinkRoundTrip},
 		{"LatestLinkIsMostRecentlyCreated", testLatestLink},
+		{"LinkForAccountAnyUser", testLinkForAccount},
 		{"LinkStateSingleUse", testLinkStateSingleUse},
 		{"DeleteSessionTakesItsSelections", testDeleteSession},
 		{"LinkStateRefusedOnUsedLink", testLinkStateRefusedOnUsedLink},

@@ -73,6 +73,8 @@ CREATE TABLE links (
 );
 
 CREATE INDEX links_account ON links (user_id, account_id, created_at DESC, ins DESC);
+-- The operator's API follows a link from its account, whoever's it is.
+CREATE INDEX links_account_only ON links (account_id, created_at DESC, ins DESC);
 CREATE INDEX links_result ON links (result_account_id);
 CREATE INDEX links_expires ON links (expires_at);
 CREATE UNIQUE INDEX links_state ON links (state_hash) WHERE state_hash IS NOT NULL;

@@ -7,3 +7,7 @@ ALTER TABLE links ADD COLUMN callback_url TEXT NOT NULL DEFAULT '';
 
 -- The operator's listing pages through every user's accounts newest first.
 CREATE INDEX accounts_toolkit_seq ON accounts (toolkit, seq);
+
+-- The operator's API follows a link from the account it was issued for,
+-- whoever's it is.
+CREATE INDEX links_account_only ON links (account_id, created_at);
