@@ -19,10 +19,13 @@ type Retention struct {
 	// no unexpired link left) is deleted this long after it was created,
 	// with its credential and links.
 	Failed time.Duration
-	// SessionIdle: a session whose UpdatedAt is older than this is deleted
-	// with its selections. Sessions past their ExpiresAt are deleted
-	// whatever this says. Every request that reads a session through the
-	// Service keeps UpdatedAt fresh (see Service.Session).
+	// SessionIdle: a session without an expiry (one made by an MCP
+	// initialize, the standing session of stateless clients) whose
+	// UpdatedAt is older than this is deleted with its selections. A
+	// session with an expiry (made through the application API with a TTL)
+	// lives until it, however idle, and is deleted once past it whatever
+	// this says. Every request that reads a session through the Service
+	// keeps UpdatedAt fresh (see Service.Session).
 	SessionIdle time.Duration
 }
 

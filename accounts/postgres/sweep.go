@@ -71,7 +71,7 @@ func (d *DB) Sweep(ctx context.Context, now time.Time, p accounts.Retention) (ac
 		}
 		n.Sessions = tag.RowsAffected()
 		if p.SessionIdle > 0 {
-			tag, err := tx.Exec(ctx, `DELETE FROM sessions WHERE updated_at < $1`, ts(now.Add(-p.SessionIdle)))
+			tag, err := tx.Exec(ctx, `DELETE FROM sessions WHERE expires_at IS NULL AND updated_at < $1`, ts(now.Add(-p.SessionIdle)))
 			if err != nil {
 				return fmt.Errorf("postgres: sweep sessions: %w", err)
 			}

@@ -60,7 +60,7 @@ func (d *DB) Sweep(ctx context.Context, now time.Time, p accounts.Retention) (ac
 			idleCutoff = sql.NullInt64{Int64: now.Add(-p.SessionIdle).UnixNano(), Valid: true}
 		}
 		if n.Sessions, err = count(tx.ExecContext(ctx, `DELETE FROM sessions
-			WHERE (expires_at IS NOT NULL AND expires_at <= ?) OR updated_at < ?`,
+			WHERE (expires_at IS NOT NULL AND expires_at <= ?) OR (expires_at IS NULL AND updated_at < ?)`,
 			now.UnixNano(), idleCutoff)); err != nil {
 			return fmt.Errorf("sqlite: sweep sessions: %w", err)
 		}

@@ -22,6 +22,7 @@ type sweepFixture struct {
 	initiatedOld, initiatedLive, expired *accounts.Account
 	oldLink, recentLink, liveLink        *accounts.Link
 	idle, fresh, ended, endsLater        *accounts.Session
+	idleWithExpiry                       *accounts.Session
 }
 
 func newSweepFixture(tb testing.TB, st accounts.Store) *sweepFixture {
@@ -75,6 +76,8 @@ func newSweepFixture(tb testing.TB, st accounts.Store) *sweepFixture {
 	f.fresh = session(f.now.Add(-time.Hour), time.Time{})
 	f.ended = session(f.now.Add(-time.Hour), f.now.Add(-time.Minute))
 	f.endsLater = session(f.now.Add(-time.Hour), f.now.Add(time.Hour))
+	// A session with an expiry of its own lives until it, however idle.
+	f.idleWithExpiry = session(t0, f.now.Add(time.Hour))
 	if err := st.SelectAccount(ctx, f.fresh.ID, "github", f.failedOld.ID); err != nil {
 		tb.Fatalf("SelectAccount: %v", err)
 	}
@@ -112,6 +115,7 @@ func (f *sweepFixture) wantSwept(tb testing.TB, st accounts.Store) {
 		}
 	}
 	mustSession(tb, st, f.endsLater.ID)
+	mustSession(tb, st, f.idleWithExpiry.ID)
 	if sel := mustSession(tb, st, f.fresh.ID).Selected; len(sel) != 0 {
 		tb.Errorf("the fresh session still selects %v, a swept account", sel)
 	}

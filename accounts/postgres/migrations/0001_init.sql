@@ -95,7 +95,7 @@ CREATE TABLE sessions (
 );
 
 -- The retention sweep finds idle and ended sessions.
-CREATE INDEX sessions_updated ON sessions (updated_at);
+CREATE INDEX sessions_updated ON sessions (updated_at) WHERE expires_at IS NULL;
 CREATE INDEX sessions_expires ON sessions (expires_at) WHERE expires_at IS NOT NULL;
 
 -- One row per toolkit, so that selections on different toolkits of one
