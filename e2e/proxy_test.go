@@ -19,13 +19,13 @@ import (
 // refuses connections is skipped, the way a balancer's health check drops a
 // dead one; a request cut off mid-way answers 502.
 type roundRobin struct {
-	srv      *httptest.Server
-	backends []string // base URLs, set before the first request
-	next     atomic.Uint64
-	client   *http.Client
+	srv    *httptest.Server
+	next   atomic.Uint64
+	client *http.Client
 
-	mu  sync.Mutex
-	log []served
+	mu       sync.Mutex
+	backends []string // base URLs
+	log      []served
 }
 
 // served is one request the proxy passed on.
@@ -56,12 +56,13 @@ func (rr *roundRobin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	start := rr.next.Add(1) - 1
-	n := uint64(len(rr.backends))
+	backends := rr.replicas()
+	n := uint64(len(backends))
 	entry := rr.record(served{method: r.Method, path: r.URL.Path, rpc: rpcName(body)})
 	for i := range n {
 		b := int((start + i) % n)
 		rr.setBackend(entry, b)
-		req, err := http.NewRequestWithContext(r.Context(), r.Method, rr.backends[b]+r.URL.RequestURI(), bytes.NewReader(body))
+		req, err := http.NewRequestWithContext(r.Context(), r.Method, backends[b]+r.URL.RequestURI(), bytes.NewReader(body))
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
@@ -117,6 +118,32 @@ func rpcName(body []byte) string {
 		return m.Params.Name
 	}
 	return m.Method
+}
+
+// nextTo makes the next request go to replica b; the turns go on from
+// there.
+func (rr *roundRobin) nextTo(b int) {
+	n := uint64(len(rr.replicas()))
+	cur := rr.next.Load()
+	rr.next.Store(cur + (uint64(b)+n-cur%n)%n)
+}
+
+// replicas returns the base URLs requests go to.
+func (rr *roundRobin) replicas() []string {
+	rr.mu.Lock()
+	defer rr.mu.Unlock()
+	return append([]string(nil), rr.backends...)
+}
+
+// setReplica makes base the i-th replica, adding it when i is past the end.
+func (rr *roundRobin) setReplica(i int, base string) {
+	rr.mu.Lock()
+	defer rr.mu.Unlock()
+	if i == len(rr.backends) {
+		rr.backends = append(rr.backends, base)
+	} else {
+		rr.backends[i] = base
+	}
 }
 
 func (rr *roundRobin) record(s served) int {

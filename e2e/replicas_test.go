@@ -32,6 +32,8 @@ type cluster struct {
 	proxy    *roundRobin
 	op       *fakeupstream.OAuth
 	gh       *fakeupstream.GitHub
+	env      []string // of every replica
+	args     []string // of every replica
 }
 
 func newCluster(tb testing.TB) *cluster {
@@ -61,13 +63,31 @@ func newCluster(tb testing.TB) *cluster {
 	}
 	key := make([]byte, 32)
 	rand.Read(key)
-	env := []string{"SB_E2E_GITHUB_SECRET=sb-e2e-secret", "SWITCHBOARD_SECRET_KEYS=k1:" + base64.StdEncoding.EncodeToString(key)}
-	for range 2 {
-		c.replicas = append(c.replicas, serve(tb, tb.TempDir(), env,
-			"--database-url", dbURL, "--config", config, "--public-url", c.proxy.srv.URL))
+	c.env = []string{"SB_E2E_GITHUB_SECRET=sb-e2e-secret", "SWITCHBOARD_SECRET_KEYS=k1:" + base64.StdEncoding.EncodeToString(key)}
+	c.args = []string{"--database-url", dbURL, "--config", config, "--public-url", c.proxy.srv.URL}
+	for i := range 2 {
+		c.start(tb, i)
 	}
-	c.proxy.backends = []string{c.replicas[0].base, c.replicas[1].base}
 	return c
+}
+
+// start runs replica i, in place of the one there was (a replacement
+// joining after a crash).
+func (c *cluster) start(tb testing.TB, i int) {
+	tb.Helper()
+	r := serve(tb, tb.TempDir(), c.env, c.args...)
+	if i == len(c.replicas) {
+		c.replicas = append(c.replicas, r)
+	} else {
+		c.replicas[i] = r
+	}
+	c.proxy.setReplica(i, r.base)
+}
+
+// kill ends replica i with SIGKILL, as a crash or the OOM killer does.
+func (c *cluster) kill(i int) {
+	c.replicas[i].cmd.Process.Kill()
+	c.replicas[i].cmd.Wait()
 }
 
 // mcpURL is the endpoint clients use: the proxy's.
@@ -132,8 +152,9 @@ func (c *cluster) awaitRequest(mark int, match func(served) bool) (int, error) {
 type replicaClient struct {
 	name, script string
 	user         string
-	legacy       bool   // keeps a session id between runs
-	session      string // the legacy session, once one is open
+	legacy       bool              // keeps a session id between runs
+	session      string            // the legacy session, once one is open
+	accounts     map[string]string // login → the account connected for it
 }
 
 func (rc *replicaClient) run(tb testing.TB, node string, c *cluster, steps ...step) *driverOutput {
@@ -221,22 +242,31 @@ func TestReplicas(t *testing.T) {
 	node := needNode(t, "@modelcontextprotocol/sdk", "@openai/agents")
 	c := newCluster(t)
 	clients := []*replicaClient{
-		{name: "TypeScriptSDK", script: "sdk-client.mjs", user: "alice", legacy: true},
-		{name: "OpenAIAgents", script: "agents-client.mjs", user: "carol"},
+		{name: "TypeScriptSDK", script: "sdk-client.mjs", user: "alice", legacy: true, accounts: map[string]string{}},
+		{name: "OpenAIAgents", script: "agents-client.mjs", user: "carol", accounts: map[string]string{}},
 	}
 	for _, rc := range clients {
 		t.Run(rc.name, func(t *testing.T) {
-			accounts := map[string]string{} // login → account id
+			accounts := rc.accounts
 			t.Run("LinkCompletedOnTheOtherReplicaWakesTheWait", func(t *testing.T) {
 				for _, id := range []struct{ subject, login string }{{"7001", "octo-work"}, {"7002", "octo-home"}} {
+					m := c.proxy.mark()
 					out := rc.run(t, node, c, callTool("authorize", map[string]any{"toolkit": "github"}))
+					opened, _ := c.proxy.first(m, func(s served) bool { return s.rpc == "authorize" })
 					auth := out.ok(t, 0)
 					link, _ := auth["redirect_url"].(string)
 					placeholder, _ := auth["connected_account_id"].(string)
-					m := c.proxy.mark()
+					// The legacy client's next request is the wait: it goes to the
+					// replica that issued the link, and the other completes it.
+					if rc.legacy {
+						c.proxy.nextTo(opened.backend)
+					}
+					m = c.proxy.mark()
 					done := make(chan error, 1)
+					var waiting int
 					go func() {
-						waiting, err := c.awaitRequest(m, func(s served) bool { return s.rpc == "wait_for_connection" })
+						var err error
+						waiting, err = c.awaitRequest(m, func(s served) bool { return s.rpc == "wait_for_connection" })
 						if err == nil {
 							time.Sleep(300 * time.Millisecond) // the wait has begun
 							err = c.completeOn(1-waiting, link, id.subject)
@@ -251,8 +281,12 @@ func TestReplicas(t *testing.T) {
 					if got["status"] != "ACTIVE" || got["label"] != id.login {
 						t.Fatalf("wait_for_connection = %v, want ACTIVE %s", got, id.login)
 					}
+					if rc.legacy && waiting != opened.backend {
+						t.Errorf("the wait went to replica %d, not %d that issued the link", waiting, opened.backend)
+					}
 					accounts[id.login] = got["connected_account_id"].(string)
-					t.Logf("%s (%s, %s): connected %s", rc.name, out.ProtocolEra, out.ProtocolVersion, id.login)
+					t.Logf("%s (%s %s): %s linked on replica %d, waited on %d, completed on %d",
+						rc.name, out.ProtocolEra, out.ProtocolVersion, id.login, opened.backend, waiting, 1-waiting)
 				}
 			})
 			if len(accounts) != 2 {
@@ -357,66 +391,74 @@ func TestReplicas(t *testing.T) {
 		}
 	})
 
-	t.Run("ReplicaKilledUnderLoad", func(t *testing.T) {
-		rc := clients[0]
-		if rc.session == "" {
-			t.Skip("the SDK client's story did not get far enough")
-		}
-		m := c.proxy.mark()
-		killed := make(chan int, 1)
-		go func() {
-			// After ten calls, kill the replica that served the last one.
-			deadline := time.Now().Add(time.Minute)
-			for time.Now().Before(deadline) {
-				var served []served
-				for _, s := range c.proxy.since(m) {
-					if s.rpc == whoAmI {
-						served = append(served, s)
+	// Each client in turn loads the cluster while a replica is killed; a
+	// replacement joins before the next one's turn.
+	for _, rc := range clients {
+		t.Run("ReplicaKilledUnderLoad/"+rc.name, func(t *testing.T) {
+			want := called{rc.accounts["octo-home"], "session", "octo-home"}
+			if want.account == "" {
+				t.Skip("the client's story did not get as far as selecting an account")
+			}
+			for i, r := range c.replicas {
+				if r.cmd.ProcessState != nil {
+					c.start(t, i)
+				}
+			}
+			m := c.proxy.mark()
+			killed := make(chan int, 1)
+			go func() {
+				// After ten calls, kill the replica that served the last one.
+				deadline := time.Now().Add(time.Minute)
+				for time.Now().Before(deadline) {
+					var calls []served
+					for _, s := range c.proxy.since(m) {
+						if s.rpc == whoAmI {
+							calls = append(calls, s)
+						}
 					}
+					if len(calls) >= 10 {
+						victim := calls[len(calls)-1].backend
+						c.kill(victim)
+						killed <- victim
+						return
+					}
+					time.Sleep(5 * time.Millisecond)
 				}
-				if len(served) >= 10 {
-					victim := served[len(served)-1].backend
-					c.replicas[victim].cmd.Process.Kill() // SIGKILL
-					c.replicas[victim].cmd.Wait()
-					killed <- victim
-					return
+				killed <- -1
+			}()
+			out := rc.run(t, node, c, calls(40, false, true))
+			victim := <-killed
+			if victim < 0 {
+				t.Fatal("the load never reached ten calls")
+			}
+			results, failures := manyResults(t, out, 0)
+			t.Logf("replica %d killed after ten calls; %d of 40 calls failed %v", victim, len(failures), failures)
+			// A call in flight when its replica died may fail; nothing else may.
+			if len(failures) > 1 {
+				t.Errorf("%d calls failed, want at most the one in flight: %v", len(failures), failures)
+			}
+			for i, r := range results {
+				if r == nil {
+					continue
 				}
-				time.Sleep(5 * time.Millisecond)
+				if got := calledOf(t, r); got != want {
+					t.Errorf("call %d acted as %+v, want %+v", i, got, want)
+				}
 			}
-			killed <- -1
-		}()
-		out := rc.run(t, node, c, calls(40, false, true))
-		victim := <-killed
-		if victim < 0 {
-			t.Fatal("the load never reached ten calls")
-		}
-		results, failures := manyResults(t, out, 0)
-		t.Logf("replica %d killed after ten calls; %d of 40 calls failed %v", victim, len(failures), failures)
-		// A call in flight when its replica died may fail; nothing else may.
-		if len(failures) > 1 {
-			t.Errorf("%d calls failed, want at most the one in flight: %v", len(failures), failures)
-		}
-		for i, r := range results {
-			if r == nil {
-				continue
+			for _, r := range results[len(results)-10:] {
+				if r == nil {
+					t.Error("a call failed well after the kill: the client did not carry on through the other replica")
+				}
 			}
-			if got := calledOf(t, r); got != (called{calledOf(t, results[0]).account, "session", "octo-home"}) {
-				t.Errorf("call %d acted as %+v, want octo-home by the session", i, got)
+			survivor := 0
+			for _, s := range c.proxy.since(m) {
+				if s.rpc == whoAmI && s.backend != victim {
+					survivor++
+				}
 			}
-		}
-		for _, r := range results[len(results)-10:] {
-			if r == nil {
-				t.Error("a call failed well after the kill: the client did not carry on through the other replica")
+			if survivor < 20 {
+				t.Errorf("the surviving replica served %d calls, want most of the 40", survivor)
 			}
-		}
-		afterKill := 0
-		for _, s := range c.proxy.since(m) {
-			if s.rpc == whoAmI && s.backend != victim {
-				afterKill++
-			}
-		}
-		if afterKill < 20 {
-			t.Errorf("the surviving replica served %d calls, want most of the 40", afterKill)
-		}
-	})
+		})
+	}
 }
