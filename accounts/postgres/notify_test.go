@@ -1,6 +1,7 @@
 package postgres_test
 
 import (
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"switchboard/accounts"
 	"switchboard/accounts/postgres"
+	"switchboard/accounts/postgres/pgtest"
 	"switchboard/internal/fakeupstream"
 	"switchboard/tools"
 )
@@ -160,4 +162,26 @@ func replica(tb testing.TB, gh *fakeupstream.GitHub) *accounts.Service {
 		tb.Fatal(err)
 	}
 	return svc
+}
+
+// TestNotifyAfterTheListenerIsCut pins the reconnection: when the
+// listening connection dies (a restarted server, a dropped network), the
+// listener connects again, and events flow once more.
+func TestNotifyAfterTheListenerIsCut(t *testing.T) {
+	a, b := open(t, t.Name()), open(t, t.Name())
+	defer a.Close()
+	defer b.Close()
+	var atB inbox
+	defer b.Listen(atB.add)()
+	first := accounts.Event{Account: &accounts.Account{ID: "ca_before", UserID: "alice"}}
+	publishUntil(t, a, first, func() bool { return len(atB.ids()) > 0 })
+
+	var cut int
+	err := rawConn(t, pgtest.SchemaURL(t, t.Name())).QueryRow(t.Context(), `SELECT count(pg_terminate_backend(pid))
+		FROM pg_stat_activity WHERE query = 'LISTEN "switchboard_events:' || current_schema() || '"'`).Scan(&cut)
+	if err != nil || cut != 1 {
+		t.Fatalf("cutting the listening connection: %d cut, %v", cut, err)
+	}
+	again := accounts.Event{Account: &accounts.Account{ID: "ca_after", UserID: "alice"}}
+	publishUntil(t, a, again, func() bool { return slices.Contains(atB.ids(), "ca_after") })
 }
