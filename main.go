@@ -19,7 +19,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -28,7 +27,6 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"switchboard/accounts"
-	"switchboard/accounts/sqlite"
 	"switchboard/server"
 	"switchboard/tools"
 	"switchboard/transport"
@@ -52,6 +50,11 @@ type config struct {
 	appName       string            // the application named on connect pages
 	toolMode      string            // default tool mode: all, search or auto
 	toolModeAt    int               // auto's threshold of listed toolkit tools
+
+	databaseURL      string        // PostgreSQL shared by replicas (postgres://…); empty: SQLite in dataDir
+	databaseMaxConns int           // PostgreSQL pool size per process; 0: pgxpool's default
+	sessionIdleTTL   time.Duration // stored sessions unused this long are deleted
+	retentionFailed  time.Duration // FAILED placeholder accounts and expired links are kept this long
 
 	authConfigs []accounts.AuthConfig // from the config file, then SWITCHBOARD_OAUTH_* variables
 
@@ -116,6 +119,10 @@ func parseFlags(cmd string, args []string) (config, error) {
 	fs.DurationVar(&cfg.linkTTL, "link-ttl", envDuration("SWITCHBOARD_LINK_TTL", 10*time.Minute), "lifetime of connect links")
 	fs.StringVar(&cfg.logLevel, "log-level", env("SWITCHBOARD_LOG_LEVEL", "info"), "debug, info, warn or error")
 	fs.StringVar(&cfg.configFile, "config", env("SWITCHBOARD_CONFIG", ""), "YAML file with public_url, toolkit_urls and auth_configs")
+	fs.StringVar(&cfg.databaseURL, "database-url", env("SWITCHBOARD_DATABASE_URL", ""), "PostgreSQL URL (postgres://…) shared by several replicas; default: SQLite in --data-dir")
+	fs.IntVar(&cfg.databaseMaxConns, "database-max-conns", envInt("SWITCHBOARD_DATABASE_MAX_CONNS", 0), "PostgreSQL connections per process (0: max(4, CPUs))")
+	fs.DurationVar(&cfg.sessionIdleTTL, "session-idle-ttl", envDuration("SWITCHBOARD_SESSION_IDLE_TTL", 24*time.Hour), "delete stored MCP sessions (those without a TTL) unused this long (0: keep)")
+	fs.DurationVar(&cfg.retentionFailed, "retention-failed", envDuration("SWITCHBOARD_RETENTION_FAILED", 24*time.Hour), "delete FAILED placeholder accounts and expired connect links this long after (0: keep)")
 	fs.DurationVar(&cfg.sessionTTL, "session-ttl", envDuration("SWITCHBOARD_SESSION_TTL", accounts.DefaultSessionTTL), "default lifetime of a session created through the application API")
 	fs.DurationVar(&cfg.sessionMaxTTL, "session-max-ttl", envDuration("SWITCHBOARD_SESSION_MAX_TTL", accounts.DefaultMaxSessionTTL), "longest lifetime a session created through the application API may ask for")
 	fs.StringVar(&cfg.appName, "app-name", env("SWITCHBOARD_APP_NAME", "Switchboard"), "the application named on connect pages (\"Acme Assistant asks to act in your GitHub account\")")
@@ -192,6 +199,9 @@ func build(ctx context.Context, cfg config, publicURL string, log *zap.Logger, m
 	if err := os.MkdirAll(cfg.dataDir, 0o700); err != nil {
 		return nil, nil, nil, err
 	}
+	if err := sharedKeysRequired(cfg); err != nil {
+		return nil, nil, nil, err
+	}
 	keys, err := secretKeys(cfg.dataDir, log)
 	if err != nil {
 		return nil, nil, nil, err
@@ -205,7 +215,7 @@ func build(ctx context.Context, cfg config, publicURL string, log *zap.Logger, m
 			return nil, nil, nil, fmt.Errorf("toolkit URL for unknown toolkit %q", name)
 		}
 	}
-	store, err := sqlite.Open(ctx, filepath.Join(cfg.dataDir, "switchboard.db"))
+	store, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -219,15 +229,18 @@ func build(ctx context.Context, cfg config, publicURL string, log *zap.Logger, m
 	svc, err := accounts.NewService(accounts.Config{
 		Store: store, Keys: keys, Catalog: catalog, Executor: exec, AuthConfigs: cfg.authConfigs, Locker: store, OnRefresh: onRefresh,
 		PublicURL: strings.TrimRight(publicURL, "/"), LinkTTL: cfg.linkTTL, Log: log.Named("accounts"),
+		Retention:  retention(cfg),
 		SessionTTL: cfg.sessionTTL, MaxSessionTTL: cfg.sessionMaxTTL, CallbackHosts: cfg.callbackHosts,
 	})
 	if err != nil {
 		store.Close()
 		return nil, nil, nil, err
 	}
+	sweepCtx, stopSweep := context.WithCancel(ctx)
+	go svc.RunRetention(sweepCtx, sweepPeriod)
 	srv := server.New(server.Config{Service: svc, Log: log.Named("mcp"), Version: version, OnToolCall: onToolCall, LocalLinks: cfg.connectAddr != "",
 		ToolMode: cfg.toolMode, AutoThreshold: cfg.toolModeAt})
-	return svc, srv, func() { store.Close() }, nil
+	return svc, srv, func() { stopSweep(); store.Close() }, nil
 }
 
 func serve(ctx context.Context, cfg config, log *zap.Logger) error {
@@ -331,13 +344,6 @@ func isTerminal(f *os.File) bool {
 func env(key, def string) string {
 	if v, ok := os.LookupEnv(key); ok {
 		return v
-	}
-	return def
-}
-
-func envInt(key string, def int) int {
-	if n, err := strconv.Atoi(os.Getenv(key)); err == nil {
-		return n
 	}
 	return def
 }

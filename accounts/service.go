@@ -69,6 +69,8 @@ type Config struct {
 	// OnRefresh, when set, is told of every token refresh attempt: the
 	// toolkit and "ok", "invalid_grant" or "error" (metrics).
 	OnRefresh func(toolkit, outcome string)
+	// Retention is what Sweep deletes; the zero value deletes nothing.
+	Retention Retention
 }
 
 // Service applies the rules of DESIGN.md to a Store. It is safe for
@@ -87,6 +89,7 @@ type Service struct {
 	pollTick  time.Duration
 	locker    Locker
 	refreshed func(toolkit, outcome string)
+	retention Retention
 
 	sessionDefaultTTL, sessionMaxTTL time.Duration
 	callbackHosts                    []string
@@ -110,6 +113,7 @@ func NewService(cfg Config) (*Service, error) {
 		pollTick:  200 * time.Millisecond,
 		locker:    cfg.Locker,
 		refreshed: cfg.OnRefresh,
+		retention: cfg.Retention,
 
 		sessionDefaultTTL: cfg.SessionTTL,
 		sessionMaxTTL:     cfg.MaxSessionTTL,
@@ -178,6 +182,7 @@ func NewService(cfg Config) (*Service, error) {
 			}
 		}
 	}
+	s.events.connectRemote(cfg.Store, s.log)
 	return s, nil
 }
 

@@ -155,6 +155,7 @@ func (s *Service) Session(ctx context.Context, id, userID, keyID string) (*Sessi
 	if sess.UserID != userID || sess.KeyID != keyID || sess.Expired(s.now()) {
 		return nil, ErrNotFound
 	}
+	s.keepAlive(ctx, sess)
 	return sess, nil
 }
 

@@ -3,6 +3,7 @@ package accounts
 import (
 	"context"
 	"errors"
+	"time"
 )
 
 // Errors a Store returns. The Service turns them into coded errors; other
@@ -103,6 +104,16 @@ type Store interface {
 	// session, and for an account that is not one of the session user's
 	// accounts of that toolkit.
 	SelectAccount(ctx context.Context, sessionID, toolkit, accountID string) error
+
+	// TouchSession moves the session's UpdatedAt forward to at, never
+	// back, so that a session in use is not swept as idle; ErrNotFound
+	// when there is no such session.
+	TouchSession(ctx context.Context, id string, at time.Time) error
+	// Sweep deletes what p says has outlived its use as of now (see
+	// Retention) and reports how much it deleted. Deletes are idempotent,
+	// so processes sharing the store may sweep at once; a store may let
+	// one of them sweep and the others return zero counts.
+	Sweep(ctx context.Context, now time.Time, p Retention) (Swept, error)
 
 	// Close releases the store's resources.
 	Close() error

@@ -200,7 +200,10 @@ func runRules(t *testing.T, open Opener) {
 		{"CredentialsSealedPerAccount", testSealed},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { tt.test(t, open) })
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tt.test(t, open)
+		})
 	}
 }
 
