@@ -50,6 +50,7 @@ type config struct {
 	appName       string            // the application named on connect pages
 	toolMode      string            // default tool mode: all, search or auto
 	toolModeAt    int               // auto's threshold of listed toolkit tools
+	resultBudget  int               // bytes of a tool result's text and structured content
 
 	databaseURL      string        // PostgreSQL shared by replicas (postgres://…); empty: SQLite in dataDir
 	databaseMaxConns int           // PostgreSQL pool size per process; 0: pgxpool's default
@@ -127,6 +128,7 @@ func parseFlags(cmd string, args []string) (config, error) {
 	fs.DurationVar(&cfg.sessionMaxTTL, "session-max-ttl", envDuration("SWITCHBOARD_SESSION_MAX_TTL", accounts.DefaultMaxSessionTTL), "longest lifetime a session created through the application API may ask for")
 	fs.StringVar(&cfg.appName, "app-name", env("SWITCHBOARD_APP_NAME", "Switchboard"), "the application named on connect pages (\"Acme Assistant asks to act in your GitHub account\")")
 	fs.StringVar(&cfg.toolMode, "tool-mode", env("SWITCHBOARD_TOOL_MODE", "auto"), "how sessions list toolkit tools: all, search (search_tools and execute_tool instead), or auto (search past --tool-mode-threshold tools)")
+	fs.IntVar(&cfg.resultBudget, "result-budget", envInt("SWITCHBOARD_RESULT_BUDGET", tools.DefaultResultBudget), "bytes of a toolkit tool result's text (and of its structured content) before it is cut with a note; at most 65536")
 	fs.IntVar(&cfg.toolModeAt, "tool-mode-threshold", envInt("SWITCHBOARD_TOOL_MODE_THRESHOLD", 30), "auto's limit: a session listing more toolkit tools than this lists search_tools instead")
 	cfg.callbackHosts = splitList(os.Getenv("SWITCHBOARD_CALLBACK_HOSTS"))
 	fs.Func("callback-hosts", "comma-separated hosts (host or host:port) a connect link's callback_url may name, besides the public URL's; env SWITCHBOARD_CALLBACK_HOSTS", func(v string) error {
@@ -219,7 +221,7 @@ func build(ctx context.Context, cfg config, publicURL string, log *zap.Logger, m
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	opts := tools.ExecutorOptions{BaseURLs: cfg.toolkitURL, UserAgent: "switchboard/" + version}
+	opts := tools.ExecutorOptions{BaseURLs: cfg.toolkitURL, UserAgent: "switchboard/" + version, ResultBudget: cfg.resultBudget}
 	var onRefresh func(string, string)
 	var onToolCall func(string, string, time.Duration)
 	if m != nil {

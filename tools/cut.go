@@ -12,9 +12,13 @@ import (
 const (
 	// MaxListItems is the most list items a Result holds.
 	MaxListItems = 50
-	// MaxResultBytes bounds the JSON encoding of Result.Structured, and
-	// Result.Text.
+	// MaxResultBytes is the largest result budget an operator may set: the
+	// bound of the JSON encoding of Result.Structured, and of Result.Text.
 	MaxResultBytes = 64 << 10
+	// DefaultResultBudget is the result budget unless the operator sets
+	// another (ExecutorOptions.ResultBudget): about 4,000 tokens, so that
+	// one call cannot take over an agent's context.
+	DefaultResultBudget = 16 << 10
 	// minBinaryLen is the length from which a string made only of base64
 	// characters is taken for binary data (an attachment, an image).
 	minBinaryLen = 1024
@@ -32,10 +36,10 @@ func cutNote(shown, total int, p *Pagination, perPage int) string {
 }
 
 // fitList drops list items from the end of st[key] until st's JSON fits
-// MaxResultBytes, and returns how many items are kept.
-func fitList(st map[string]any, key string) int {
+// budget, and returns how many items are kept.
+func fitList(st map[string]any, key string, budget int) int {
 	items := st[key].([]any)
-	if jsonSize(st) <= MaxResultBytes {
+	if jsonSize(st) <= budget {
 		return len(items)
 	}
 	// Binary search for the longest prefix that fits.
@@ -43,7 +47,7 @@ func fitList(st map[string]any, key string) int {
 	for lo < hi {
 		mid := (lo + hi + 1) / 2
 		st[key] = items[:mid]
-		if jsonSize(st) <= MaxResultBytes {
+		if jsonSize(st) <= budget {
 			lo = mid
 		} else {
 			hi = mid - 1
@@ -54,37 +58,38 @@ func fitList(st map[string]any, key string) int {
 }
 
 // fitObject cuts the longest strings of an object result until its JSON
-// fits MaxResultBytes, and bounds its text.
-func fitObject(res *Result) *Result {
-	if jsonSize(res.Structured) > MaxResultBytes {
+// fits budget, and bounds its text.
+func fitObject(res *Result, budget int) *Result {
+	if jsonSize(res.Structured) > budget {
 		cut := map[string]any{"truncated": true}
 		note := "\n(The result was too large to return; narrow the request.)"
-		for limit := MaxResultBytes / 2; limit >= 64; limit /= 2 {
-			if c := cutStrings(res.Structured, limit).(map[string]any); jsonSize(c) <= MaxResultBytes {
+		for limit := budget / 2; limit >= 64; limit /= 2 {
+			if c := cutStrings(res.Structured, limit).(map[string]any); jsonSize(c) <= budget {
 				cut = c
 				note = fmt.Sprintf("\n(Long text fields were cut to %d characters to fit the result's size budget.)", limit)
 				break
 			}
 		}
 		res.Structured = cut
-		res.Text = fitText(res.Text, len(note)) + note
+		res.Text = fitText(res.Text, len(note), budget) + note
 		return res
 	}
-	res.Text = fitText(res.Text, 0)
+	res.Text = fitText(res.Text, 0, budget)
 	return res
 }
 
-// fitText bounds a Result's text to MaxResultBytes, less reserve bytes.
-func fitText(s string, reserve int) string {
-	const mark = "\n… [cut: the text was longer than the result's size budget; narrow the request]"
-	if len(s)+reserve <= MaxResultBytes {
+// fitText bounds a Result's text to budget, less reserve bytes, saying
+// how much was cut and what to do.
+func fitText(s string, reserve, budget int) string {
+	if len(s)+reserve <= budget {
 		return s
 	}
-	cut := s[:MaxResultBytes-reserve-len(mark)]
+	const mark = "\n… [cut: %d of %d bytes shown, the result's size budget; the structured result holds what fits. Narrow the request (filters, fewer fields) or page with the tool's page or cursor arguments.]"
+	cut := s[:max(0, budget-reserve-len(mark)-20)] // 20: room for the two numbers
 	for !utf8.ValidString(cut) {
 		cut = cut[:len(cut)-1]
 	}
-	return cut + mark
+	return cut + fmt.Sprintf(mark, len(cut), len(s))
 }
 
 // cutStrings returns v with every string longer than limit characters cut

@@ -36,6 +36,10 @@ type ExecutorOptions struct {
 	// toolkit, the status (0 when no response arrived) and how long it
 	// took. It must be safe for concurrent use and quick (metrics).
 	Observe func(toolkit string, status int, took time.Duration)
+	// ResultBudget bounds each result's text and the JSON of its
+	// structured content, in bytes; 0 means DefaultResultBudget, and more
+	// than MaxResultBytes is MaxResultBytes.
+	ResultBudget int
 }
 
 // Executor performs tool calls against upstream APIs. It holds no per-user
@@ -51,6 +55,7 @@ type Executor struct {
 	// length is the number of retries.
 	backoff []time.Duration
 	observe func(toolkit string, status int, took time.Duration)
+	budget  int
 }
 
 // Result is the outcome of a successful tool call.
@@ -78,6 +83,13 @@ func NewExecutor(c *Catalog, opts ExecutorOptions) *Executor {
 		catalog: c, client: opts.Client, timeout: opts.Timeout, agent: opts.UserAgent,
 		maxBytes: opts.MaxResponseBytes, baseURLs: map[string]string{}, observe: opts.Observe,
 		backoff: []time.Duration{100 * time.Millisecond, 400 * time.Millisecond},
+		budget:  opts.ResultBudget,
+	}
+	switch {
+	case e.budget <= 0:
+		e.budget = DefaultResultBudget
+	case e.budget > MaxResultBytes:
+		e.budget = MaxResultBytes
 	}
 	for slug, u := range opts.BaseURLs {
 		e.baseURLs[slug] = strings.TrimSuffix(u, "/")
@@ -148,7 +160,7 @@ func (e *Executor) Call(ctx context.Context, t *Tool, args map[string]any, auth 
 	if err != nil {
 		return nil, err
 	}
-	return t.shape(doc, resp, norm), nil
+	return t.shape(doc, resp, norm, e.budget), nil
 }
 
 // sameOrigin follows a redirect only within the origin of the request:

@@ -106,7 +106,7 @@ func TestGitHubGetFileContents(t *testing.T) {
 		})
 	}
 	t.Run("LongTextFileCutAtALine", func(t *testing.T) {
-		h := newHarness(t, tools.ExecutorOptions{})
+		h := newHarness(t, tools.ExecutorOptions{ResultBudget: tools.MaxResultBytes})
 		seedGitHubContents(t, h.gh)
 		res, err := h.call(t, "GITHUB_GET_FILE_CONTENTS", hello(map[string]any{"path": "big.log"}))
 		if err != nil {
@@ -120,6 +120,19 @@ func TestGitHubGetFileContents(t *testing.T) {
 		head := "File big.log, 72000 bytes, sha "
 		if !strings.HasPrefix(res.Text, head) || !strings.Contains(res.Text, "only its first 49152 bytes follow (download the rest from "+ghRaw+"big.log):\nline of text") {
 			t.Errorf("text starts %q", res.Text[:200])
+		}
+	})
+	// The default budget (16 KB) cuts further, and says so.
+	t.Run("DefaultBudget", func(t *testing.T) {
+		h := newHarness(t, tools.ExecutorOptions{})
+		seedGitHubContents(t, h.gh)
+		res, err := h.call(t, "GITHUB_GET_FILE_CONTENTS", hello(map[string]any{"path": "big.log"}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := json.Marshal(res.Structured)
+		if len(data) > tools.DefaultResultBudget || len(res.Text) > tools.DefaultResultBudget || !strings.Contains(res.Text, "size budget") {
+			t.Errorf("structured %d bytes, text %d bytes, text ends %q", len(data), len(res.Text), res.Text[max(0, len(res.Text)-200):])
 		}
 	})
 }

@@ -13,7 +13,7 @@ import (
 // object or of each list item, with binary-looking data left out and large
 // results cut. Texts are rendered before fields apply, so that they may
 // name what a transform adds for them.
-func (t *Tool) shape(doc any, r *response, args map[string]any) *Result {
+func (t *Tool) shape(doc any, r *response, args map[string]any, budget int) *Result {
 	s := t.Result
 	if s.transform != nil {
 		doc = s.transform(doc)
@@ -39,9 +39,9 @@ func (t *Tool) shape(doc any, r *response, args map[string]any) *Result {
 			m = map[string]any{"value": obj}
 		}
 		if _, isMap := doc.(map[string]any); isMap {
-			return fitObject(&Result{Text: render(s.Text, doc), Structured: m})
+			return fitObject(&Result{Text: render(s.Text, doc), Structured: m}, budget)
 		}
-		return fitObject(&Result{Text: render(s.Text, m), Structured: m})
+		return fitObject(&Result{Text: render(s.Text, m), Structured: m}, budget)
 	}
 	total := len(list)
 	if total > MaxListItems {
@@ -87,7 +87,7 @@ func (t *Tool) shape(doc any, r *response, args map[string]any) *Result {
 			st["next_cursor"] = next
 		}
 	}
-	shown := fitList(st, s.ListKey)
+	shown := fitList(st, s.ListKey, budget)
 	lines := make([]string, shown)
 	for i := range shown {
 		lines[i] = "- " + render(s.Text, list[i])
@@ -119,7 +119,7 @@ func (t *Tool) shape(doc any, r *response, args map[string]any) *Result {
 	case more:
 		fmt.Fprintf(&text, "\nMore exist: call again with %s=%q for the next page.", p.CursorArg, next)
 	}
-	return &Result{Text: fitText(text.String(), 0), Structured: st}
+	return &Result{Text: fitText(text.String(), 0, budget), Structured: st}
 }
 
 func count(n int) string {
