@@ -142,7 +142,7 @@ func (e *Executor) Call(ctx context.Context, t *Tool, args map[string]any, auth 
 		return nil, err
 	}
 	norm = boundPageSize(t, norm)
-	target, body, err := buildRequest(t, norm)
+	target, body, err := buildRequest(t, upstreamArgs(norm))
 	if err != nil {
 		return nil, err
 	}
@@ -176,6 +176,22 @@ func sameOrigin(req *http.Request, via []*http.Request) error {
 		return http.ErrUseLastResponse
 	}
 	return nil
+}
+
+// upstreamArgs is args without Switchboard's own arguments (fields), which
+// shape the result and are never sent upstream, whatever the request's
+// builder does with the rest.
+func upstreamArgs(args map[string]any) map[string]any {
+	if _, ok := args[fieldsArgument]; !ok {
+		return args
+	}
+	out := make(map[string]any, len(args)-1)
+	for k, v := range args {
+		if k != fieldsArgument {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // boundPageSize asks for at most MaxListItems items when the agent named

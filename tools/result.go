@@ -22,8 +22,12 @@ func (t *Tool) shape(doc any, r *response, args map[string]any, budget int) *Res
 		doc = lookup(doc, s.Path)
 	}
 	doc = dropBinary(doc)
-	paths := make([][]string, len(s.Fields))
-	for i, f := range s.Fields {
+	fields := s.Fields
+	if asked := fieldsAsked(args); len(asked) > 0 {
+		fields = asked // checked against s.Fields by the input schema
+	}
+	paths := make([][]string, len(fields))
+	for i, f := range fields {
 		paths[i] = strings.Split(f, ".")
 	}
 	list, isList := doc.([]any)
@@ -120,6 +124,19 @@ func (t *Tool) shape(doc any, r *response, args map[string]any, budget int) *Res
 		fmt.Fprintf(&text, "\nMore exist: call again with %s=%q for the next page.", p.CursorArg, next)
 	}
 	return &Result{Text: fitText(text.String(), 0, budget), Structured: st}
+}
+
+// fieldsAsked returns the fields argument of a list tool (see
+// addFieldsArgument), nil when absent.
+func fieldsAsked(args map[string]any) []string {
+	list, _ := args[fieldsArgument].([]any)
+	var out []string
+	for _, v := range list {
+		if f, ok := v.(string); ok {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 func count(n int) string {

@@ -22,6 +22,15 @@ var printer = message.NewPrinter(language.English)
 type property struct {
 	typ      string // the JSON Schema type when it is a single string
 	required bool
+	local    bool // Switchboard's own argument (fields), never sent upstream
+}
+
+// isFieldsArgument reports whether p is the fields argument that
+// addFieldsArgument made, rather than a tool's own argument of that name.
+func isFieldsArgument(p map[string]any) bool {
+	items, _ := p["items"].(map[string]any)
+	_, enum := items["enum"]
+	return p["type"] == "array" && enum && p["uniqueItems"] == true
 }
 
 // schema checks and compiles a tool's input schema, storing it on t, and
@@ -51,7 +60,7 @@ func (v *validator) schema(t *Tool, field string, m map[string]any) map[string]p
 	for name, raw := range ps {
 		p, _ := raw.(map[string]any)
 		typ, _ := p["type"].(string)
-		props[name] = property{typ: typ, required: required[name]}
+		props[name] = property{typ: typ, required: required[name], local: name == fieldsArgument && isFieldsArgument(p)}
 		if d, ok := p["default"]; ok {
 			defaults[name] = d
 		}

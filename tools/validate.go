@@ -303,12 +303,47 @@ func (v *validator) tool(tk *Toolkit, field string, s *toolSpec) *Tool {
 	if t.ReadOnly && a.Idempotent != nil && !t.Idempotent {
 		v.addf(field+".annotations", "a read_only tool is idempotent")
 	}
+	addFieldsArgument(s)
 	props := v.schema(t, field+".input_schema", s.InputSchema)
 	var op string
 	t.Request, op = v.request(field+".request", &s.Request, props)
 	t.Result = v.result(field+".result", &s.Result, props, t.Request.Kind)
 	v.readOnly(field, t, op)
 	return t
+}
+
+// fieldsArgument is the argument a list tool gains to keep only some of
+// the fields its result declares (result.fields), so that an agent that
+// needs two fields of fifty items does not pay for all of them.
+const fieldsArgument = "fields"
+
+// addFieldsArgument adds the fields argument to the input schema of a
+// list tool that declares two fields or more and takes no argument of that
+// name itself. It is Switchboard's own argument: never sent upstream.
+func addFieldsArgument(s *toolSpec) {
+	r := s.Result
+	if len(r.Fields) < 2 || (r.ListPath == "" && r.ListKey == "") || s.InputSchema == nil {
+		return
+	}
+	props, _ := s.InputSchema["properties"].(map[string]any)
+	if props == nil {
+		props = map[string]any{}
+		s.InputSchema["properties"] = props
+	}
+	if _, taken := props[fieldsArgument]; taken {
+		return
+	}
+	enum := make([]any, len(r.Fields))
+	for i, f := range r.Fields {
+		enum[i] = f
+	}
+	props[fieldsArgument] = map[string]any{
+		"type":        "array",
+		"items":       map[string]any{"type": "string", "enum": enum},
+		"minItems":    1,
+		"uniqueItems": true,
+		"description": "Only these fields of each item (all when omitted), to keep the result small.",
+	}
 }
 
 // readOnly holds the rule between annotations and requests: a GET only

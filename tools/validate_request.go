@@ -198,7 +198,7 @@ func (v *validator) requestArgs(field string, r *Request, s *requestSpec, props 
 		}
 	}
 	for name := range props {
-		if _, ok := used[name]; !ok && r.BodyBuilder == "" {
+		if _, ok := used[name]; !ok && r.BodyBuilder == "" && !props[name].local {
 			v.addf(field, "property %q of input_schema is not sent (put it in path, query, body or variables)", name)
 		}
 	}
