@@ -180,8 +180,8 @@ func (s *Service) Select(ctx context.Context, sc *Scope, toolkit, ref string) (*
 }
 
 // ParseOverrides reads an X-Connected-Accounts value ("gmail=ca_1,github=work")
-// into toolkit → account id. A malformed value or an unknown toolkit is a
-// *HeaderError with Malformed set; a reference that matches none of the
+// into toolkit → account id. A malformed value (CheckIdentifier's rule
+// included) or an unknown toolkit is a *HeaderError with Malformed set; a reference that matches none of the
 // user's accounts (by id or alias) is a *HeaderError with Malformed unset, the
 // same whether the account is unknown or another user's.
 func (s *Service) ParseOverrides(ctx context.Context, userID, header string) (map[string]string, error) {
@@ -191,6 +191,9 @@ func (s *Service) ParseOverrides(ctx context.Context, userID, header string) (ma
 	out := map[string]string{}
 	for _, pair := range strings.Split(header, ",") {
 		pair = strings.TrimSpace(pair)
+		if err := CheckIdentifier("the entry", pair); err != nil {
+			return nil, &HeaderError{Malformed: true, Pair: pair, Message: err.Error()}
+		}
 		toolkit, ref, ok := strings.Cut(pair, "=")
 		toolkit, ref = strings.TrimSpace(toolkit), strings.TrimSpace(ref)
 		if !ok || toolkit == "" || ref == "" {

@@ -72,7 +72,7 @@ func (h *HTTP) guardMCP(next http.Handler) http.Handler {
 		if userID == "" && keyID == "" {
 			userID = "default"
 		}
-		if err := checkUserID(userID); err != nil {
+		if err := checkUserID("X-User-Id", userID); err != nil {
 			writeJSONError(w, http.StatusBadRequest, msg.id, err.Error())
 			return
 		}

@@ -82,8 +82,8 @@ func RunStdio(ctx context.Context, cfg StdioConfig, svc *accounts.Service, srv *
 	if cfg.UserID == "" {
 		cfg.UserID = "default"
 	}
-	if err := checkUserID(cfg.UserID); err != nil {
-		return fmt.Errorf("user id: %w", err)
+	if err := checkUserID("the user id (--user-id or SWITCHBOARD_USER_ID)", cfg.UserID); err != nil {
+		return err
 	}
 	sc := &accounts.Scope{RequireExplicit: cfg.RequireExplicitSelection}
 	var err error
