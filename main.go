@@ -235,7 +235,17 @@ func serve(ctx context.Context, cfg config, log *zap.Logger) error {
 		log.Warn("dev mode: no SWITCHBOARD_API_KEYS set, accepting unauthenticated requests on loopback only")
 	}
 	log.Info("listening", zap.String("mcp", "http://"+ln.Addr().String()+"/mcp"), zap.String("public_url", public), zap.String("data_dir", cfg.dataDir))
-	return h.Serve(ctx, ln)
+	served := make(chan error, 1)
+	go func() { served <- h.Serve(ctx, ln) }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", zap.String("reason", context.Cause(ctx).Error()))
+	err = <-served
+	log.Info("stopped", zap.Error(err))
+	return err
 }
 
 func stdio(ctx context.Context, cfg config, log *zap.Logger) error {
@@ -295,6 +305,7 @@ func newLogger(cmd, level string) (*zap.Logger, error) {
 		zc = zap.NewDevelopmentConfig()
 		zc.DisableStacktrace = true
 	}
+	zc.EncoderConfig.EncodeTime = zapcore.ISO8601TimeEncoder // not the production config's epoch seconds
 	zc.Level = zap.NewAtomicLevelAt(lvl)
 	zc.OutputPaths = []string{"stderr"}
 	zc.ErrorOutputPaths = []string{"stderr"}
