@@ -119,11 +119,11 @@ func parseFlags(cmd string, args []string) (config, error) {
 		urls += "," + v
 		return nil
 	})
+	var origins string
 	if cmd == "serve" {
 		fs.StringVar(&cfg.addr, "addr", env("SWITCHBOARD_ADDR", "127.0.0.1:8080"), "listen address")
-		origins := fs.String("allowed-origins", env("SWITCHBOARD_ALLOWED_ORIGINS", ""), "comma-separated browser origins accepted on /mcp besides loopback and the public URL")
+		fs.StringVar(&origins, "allowed-origins", env("SWITCHBOARD_ALLOWED_ORIGINS", ""), "comma-separated browser origins accepted on /mcp besides loopback and the public URL")
 		fs.Int64Var(&cfg.maxBody, "max-body-bytes", 1<<20, "request body limit")
-		defer func() { cfg.allowedOrigins = splitList(*origins) }()
 		cfg.apiKeys = splitList(os.Getenv("SWITCHBOARD_API_KEYS"))
 	} else {
 		fs.StringVar(&cfg.userID, "user-id", env("SWITCHBOARD_USER_ID", "default"), "the end user this process acts for")
@@ -138,6 +138,7 @@ func parseFlags(cmd string, args []string) (config, error) {
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
+	cfg.allowedOrigins = splitList(origins)
 	if cfg.configFile != "" {
 		fc, acs, err := readConfigFile(cfg.configFile)
 		if err != nil {
