@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"go.uber.org/zap"
@@ -17,10 +18,19 @@ import (
 // the operator's view of one user's accounts in the data dir.
 func accountsCommand(ctx context.Context, args []string, out io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("usage: switchboard accounts list|delete|disable|enable --user-id U [--toolkit T] [--account REF]")
+		fmt.Fprint(os.Stderr, accountsUsage)
+		return usageErrorf("accounts: no verb given")
 	}
 	verb, args := args[0], args[1:]
+	switch verb {
+	case "help", "--help", "-help", "-h":
+		return &helpError{accountsUsage}
+	case "list", "delete", "disable", "enable":
+	default:
+		return usageErrorf("unknown accounts verb %q; run 'switchboard accounts --help' for the verbs", verb)
+	}
 	fs := flag.NewFlagSet("accounts "+verb, flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // help and errors are printed by main
 	user := fs.String("user-id", env("SWITCHBOARD_USER_ID", ""), "the end user")
 	toolkit := fs.String("toolkit", "", "the toolkit")
 	ref := fs.String("account", "", "account id, alias or label")
@@ -29,27 +39,30 @@ func accountsCommand(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fs.StringVar(&cfg.dataDir, "data-dir", cfg.dataDir, "directory of the embedded store")
+	fs.StringVar(&cfg.dataDir, "data-dir", cfg.dataDir, "directory of the store of serve or stdio")
 	fs.StringVar(&cfg.configFile, "config", cfg.configFile, "YAML config file (auth configs, for revocation)")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		return &helpError{commandUsage("accounts "+verb, fs)}
+	} else if err != nil {
+		return usageErrorf("%v; run 'switchboard accounts %s --help' for the flags", err, verb)
+	}
+	if fs.NArg() > 0 {
+		return usageErrorf("unexpected argument %q; run 'switchboard accounts %s --help' for the flags", fs.Arg(0), verb)
+	}
+	if cfg, err = parseFlags("accounts", []string{"--config", cfg.configFile, "--data-dir", cfg.dataDir}); err != nil {
 		return err
 	}
-	if cfg.configFile != "" {
-		if cfg, err = parseFlags("accounts", []string{"--config", cfg.configFile, "--data-dir", cfg.dataDir}); err != nil {
-			return err
-		}
-	}
 	if *user == "" {
-		return errors.New("--user-id is required")
+		return usageErrorf("accounts %s needs --user-id (or SWITCHBOARD_USER_ID)", verb)
+	}
+	if verb != "list" && (*toolkit == "" || *ref == "") {
+		return usageErrorf("accounts %s needs --toolkit and --account", verb)
 	}
 	svc, _, closeStore, err := build(ctx, cfg, "http://127.0.0.1", zap.NewNop(), nil)
 	if err != nil {
 		return err
 	}
 	defer closeStore()
-	if verb != "list" && (*toolkit == "" || *ref == "") {
-		return fmt.Errorf("accounts %s needs --toolkit and --account", verb)
-	}
 	switch verb {
 	case "list":
 		all, err := svc.Accounts(ctx, *user, *toolkit)
@@ -75,8 +88,6 @@ func accountsCommand(ctx context.Context, args []string, out io.Writer) error {
 			return err
 		}
 		fmt.Fprintf(out, "%s is %s\n", accounts.Describe(a), a.Status)
-	default:
-		return fmt.Errorf("unknown accounts command %q", verb)
 	}
 	return nil
 }

@@ -5,7 +5,8 @@
 //	switchboard serve    streamable HTTP on --addr (default 127.0.0.1:8080), endpoint /mcp
 //	switchboard stdio    one MCP session over stdin/stdout
 //	switchboard accounts list|delete|disable|enable  manage a user's accounts
-//	switchboard version  print the version
+//	switchboard version  print the version and the VCS revision
+//	switchboard help     print the commands; `switchboard COMMAND --help` a command's flags
 //
 // Every flag has a SWITCHBOARD_* environment fallback; see README.md.
 package main
@@ -15,6 +16,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/signal"
@@ -61,7 +63,18 @@ type config struct {
 }
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
+	version = fullVersion(version)
+	err := run(os.Args[1:])
+	var help *helpError
+	var usage *usageError
+	switch {
+	case err == nil:
+	case errors.As(err, &help):
+		fmt.Print(help.text)
+	case errors.As(err, &usage):
+		fmt.Fprintln(os.Stderr, "switchboard:", err)
+		os.Exit(2)
+	default:
 		fmt.Fprintln(os.Stderr, "switchboard:", err)
 		os.Exit(1)
 	}
@@ -69,12 +82,18 @@ func main() {
 
 func run(args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: switchboard serve|stdio|accounts|version [flags]")
+		fmt.Fprint(os.Stderr, mainUsage)
+		return usageErrorf("no command given")
 	}
 	cmd, args := args[0], args[1:]
 	switch cmd {
+	case "help", "--help", "-help", "-h":
+		if len(args) > 0 && args[0] != "help" {
+			return run([]string{args[0], "--help"})
+		}
+		return &helpError{mainUsage}
 	case "version", "--version", "-v":
-		fmt.Println("switchboard", version)
+		fmt.Print(versionText(version))
 		return nil
 	case "accounts":
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -82,7 +101,7 @@ func run(args []string) error {
 		return accountsCommand(ctx, args, os.Stdout)
 	case "serve", "stdio":
 	default:
-		return fmt.Errorf("unknown command %q: use serve, stdio, accounts or version", cmd)
+		return usageErrorf("unknown command %q; run 'switchboard help' for the commands", cmd)
 	}
 	cfg, err := parseFlags(cmd, args)
 	if err != nil {
@@ -104,18 +123,19 @@ func run(args []string) error {
 func parseFlags(cmd string, args []string) (config, error) {
 	cfg := config{toolkitURL: map[string]string{}}
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // help and errors are printed by main
 	fs.StringVar(&cfg.dataDir, "data-dir", env("SWITCHBOARD_DATA_DIR", ".switchboard"), "directory of the embedded store and generated key")
 	fs.StringVar(&cfg.publicURL, "public-url", env("SWITCHBOARD_PUBLIC_URL", ""), "external base URL of connect links (default: derived from the listen address)")
 	fs.DurationVar(&cfg.linkTTL, "link-ttl", envDuration("SWITCHBOARD_LINK_TTL", 10*time.Minute), "lifetime of connect links")
 	fs.StringVar(&cfg.logLevel, "log-level", env("SWITCHBOARD_LOG_LEVEL", "info"), "debug, info, warn or error")
 	fs.StringVar(&cfg.configFile, "config", env("SWITCHBOARD_CONFIG", ""), "YAML file with public_url, toolkit_urls and auth_configs")
 	cfg.toolkitDirs = splitList(os.Getenv("SWITCHBOARD_TOOLKITS_DIR"))
-	fs.Func("toolkits-dir", "directory of extra toolkit files (*.yaml, the catalog format); repeatable; env SWITCHBOARD_TOOLKITS_DIR, comma-separated", func(v string) error {
+	fs.Func("toolkits-dir", "extra toolkit files (*.yaml, the catalog format) in `DIR`; repeatable (the variable: comma-separated)", func(v string) error {
 		cfg.toolkitDirs = append(cfg.toolkitDirs, v)
 		return nil
 	})
 	urls := env("SWITCHBOARD_TOOLKIT_URLS", "")
-	fs.Func("toolkit-url", "toolkit=URL: API base URL of a toolkit (repeatable; env SWITCHBOARD_TOOLKIT_URLS, comma-separated)", func(v string) error {
+	fs.Func("toolkit-url", "`TOOLKIT=URL`: the API base URL of a toolkit; repeatable (the variable: comma-separated)", func(v string) error {
 		urls += "," + v
 		return nil
 	})
@@ -123,7 +143,7 @@ func parseFlags(cmd string, args []string) (config, error) {
 	if cmd == "serve" {
 		fs.StringVar(&cfg.addr, "addr", env("SWITCHBOARD_ADDR", "127.0.0.1:8080"), "listen address")
 		fs.StringVar(&origins, "allowed-origins", env("SWITCHBOARD_ALLOWED_ORIGINS", ""), "comma-separated browser origins accepted on /mcp besides loopback and the public URL")
-		fs.Int64Var(&cfg.maxBody, "max-body-bytes", 1<<20, "request body limit")
+		fs.Int64Var(&cfg.maxBody, "max-body-bytes", 1<<20, "request body limit in bytes")
 		cfg.apiKeys = splitList(os.Getenv("SWITCHBOARD_API_KEYS"))
 	} else {
 		fs.StringVar(&cfg.userID, "user-id", env("SWITCHBOARD_USER_ID", "default"), "the end user this process acts for")
@@ -132,11 +152,16 @@ func parseFlags(cmd string, args []string) (config, error) {
 		fs.BoolVar(&cfg.requireExplicit, "require-explicit-selection", env("SWITCHBOARD_REQUIRE_EXPLICIT_SELECTION", "") == "true", "refuse to pick among several accounts without a selection")
 		fs.StringVar(&cfg.connectAddr, "connect-addr", env("SWITCHBOARD_CONNECT_ADDR", "127.0.0.1:8765"), "loopback address serving connect pages")
 	}
-	if err := fs.Parse(args); err != nil {
-		return cfg, err
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		return cfg, &helpError{commandUsage(cmd, fs)}
+	} else if err != nil {
+		return cfg, usageErrorf("%v; run 'switchboard %s --help' for the flags", err, cmd)
 	}
 	if fs.NArg() > 0 {
-		return cfg, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		return cfg, usageErrorf("unexpected argument %q; run 'switchboard %s --help' for the flags", fs.Arg(0), cmd)
+	}
+	if err := envFallback(fs); err != nil {
+		return cfg, err
 	}
 	cfg.allowedOrigins = splitList(origins)
 	if cfg.configFile != "" {

@@ -1,0 +1,151 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// cliResult is what one run of the binary printed and how it exited.
+type cliResult struct {
+	stdout, stderr string
+	code           int
+}
+
+// runCLI runs the binary in dir with args, an environment without any
+// SWITCHBOARD_* variable of the caller's, plus env. A run that has not
+// ended after 20 seconds (a server that started) fails the test.
+func runCLI(tb testing.TB, dir string, env []string, args ...string) cliResult {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, args...)
+	cmd.Dir = dir
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "SWITCHBOARD_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		tb.Fatalf("switchboard %v still ran after 20s; stderr:\n%s", args, stderr.String())
+	}
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		tb.Fatalf("running switchboard %v: %v", args, err)
+	}
+	return cliResult{stdout.String(), stderr.String(), cmd.ProcessState.ExitCode()}
+}
+
+// assertEmptyDir fails when dir holds anything.
+func assertEmptyDir(tb testing.TB, dir, what string) {
+	tb.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, e := range entries {
+		tb.Errorf("%s created %s", what, filepath.Join(dir, e.Name()))
+	}
+}
+
+// TestHelp pins that every way of asking for help prints it on stdout,
+// exits 0 and creates nothing.
+func TestHelp(t *testing.T) {
+	commands := []string{"switchboard serve", "switchboard stdio", "switchboard accounts", "switchboard version", "switchboard help"}
+	serveFlags := []string{"--addr", "SWITCHBOARD_ADDR", "--data-dir", "SWITCHBOARD_DATA_DIR", "--max-body-bytes", "SWITCHBOARD_MAX_BODY_BYTES", "SWITCHBOARD_API_KEYS", "SWITCHBOARD_SECRET_KEYS"}
+	stdioFlags := []string{"--user-id", "SWITCHBOARD_USER_ID", "--connect-addr", "SWITCHBOARD_CONNECT_ADDR", "SWITCHBOARD_SECRET_KEYS"}
+	verbs := []string{"list", "disable", "enable", "delete", "switchboard accounts VERB --help"}
+	verbFlags := []string{"--user-id", "--toolkit", "--account", "--data-dir", "SWITCHBOARD_DATA_DIR"}
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"--help"}, commands},
+		{[]string{"-h"}, commands},
+		{[]string{"help"}, commands},
+		{[]string{"serve", "--help"}, serveFlags},
+		{[]string{"serve", "-h"}, serveFlags},
+		{[]string{"help", "serve"}, serveFlags},
+		{[]string{"stdio", "--help"}, stdioFlags},
+		{[]string{"accounts", "--help"}, verbs},
+		{[]string{"accounts", "help"}, verbs},
+		{[]string{"accounts", "list", "--help"}, verbFlags},
+		{[]string{"accounts", "disable", "--help"}, verbFlags},
+		{[]string{"accounts", "enable", "-h"}, verbFlags},
+		{[]string{"accounts", "delete", "--help"}, append(verbFlags, "revokes")},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			dir := t.TempDir()
+			r := runCLI(t, dir, nil, tc.args...)
+			if r.code != 0 || r.stderr != "" {
+				t.Errorf("exit %d, stderr %q; want 0 and nothing", r.code, r.stderr)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(r.stdout, w) {
+					t.Errorf("the help does not name %q:\n%s", w, r.stdout)
+				}
+			}
+			assertEmptyDir(t, dir, "asking for help")
+		})
+	}
+}
+
+// TestUsageErrors pins that a command line naming nothing runnable exits 2
+// with a message on stderr and nothing on stdout.
+func TestUsageErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "switchboard serve"},
+		{[]string{"bogus"}, `unknown command "bogus"`},
+		{[]string{"serve", "--no-such-flag"}, "-no-such-flag"},
+		{[]string{"serve", "extra"}, `unexpected argument "extra"`},
+		{[]string{"accounts"}, "switchboard accounts VERB"},
+		{[]string{"accounts", "lst"}, `unknown accounts verb "lst"`},
+		{[]string{"accounts", "list"}, "--user-id"},
+		{[]string{"accounts", "delete", "--user-id", "alice"}, "--toolkit and --account"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			dir := t.TempDir()
+			r := runCLI(t, dir, nil, tc.args...)
+			if r.code != 2 || r.stdout != "" || !strings.Contains(r.stderr, tc.want) {
+				t.Errorf("exit %d, stdout %q, stderr %q; want 2, nothing, and %q", r.code, r.stdout, r.stderr, tc.want)
+			}
+			assertEmptyDir(t, dir, "a usage error")
+		})
+	}
+}
+
+// TestVersion pins that version prints the version and the VCS revision Go
+// stamped into the binary. (A binary built in a linked git worktree holds
+// none, golang/go#58218; it says so.)
+func TestVersion(t *testing.T) {
+	r := runCLI(t, t.TempDir(), nil, "version")
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "switchboard ") || !strings.Contains(r.stdout, "module:    switchboard ") {
+		t.Fatalf("exit %d:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	out, err := exec.Command("go", "version", "-m", binary).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "revision:  unknown"
+	for _, line := range strings.Split(string(out), "\n") {
+		if rev, ok := strings.CutPrefix(strings.TrimSpace(line), "build\tvcs.revision="); ok {
+			want = "revision:  " + rev
+		}
+	}
+	if !strings.Contains(r.stdout, want) {
+		t.Errorf("version does not say %q:\n%s", want, r.stdout)
+	}
+}
