@@ -58,7 +58,7 @@ func accountsCommand(ctx context.Context, args []string, out io.Writer) error {
 	if verb != "list" && (*toolkit == "" || *ref == "") {
 		return usageErrorf("accounts %s needs --toolkit and --account", verb)
 	}
-	svc, _, closeStore, err := build(ctx, cfg, "http://127.0.0.1", zap.NewNop(), nil)
+	svc, _, closeStore, err := build(ctx, cfg, "http://127.0.0.1", zap.NewNop(), nil, nil)
 	if err != nil {
 		return err
 	}

@@ -140,6 +140,20 @@ func TestBadEnvironmentValuesNameTheVariable(t *testing.T) {
 	}
 }
 
+func TestPathsAreAbsolute(t *testing.T) {
+	unsetFlagEnv(t)
+	t.Chdir(t.TempDir())
+	cfg, err := parseFlags("serve", []string{"--toolkits-dir", "toolkits"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wd, _ := os.Getwd()
+	want := []string{filepath.Join(wd, ".switchboard"), filepath.Join(wd, "toolkits")}
+	if diff := cmp.Diff(want, []string{cfg.dataDir, cfg.toolkitDirs[0]}); diff != "" {
+		t.Errorf("paths (-want +got):\n%s", diff)
+	}
+}
+
 func TestVersionText(t *testing.T) {
 	bi := &debug.BuildInfo{
 		GoVersion: "go1.26.8",

@@ -164,6 +164,9 @@ func parseFlags(cmd string, args []string) (config, error) {
 		return cfg, err
 	}
 	cfg.allowedOrigins = splitList(origins)
+	if err := absPaths(&cfg); err != nil {
+		return cfg, err
+	}
 	if cfg.configFile != "" {
 		fc, acs, err := readConfigFile(cfg.configFile)
 		if err != nil {
@@ -180,7 +183,7 @@ func parseFlags(cmd string, args []string) (config, error) {
 	for _, pair := range splitList(urls) {
 		name, u, ok := strings.Cut(pair, "=")
 		if !ok || name == "" || u == "" {
-			return cfg, fmt.Errorf("--toolkit-url %q: want toolkit=URL", pair)
+			return cfg, fmt.Errorf("--toolkit-url or SWITCHBOARD_TOOLKIT_URLS: %q is not toolkit=URL", pair)
 		}
 		cfg.toolkitURL[strings.TrimSpace(name)] = strings.TrimRight(strings.TrimSpace(u), "/")
 	}
@@ -192,28 +195,63 @@ func parseFlags(cmd string, args []string) (config, error) {
 	return cfg, nil
 }
 
+// absPaths makes cfg's paths absolute, so that every message naming them
+// names the same file whatever the working directory.
+func absPaths(cfg *config) error {
+	paths := []*string{&cfg.dataDir, &cfg.configFile}
+	for i := range cfg.toolkitDirs {
+		paths = append(paths, &cfg.toolkitDirs[i])
+	}
+	for _, p := range paths {
+		if *p == "" {
+			continue
+		}
+		abs, err := filepath.Abs(*p)
+		if err != nil {
+			return err
+		}
+		*p = abs
+	}
+	return nil
+}
+
 // build opens the store and assembles the service and the MCP server,
-// reporting to m when it is not nil.
-func build(ctx context.Context, cfg config, publicURL string, log *zap.Logger, m *transport.Metrics) (*accounts.Service, *server.Server, func(), error) {
-	if err := os.MkdirAll(cfg.dataDir, 0o700); err != nil {
+// reporting to m when it is not nil. Whatever can be checked without the
+// disk is checked first — the catalog, toolkit URLs, auth configs,
+// SWITCHBOARD_SECRET_KEYS, and check (the caller's, given the catalog) — so
+// that a refused start creates no data dir, key or store.
+func build(ctx context.Context, cfg config, publicURL string, log *zap.Logger, m *transport.Metrics, check func(*tools.Catalog) error) (*accounts.Service, *server.Server, func(), error) {
+	catalog, err := tools.BuiltinWith(cfg.toolkitDirs...)
+	if err != nil {
+		if len(cfg.toolkitDirs) > 0 {
+			err = fmt.Errorf("%w (toolkit files come from --toolkits-dir or SWITCHBOARD_TOOLKITS_DIR)", err)
+		}
 		return nil, nil, nil, err
+	}
+	for name := range cfg.toolkitURL {
+		if catalog.Toolkit(name) == nil {
+			return nil, nil, nil, fmt.Errorf("a toolkit URL names unknown toolkit %q (--toolkit-url, SWITCHBOARD_TOOLKIT_URLS or toolkit_urls in the config file)", name)
+		}
+	}
+	if err := accounts.CheckAuthConfigs(catalog, cfg.authConfigs); err != nil {
+		return nil, nil, nil, err
+	}
+	if check != nil {
+		if err := check(catalog); err != nil {
+			return nil, nil, nil, err
+		}
 	}
 	keys, err := secretKeys(cfg.dataDir, log)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	catalog, err := tools.BuiltinWith(cfg.toolkitDirs...)
-	if err != nil {
-		return nil, nil, nil, err
+	if err := os.MkdirAll(cfg.dataDir, 0o700); err != nil {
+		return nil, nil, nil, fmt.Errorf("data dir (--data-dir or SWITCHBOARD_DATA_DIR): %w", err)
 	}
-	for name := range cfg.toolkitURL {
-		if catalog.Toolkit(name) == nil {
-			return nil, nil, nil, fmt.Errorf("toolkit URL for unknown toolkit %q", name)
-		}
-	}
-	store, err := sqlite.Open(ctx, filepath.Join(cfg.dataDir, "switchboard.db"))
+	dbPath := filepath.Join(cfg.dataDir, "switchboard.db")
+	store, err := sqlite.Open(ctx, dbPath)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, fmt.Errorf("store %s: %w", dbPath, err)
 	}
 	opts := tools.ExecutorOptions{BaseURLs: cfg.toolkitURL, UserAgent: "switchboard/" + version}
 	var onRefresh func(string, string)
@@ -237,7 +275,7 @@ func build(ctx context.Context, cfg config, publicURL string, log *zap.Logger, m
 func serve(ctx context.Context, cfg config, log *zap.Logger) error {
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w (--addr or SWITCHBOARD_ADDR)", err)
 	}
 	defer ln.Close()
 	public := cfg.publicURL
@@ -245,15 +283,16 @@ func serve(ctx context.Context, cfg config, log *zap.Logger) error {
 		public = "http://" + ln.Addr().String()
 	}
 	metrics := transport.NewMetrics()
-	svc, srv, closeStore, err := build(ctx, cfg, public, log, metrics)
+	hc := transport.HTTPConfig{
+		Addr: cfg.addr, PublicURL: public, Keys: transport.NewKeys(cfg.apiKeys),
+		AllowedOrigins: cfg.allowedOrigins, MaxBodyBytes: cfg.maxBody, Log: log.Named("http"), Metrics: metrics,
+	}
+	svc, srv, closeStore, err := build(ctx, cfg, public, log, metrics, func(*tools.Catalog) error { return hc.Check() })
 	if err != nil {
 		return err
 	}
 	defer closeStore()
-	h, err := transport.NewHTTP(transport.HTTPConfig{
-		Addr: cfg.addr, PublicURL: public, Keys: transport.NewKeys(cfg.apiKeys),
-		AllowedOrigins: cfg.allowedOrigins, MaxBodyBytes: cfg.maxBody, Log: log.Named("http"), Metrics: metrics,
-	}, svc, srv)
+	h, err := transport.NewHTTP(hc, svc, srv)
 	if err != nil {
 		return err
 	}
@@ -277,13 +316,19 @@ func serve(ctx context.Context, cfg config, log *zap.Logger) error {
 func stdio(ctx context.Context, cfg config, log *zap.Logger) error {
 	ln, base, err := transport.ListenConnect(cfg.connectAddr)
 	if err != nil {
-		return fmt.Errorf("connect listener: %w", err)
+		return fmt.Errorf("connect listener (--connect-addr or SWITCHBOARD_CONNECT_ADDR): %w", err)
 	}
 	public := cfg.publicURL
 	if public == "" {
 		public = base
 	}
-	svc, srv, closeStore, err := build(ctx, cfg, public, log, nil)
+	sc := transport.StdioConfig{
+		UserID: cfg.userID, ConnectedAccounts: cfg.connectedAccounts, Toolkits: cfg.toolkits,
+		RequireExplicitSelection: cfg.requireExplicit, Log: log,
+	}
+	svc, srv, closeStore, err := build(ctx, cfg, public, log, nil, func(c *tools.Catalog) error {
+		return transport.CheckStdio(sc, func(t string) bool { return c.Toolkit(t) != nil })
+	})
 	if err != nil {
 		ln.Close()
 		return err
@@ -297,22 +342,23 @@ func stdio(ctx context.Context, cfg config, log *zap.Logger) error {
 		}
 	}()
 	log.Info("connect pages served", zap.String("url", public), zap.String("addr", ln.Addr().(*net.TCPAddr).String()))
-	return transport.RunStdio(ctx, transport.StdioConfig{
-		UserID: cfg.userID, ConnectedAccounts: cfg.connectedAccounts, Toolkits: cfg.toolkits,
-		RequireExplicitSelection: cfg.requireExplicit, Log: log,
-	}, svc, srv, os.Stdin, os.Stdout)
+	return transport.RunStdio(ctx, sc, svc, srv, os.Stdin, os.Stdout)
 }
 
 // secretKeys returns the sealing keys: SWITCHBOARD_SECRET_KEYS, or a key
 // generated once into the data dir.
 func secretKeys(dataDir string, log *zap.Logger) (*accounts.KeyRing, error) {
 	if spec := os.Getenv("SWITCHBOARD_SECRET_KEYS"); spec != "" {
-		return accounts.ParseKeyRing(spec)
+		kr, err := accounts.ParseKeyRing(spec)
+		if err != nil {
+			return nil, fmt.Errorf("SWITCHBOARD_SECRET_KEYS: %w", err)
+		}
+		return kr, nil
 	}
 	path := filepath.Join(dataDir, "secret.key")
 	kr, created, err := accounts.LoadOrCreateKeyFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("secret key: %w", err)
+		return nil, fmt.Errorf("secret key (--data-dir holds it; SWITCHBOARD_SECRET_KEYS replaces it): %w", err)
 	}
 	if created {
 		log.Warn("generated a credential sealing key; back it up, or set SWITCHBOARD_SECRET_KEYS", zap.String("path", path))
@@ -324,7 +370,7 @@ func secretKeys(dataDir string, log *zap.Logger) (*accounts.KeyRing, error) {
 func newLogger(cmd, level string) (*zap.Logger, error) {
 	lvl, err := zapcore.ParseLevel(level)
 	if err != nil {
-		return nil, fmt.Errorf("--log-level: %w", err)
+		return nil, fmt.Errorf("--log-level or SWITCHBOARD_LOG_LEVEL: %w", err)
 	}
 	zc := zap.NewProductionConfig()
 	if cmd == "stdio" || isTerminal(os.Stderr) {

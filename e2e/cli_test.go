@@ -149,3 +149,50 @@ func TestVersion(t *testing.T) {
 		t.Errorf("version does not say %q:\n%s", want, r.stdout)
 	}
 }
+
+// TestRefusedStartCreatesNothing pins that a start refused for bad input
+// says what to change, naming absolute paths, and leaves no data dir,
+// key or store behind.
+func TestRefusedStartCreatesNothing(t *testing.T) {
+	badToolkit := t.TempDir()
+	if err := os.WriteFile(filepath.Join(badToolkit, "broken.yaml"), []byte("slug: broken\nnot_a_key: 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	serve := []string{"serve", "--addr", "127.0.0.1:0"}
+	stdio := []string{"stdio", "--connect-addr", "127.0.0.1:0"}
+	for _, tc := range []struct {
+		name string
+		env  []string
+		args []string
+		want []string // in stderr; "$DIR" is the working directory
+	}{
+		{"BadFlag", nil, append(serve, "--link-ttl", "soon"), []string{"-link-ttl"}},
+		{"MissingConfigFile", nil, append(serve, "--config", "missing.yaml"), []string{"$DIR/missing.yaml", "--config", "SWITCHBOARD_CONFIG"}},
+		{"DevModeOffLoopback", nil, []string{"serve", "--addr", "0.0.0.0:0"}, []string{"SWITCHBOARD_API_KEYS", "--addr"}},
+		{"UnknownToolkitURL", nil, append(serve, "--toolkit-url", "gitlab=http://127.0.0.1:9"), []string{`"gitlab"`, "--toolkit-url"}},
+		{"BrokenToolkitsDir", nil, append(serve, "--toolkits-dir", badToolkit), []string{badToolkit, "--toolkits-dir"}},
+		{"BadPublicURL", nil, append(serve, "--public-url", "ftp://example.com"), []string{"--public-url"}},
+		{"BadSecretKeys", []string{"SWITCHBOARD_SECRET_KEYS=k1:short"}, serve, []string{"SWITCHBOARD_SECRET_KEYS"}},
+		{"BadLinkTTLVariable", []string{"SWITCHBOARD_LINK_TTL=10"}, serve, []string{"SWITCHBOARD_LINK_TTL"}},
+		{"OAuthAppForUnknownToolkit", []string{"SWITCHBOARD_OAUTH_GITLAB_CLIENT_ID=id", "SWITCHBOARD_OAUTH_GITLAB_CLIENT_SECRET=s"}, serve, []string{`"gitlab"`}},
+		{"BadLogLevel", nil, append(serve, "--log-level", "loud"), []string{"--log-level"}},
+		{"InvisibleUserID", nil, append(stdio, "--user-id", "ali\u200bce"), []string{"--user-id", "U+200B"}},
+		{"UnknownStdioToolkit", nil, append(stdio, "--toolkits", "gitlab"), []string{"--toolkits", `"gitlab"`}},
+		{"InvisibleConnectedAccounts", nil, append(stdio, "--connected-accounts", "github=wo\u202erk"), []string{"--connected-accounts", "U+202E"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			// The data dir is the default, ./.switchboard in dir.
+			r := runCLI(t, dir, tc.env, tc.args...)
+			if r.code == 0 {
+				t.Fatalf("started: %s", r.stderr)
+			}
+			for _, w := range tc.want {
+				if w = strings.ReplaceAll(w, "$DIR", dir); !strings.Contains(r.stderr, w) {
+					t.Errorf("the error does not name %q:\n%s", w, r.stderr)
+				}
+			}
+			assertEmptyDir(t, dir, "a refused start")
+		})
+	}
+}
