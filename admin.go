@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"time"
 
 	"go.uber.org/zap"
@@ -58,6 +59,9 @@ func accountsCommand(ctx context.Context, args []string, out io.Writer) error {
 	if verb != "list" && (*toolkit == "" || *ref == "") {
 		return usageErrorf("accounts %s needs --toolkit and --account", verb)
 	}
+	if err := existingStore(cfg.dataDir, dataDirGiven(fs)); err != nil {
+		return err
+	}
 	svc, _, closeStore, err := build(ctx, cfg, "http://127.0.0.1", zap.NewNop(), nil, nil)
 	if err != nil {
 		return err
@@ -90,6 +94,31 @@ func accountsCommand(ctx context.Context, args []string, out io.Writer) error {
 		fmt.Fprintf(out, "%s is %s\n", accounts.Describe(a), a.Status)
 	}
 	return nil
+}
+
+// dataDirGiven reports whether the data dir was named, by --data-dir or
+// SWITCHBOARD_DATA_DIR, rather than left to the default.
+func dataDirGiven(fs *flag.FlagSet) bool {
+	given := os.Getenv("SWITCHBOARD_DATA_DIR") != ""
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == "data-dir" })
+	return given
+}
+
+// existingStore refuses a data dir without a store: the accounts commands
+// manage what serve or stdio stored, and creating an empty store there
+// would only hide a wrong or missing --data-dir.
+func existingStore(dataDir string, given bool) error {
+	_, err := os.Stat(filepath.Join(dataDir, "switchboard.db"))
+	switch {
+	case err == nil:
+		return nil
+	case !errors.Is(err, os.ErrNotExist):
+		return fmt.Errorf("data dir (--data-dir or SWITCHBOARD_DATA_DIR): %w", err)
+	case given:
+		return fmt.Errorf("no Switchboard store in %s (from --data-dir or SWITCHBOARD_DATA_DIR): name the data dir that serve or stdio uses", dataDir)
+	default:
+		return fmt.Errorf("no Switchboard store in %s, the default data dir ./.switchboard: name the data dir that serve or stdio uses with --data-dir or SWITCHBOARD_DATA_DIR", dataDir)
+	}
 }
 
 func orDash(s string) string {

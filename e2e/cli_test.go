@@ -196,3 +196,27 @@ func TestRefusedStartCreatesNothing(t *testing.T) {
 		})
 	}
 }
+
+// TestAccountsNeedAnExistingStore pins that the accounts commands never
+// create a store: without a data dir they say where they looked and how to
+// name one.
+func TestAccountsNeedAnExistingStore(t *testing.T) {
+	t.Run("DefaultDataDir", func(t *testing.T) {
+		dir := t.TempDir()
+		r := runCLI(t, dir, nil, "accounts", "list", "--user-id", "alice")
+		for _, w := range []string{filepath.Join(dir, ".switchboard"), "--data-dir", "SWITCHBOARD_DATA_DIR"} {
+			if r.code != 1 || !strings.Contains(r.stderr, w) {
+				t.Errorf("exit %d, stderr %q; want 1 and %q", r.code, r.stderr, w)
+			}
+		}
+		assertEmptyDir(t, dir, "accounts list")
+	})
+	t.Run("NamedDataDir", func(t *testing.T) {
+		dir := t.TempDir()
+		r := runCLI(t, dir, []string{"SWITCHBOARD_DATA_DIR=elsewhere"}, "accounts", "disable", "--user-id", "alice", "--toolkit", "github", "--account", "work")
+		if want := filepath.Join(dir, "elsewhere"); r.code != 1 || !strings.Contains(r.stderr, want) {
+			t.Errorf("exit %d, stderr %q; want 1 and %q", r.code, r.stderr, want)
+		}
+		assertEmptyDir(t, dir, "accounts disable")
+	})
+}
