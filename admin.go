@@ -59,8 +59,10 @@ func accountsCommand(ctx context.Context, args []string, out io.Writer) error {
 	if verb != "list" && (*toolkit == "" || *ref == "") {
 		return usageErrorf("accounts %s needs --toolkit and --account", verb)
 	}
-	if err := existingStore(cfg.dataDir, dataDirGiven(fs)); err != nil {
-		return err
+	if cfg.databaseURL == "" {
+		if err := existingStore(cfg.dataDir, dataDirGiven(fs)); err != nil {
+			return err
+		}
 	}
 	svc, _, closeStore, err := build(ctx, cfg, "http://127.0.0.1", zap.NewNop(), nil, nil)
 	if err != nil {

@@ -73,6 +73,16 @@ func TestEveryFlagHasAnEnvironmentVariable(t *testing.T) {
 		"toolkits":                   "github",
 		"require-explicit-selection": "true",
 		"connect-addr":               "127.0.0.1:9998",
+		"database-url":               "postgres://sb@db.example.com:5432/sb",
+		"database-max-conns":         "8",
+		"session-idle-ttl":           "1h",
+		"retention-failed":           "2h",
+		"session-ttl":                "30m",
+		"session-max-ttl":            "48h",
+		"app-name":                   "Acme Assistant",
+		"tool-mode":                  "search",
+		"tool-mode-threshold":        "10",
+		"callback-hosts":             "app.example.com",
 	}
 	for _, cmd := range []string{"serve", "stdio"} {
 		help := helpOf(t, cmd)
@@ -128,6 +138,7 @@ func TestBadEnvironmentValuesNameTheVariable(t *testing.T) {
 		{"serve", "SWITCHBOARD_LINK_TTL", "10"},
 		{"serve", "SWITCHBOARD_MAX_BODY_BYTES", "1MB"},
 		{"stdio", "SWITCHBOARD_REQUIRE_EXPLICIT_SELECTION", "maybe"},
+		{"serve", "SWITCHBOARD_TOOL_MODE_THRESHOLD", "lots"},
 	} {
 		t.Run(tc.key, func(t *testing.T) {
 			unsetFlagEnv(t)

@@ -29,7 +29,6 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"switchboard/accounts"
-	"switchboard/accounts/sqlite"
 	"switchboard/server"
 	"switchboard/tools"
 	"switchboard/transport"
@@ -40,13 +39,24 @@ var version = "dev"
 
 // config is every setting, from flags with environment fallbacks.
 type config struct {
-	dataDir     string            // where the SQLite store and the generated key live
-	publicURL   string            // external base URL of connect links
-	linkTTL     time.Duration     // lifetime of connect links
-	toolkitURL  map[string]string // toolkit slug → API base URL override
-	logLevel    string            // debug, info, warn, error
-	configFile  string            // optional YAML file: public URL, toolkit URLs, auth configs
-	toolkitDirs []string          // operator-written toolkit files, in the catalog format
+	dataDir       string            // where the SQLite store and the generated key live
+	publicURL     string            // external base URL of connect links
+	linkTTL       time.Duration     // lifetime of connect links
+	toolkitURL    map[string]string // toolkit slug → API base URL override
+	logLevel      string            // debug, info, warn, error
+	configFile    string            // optional YAML file: public URL, toolkit URLs, auth configs
+	toolkitDirs   []string          // operator-written toolkit files, in the catalog format
+	sessionTTL    time.Duration     // default lifetime of sessions made by the application API
+	sessionMaxTTL time.Duration     // longest lifetime such a session may ask for
+	callbackHosts []string          // hosts a connect link may return the browser to (callback_url)
+	appName       string            // the application named on connect pages
+	toolMode      string            // default tool mode: all, search or auto
+	toolModeAt    int               // auto's threshold of listed toolkit tools
+
+	databaseURL      string        // PostgreSQL shared by replicas (postgres://…); empty: SQLite in dataDir
+	databaseMaxConns int           // PostgreSQL pool size per process; 0: pgxpool's default
+	sessionIdleTTL   time.Duration // stored sessions unused this long are deleted
+	retentionFailed  time.Duration // FAILED placeholder accounts and expired links are kept this long
 
 	authConfigs []accounts.AuthConfig // from the config file, then SWITCHBOARD_OAUTH_* variables
 
@@ -129,6 +139,20 @@ func parseFlags(cmd string, args []string) (config, error) {
 	fs.DurationVar(&cfg.linkTTL, "link-ttl", envDuration("SWITCHBOARD_LINK_TTL", 10*time.Minute), "lifetime of connect links")
 	fs.StringVar(&cfg.logLevel, "log-level", env("SWITCHBOARD_LOG_LEVEL", "info"), "debug, info, warn or error")
 	fs.StringVar(&cfg.configFile, "config", env("SWITCHBOARD_CONFIG", ""), "YAML file with public_url, toolkit_urls and auth_configs")
+	fs.StringVar(&cfg.databaseURL, "database-url", env("SWITCHBOARD_DATABASE_URL", ""), "PostgreSQL URL (postgres://…) shared by several replicas; default: SQLite in --data-dir")
+	fs.IntVar(&cfg.databaseMaxConns, "database-max-conns", envInt("SWITCHBOARD_DATABASE_MAX_CONNS", 0), "PostgreSQL connections per process (0: max(4, CPUs))")
+	fs.DurationVar(&cfg.sessionIdleTTL, "session-idle-ttl", envDuration("SWITCHBOARD_SESSION_IDLE_TTL", 24*time.Hour), "delete stored MCP sessions (those without a TTL) unused this long (0: keep)")
+	fs.DurationVar(&cfg.retentionFailed, "retention-failed", envDuration("SWITCHBOARD_RETENTION_FAILED", 24*time.Hour), "delete FAILED placeholder accounts and expired connect links this long after (0: keep)")
+	fs.DurationVar(&cfg.sessionTTL, "session-ttl", envDuration("SWITCHBOARD_SESSION_TTL", accounts.DefaultSessionTTL), "default lifetime of a session created through the application API")
+	fs.DurationVar(&cfg.sessionMaxTTL, "session-max-ttl", envDuration("SWITCHBOARD_SESSION_MAX_TTL", accounts.DefaultMaxSessionTTL), "longest lifetime a session created through the application API may ask for")
+	fs.StringVar(&cfg.appName, "app-name", env("SWITCHBOARD_APP_NAME", "Switchboard"), "the application named on connect pages (\"Acme Assistant asks to act in your GitHub account\")")
+	fs.StringVar(&cfg.toolMode, "tool-mode", env("SWITCHBOARD_TOOL_MODE", "auto"), "how sessions list toolkit tools: all, search (search_tools and execute_tool instead), or auto (search past --tool-mode-threshold tools)")
+	fs.IntVar(&cfg.toolModeAt, "tool-mode-threshold", envInt("SWITCHBOARD_TOOL_MODE_THRESHOLD", 30), "auto's limit: a session listing more toolkit tools than this lists search_tools instead")
+	cfg.callbackHosts = splitList(os.Getenv("SWITCHBOARD_CALLBACK_HOSTS"))
+	fs.Func("callback-hosts", "comma-separated hosts (host or host:port) a connect link's callback_url may name, besides the public URL's; repeatable", func(v string) error {
+		cfg.callbackHosts = append(cfg.callbackHosts, splitList(v)...)
+		return nil
+	})
 	cfg.toolkitDirs = splitList(os.Getenv("SWITCHBOARD_TOOLKITS_DIR"))
 	fs.Func("toolkits-dir", "extra toolkit files (*.yaml, the catalog format) in `DIR`; repeatable (the variable: comma-separated)", func(v string) error {
 		cfg.toolkitDirs = append(cfg.toolkitDirs, v)
@@ -166,6 +190,9 @@ func parseFlags(cmd string, args []string) (config, error) {
 	cfg.allowedOrigins = splitList(origins)
 	if err := absPaths(&cfg); err != nil {
 		return cfg, err
+	}
+	if accounts.CheckToolMode(cfg.toolMode, true) != nil || cfg.toolMode == "" {
+		return cfg, fmt.Errorf("--tool-mode %q: want all, search or auto (or SWITCHBOARD_TOOL_MODE)", cfg.toolMode)
 	}
 	if cfg.configFile != "" {
 		fc, acs, err := readConfigFile(cfg.configFile)
@@ -217,9 +244,10 @@ func absPaths(cfg *config) error {
 
 // build opens the store and assembles the service and the MCP server,
 // reporting to m when it is not nil. Whatever can be checked without the
-// disk is checked first — the catalog, toolkit URLs, auth configs,
-// SWITCHBOARD_SECRET_KEYS, and check (the caller's, given the catalog) — so
-// that a refused start creates no data dir, key or store.
+// disk is checked first — the catalog, toolkit URLs, auth configs, the
+// shared keys PostgreSQL needs, SWITCHBOARD_SECRET_KEYS, and check (the
+// caller's, given the catalog) — so that a refused start creates no data
+// dir, key or store. With PostgreSQL no data dir is made at all.
 func build(ctx context.Context, cfg config, publicURL string, log *zap.Logger, m *transport.Metrics, check func(*tools.Catalog) error) (*accounts.Service, *server.Server, func(), error) {
 	catalog, err := tools.BuiltinWith(cfg.toolkitDirs...)
 	if err != nil {
@@ -236,6 +264,9 @@ func build(ctx context.Context, cfg config, publicURL string, log *zap.Logger, m
 	if err := accounts.CheckAuthConfigs(catalog, cfg.authConfigs); err != nil {
 		return nil, nil, nil, err
 	}
+	if err := sharedKeysRequired(cfg); err != nil {
+		return nil, nil, nil, err
+	}
 	if check != nil {
 		if err := check(catalog); err != nil {
 			return nil, nil, nil, err
@@ -245,13 +276,14 @@ func build(ctx context.Context, cfg config, publicURL string, log *zap.Logger, m
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if err := os.MkdirAll(cfg.dataDir, 0o700); err != nil {
-		return nil, nil, nil, fmt.Errorf("data dir (--data-dir or SWITCHBOARD_DATA_DIR): %w", err)
+	if cfg.databaseURL == "" {
+		if err := os.MkdirAll(cfg.dataDir, 0o700); err != nil {
+			return nil, nil, nil, fmt.Errorf("data dir (--data-dir or SWITCHBOARD_DATA_DIR): %w", err)
+		}
 	}
-	dbPath := filepath.Join(cfg.dataDir, "switchboard.db")
-	store, err := sqlite.Open(ctx, dbPath)
+	store, err := openStore(ctx, cfg, log)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("store %s: %w", dbPath, err)
+		return nil, nil, nil, err
 	}
 	opts := tools.ExecutorOptions{BaseURLs: cfg.toolkitURL, UserAgent: "switchboard/" + version}
 	var onRefresh func(string, string)
@@ -263,13 +295,18 @@ func build(ctx context.Context, cfg config, publicURL string, log *zap.Logger, m
 	svc, err := accounts.NewService(accounts.Config{
 		Store: store, Keys: keys, Catalog: catalog, Executor: exec, AuthConfigs: cfg.authConfigs, Locker: store, OnRefresh: onRefresh,
 		PublicURL: strings.TrimRight(publicURL, "/"), LinkTTL: cfg.linkTTL, Log: log.Named("accounts"),
+		Retention:  retention(cfg),
+		SessionTTL: cfg.sessionTTL, MaxSessionTTL: cfg.sessionMaxTTL, CallbackHosts: cfg.callbackHosts,
 	})
 	if err != nil {
 		store.Close()
 		return nil, nil, nil, err
 	}
-	srv := server.New(server.Config{Service: svc, Log: log.Named("mcp"), Version: version, OnToolCall: onToolCall})
-	return svc, srv, func() { store.Close() }, nil
+	sweepCtx, stopSweep := context.WithCancel(ctx)
+	go svc.RunRetention(sweepCtx, sweepPeriod)
+	srv := server.New(server.Config{Service: svc, Log: log.Named("mcp"), Version: version, OnToolCall: onToolCall, LocalLinks: cfg.connectAddr != "",
+		ToolMode: cfg.toolMode, AutoThreshold: cfg.toolModeAt})
+	return svc, srv, func() { stopSweep(); store.Close() }, nil
 }
 
 func serve(ctx context.Context, cfg config, log *zap.Logger) error {
@@ -285,7 +322,7 @@ func serve(ctx context.Context, cfg config, log *zap.Logger) error {
 	metrics := transport.NewMetrics()
 	hc := transport.HTTPConfig{
 		Addr: cfg.addr, PublicURL: public, Keys: transport.NewKeys(cfg.apiKeys),
-		AllowedOrigins: cfg.allowedOrigins, MaxBodyBytes: cfg.maxBody, Log: log.Named("http"), Metrics: metrics,
+		AllowedOrigins: cfg.allowedOrigins, MaxBodyBytes: cfg.maxBody, Log: log.Named("http"), Metrics: metrics, AppName: cfg.appName,
 	}
 	svc, srv, closeStore, err := build(ctx, cfg, public, log, metrics, func(*tools.Catalog) error { return hc.Check() })
 	if err != nil {
@@ -337,7 +374,7 @@ func stdio(ctx context.Context, cfg config, log *zap.Logger) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() {
-		if err := transport.ServeConnect(ctx, ln, svc, public, log.Named("connect")); err != nil {
+		if err := transport.ServeConnect(ctx, ln, svc, public, cfg.appName, log.Named("connect")); err != nil {
 			log.Error("connect listener stopped", zap.Error(err))
 		}
 	}()

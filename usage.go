@@ -41,13 +41,23 @@ var flagEnv = map[string]string{
 	"toolkits":                   "SWITCHBOARD_TOOLKITS",
 	"require-explicit-selection": "SWITCHBOARD_REQUIRE_EXPLICIT_SELECTION",
 	"connect-addr":               "SWITCHBOARD_CONNECT_ADDR",
+	"database-url":               "SWITCHBOARD_DATABASE_URL",
+	"database-max-conns":         "SWITCHBOARD_DATABASE_MAX_CONNS",
+	"session-idle-ttl":           "SWITCHBOARD_SESSION_IDLE_TTL",
+	"retention-failed":           "SWITCHBOARD_RETENTION_FAILED",
+	"session-ttl":                "SWITCHBOARD_SESSION_TTL",
+	"session-max-ttl":            "SWITCHBOARD_SESSION_MAX_TTL",
+	"app-name":                   "SWITCHBOARD_APP_NAME",
+	"tool-mode":                  "SWITCHBOARD_TOOL_MODE",
+	"tool-mode-threshold":        "SWITCHBOARD_TOOL_MODE_THRESHOLD",
+	"callback-hosts":             "SWITCHBOARD_CALLBACK_HOSTS",
 }
 
 // envFallback sets each flag of fs that the command line did not give from
 // its environment variable, through the flag's own parser: a value the flag
 // would refuse (SWITCHBOARD_LINK_TTL=10) is an error naming the variable,
-// not silently the default. List flags (--toolkits-dir, --toolkit-url) read
-// their comma-separated variables themselves.
+// not silently the default. List flags (--toolkits-dir, --toolkit-url,
+// --callback-hosts) read their comma-separated variables themselves.
 func envFallback(fs *flag.FlagSet) error {
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })

@@ -27,6 +27,10 @@ type AuthorizeRequest struct {
 	// Account, when set, re-authorizes that existing account (id, alias or
 	// label) instead of connecting a new one.
 	Account string
+	// CallbackURL, when set, is where the person's browser is sent once the
+	// link completes or fails (see Link.CallbackURL); its host must be
+	// allowed (Config.CallbackHosts).
+	CallbackURL string
 }
 
 // Authorization is a connect link issued for an account.
@@ -54,6 +58,9 @@ func (s *Service) Authorize(ctx context.Context, sc *Scope, req AuthorizeRequest
 	}
 	req.Alias = strings.TrimSpace(req.Alias)
 	if err := checkAlias(req.Alias); err != nil {
+		return nil, err
+	}
+	if err := s.checkCallback(req.CallbackURL); err != nil {
 		return nil, err
 	}
 	now := s.now()
@@ -100,6 +107,7 @@ func (s *Service) Authorize(ctx context.Context, sc *Scope, req AuthorizeRequest
 		AuthConfigID: ac.ID,
 		Scheme:       ac.Scheme,
 		Alias:        req.Alias,
+		CallbackURL:  req.CallbackURL,
 		ExpiresAt:    now.Add(s.linkTTL),
 		CreatedAt:    now,
 	}
@@ -117,7 +125,7 @@ func (s *Service) pickAuthConfig(sc *Scope, toolkit, id string) (AuthConfig, err
 	}
 	if id == "" {
 		if len(configs) == 0 {
-			return AuthConfig{}, Errorf(CodeToolkitNotConfigured, "The toolkit %s has no auth config: the operator must register an OAuth app for it (client id and secret in the config file, or SWITCHBOARD_OAUTH_%s_CLIENT_ID and _CLIENT_SECRET).", toolkit, strings.ToUpper(toolkit))
+			return AuthConfig{}, s.notConfigured(toolkit)
 		}
 		return configs[0], nil
 	}
@@ -132,6 +140,17 @@ func (s *Service) pickAuthConfig(sc *Scope, toolkit, id string) (AuthConfig, err
 	}
 	return AuthConfig{}, Errorf(CodeInvalidArguments, "The auth config %q does not exist for %s; its auth configs are %v.", id, toolkit, ids)
 }
+
+// notConfigured is the answer for a toolkit that no one can connect
+// because the operator has not set up how: nothing the agent or the user
+// does helps, so it names the settings the operator needs.
+func (s *Service) notConfigured(toolkit string) *Error {
+	return Errorf(CodeToolkitNotConfigured, "The toolkit %s cannot be connected on this server yet: the operator must register an OAuth app for it (client id and secret in the config file's auth_configs, or SWITCHBOARD_OAUTH_%s_CLIENT_ID and SWITCHBOARD_OAUTH_%s_CLIENT_SECRET). Tell the user; authorize will not work until then.", toolkit, strings.ToUpper(toolkit), strings.ToUpper(toolkit))
+}
+
+// Configured reports whether the toolkit has an auth config, so that users
+// can connect accounts of it.
+func (s *Service) Configured(toolkit string) bool { return len(s.authConfigs(toolkit)) > 0 }
 
 func (s *Service) authConfigByID(id string) (AuthConfig, bool) {
 	for _, ac := range s.configs {
@@ -185,7 +204,7 @@ type LinkState struct {
 func (s *Service) OpenLink(ctx context.Context, token string) (*LinkState, error) {
 	l, err := s.store.Link(ctx, HashToken(token))
 	if errors.Is(err, ErrNotFound) {
-		return &LinkState{Problem: "This connect link is not valid. Ask the agent for a new one."}, nil
+		return &LinkState{Problem: "This connect link is not valid; it may have been copied incompletely. " + askAgain}, nil
 	}
 	if err != nil {
 		return nil, internal(err, "load the connect link")
@@ -193,9 +212,9 @@ func (s *Service) OpenLink(ctx context.Context, token string) (*LinkState, error
 	st := &LinkState{Link: l}
 	switch {
 	case l.Used():
-		st.Problem = "This connect link was already used. Each link works once; ask the agent for a new one if you need to connect another account."
+		st.Problem = "This connect link was already used: each link works once. To connect another account, ask for a new link."
 	case l.Expired(s.now()):
-		st.Problem = "This connect link has expired. Ask the agent for a new one."
+		st.Problem = "This connect link has expired. " + askAgain
 		s.expireLink(ctx, l)
 	}
 	a, err := s.store.Account(ctx, l.UserID, l.AccountID)
@@ -243,6 +262,10 @@ type LinkError struct {
 	Message string
 	Retry   bool
 	Err     error
+	// Callback, when set, is where to send the person's browser: the
+	// link's callback URL with status=failed, for a link that failed for
+	// good.
+	Callback string
 }
 
 func (e *LinkError) Error() string { return e.Message }
@@ -256,6 +279,9 @@ type Connected struct {
 	// Reconnected reports that the authorization resolved to an account the
 	// user already had, refreshed in place (rule 1's exception).
 	Reconnected bool
+	// Callback, when set, is where to send the person's browser: the
+	// link's callback URL with status=success and the account's id.
+	Callback string
 }
 
 // CompleteWithSecret finishes a connect link of a token scheme (api_key,
@@ -290,8 +316,7 @@ func (s *Service) CompleteWithSecret(ctx context.Context, token, secret, alias s
 	}
 	id, err := s.exec.Identify(ctx, l.Toolkit, tk.Scheme(l.Scheme).Authorizer(secret))
 	if err != nil {
-		msg := fmt.Sprintf("%s did not accept this credential: %s Check it and try again.", tk.Name, ErrorOf(err).Message)
-		return nil, &LinkError{Message: msg, Retry: true, Err: err}
+		return nil, &LinkError{Message: credentialRefused(tk.Name, err), Retry: true, Err: err}
 	}
 	return s.complete(ctx, l, id.ID, id.Label, alias, Credential{Secret: secret})
 }
@@ -302,7 +327,7 @@ func (s *Service) complete(ctx context.Context, l *Link, upstreamID, label, alia
 	now := s.now()
 	target, err := s.store.Account(ctx, l.UserID, l.AccountID)
 	if err != nil {
-		return nil, &LinkError{Message: "The account this link was for no longer exists. Ask the agent for a new link.", Err: err}
+		return nil, &LinkError{Message: "The account this link was meant for no longer exists. " + askAgain, Err: err}
 	}
 	c := &Completion{LinkHash: l.TokenHash, SessionID: l.SessionID}
 	reconnected := false
@@ -327,7 +352,10 @@ func (s *Service) complete(ctx context.Context, l *Link, upstreamID, label, alia
 	target.Label, target.UpstreamID = label, upstreamID
 	target.AuthConfigID, target.Scheme = l.AuthConfigID, l.Scheme
 	target.ConnectedAt = now
-	if alias != "" {
+	// A reconnect keeps the account's id and alias (rule 1's exception): an
+	// alias asked for with the link names a new account only. Renaming is
+	// an explicit act (the API's PATCH).
+	if alias != "" && !reconnected {
 		target.Alias = alias
 	}
 	sealed, err := s.keys.Seal(target.ID, cred)
@@ -337,7 +365,7 @@ func (s *Service) complete(ctx context.Context, l *Link, upstreamID, label, alia
 	c.Account, c.Sealed = target, sealed
 	switch err := s.store.Complete(ctx, c); {
 	case errors.Is(err, ErrLinkUsed):
-		return nil, &LinkError{Message: "This connect link was already used. Ask the agent for a new one if you need to connect another account."}
+		return nil, &LinkError{Message: "This connect link was already used: each link works once. To connect another account, ask for a new link."}
 	case errors.Is(err, ErrAliasTaken):
 		return nil, &LinkError{Message: fmt.Sprintf("The alias %q is already used by another of your %s accounts; choose another.", alias, l.Toolkit), Retry: true}
 	case err != nil:
@@ -345,7 +373,7 @@ func (s *Service) complete(ctx context.Context, l *Link, upstreamID, label, alia
 	}
 	s.log.Info("account connected", zap.String("user", l.UserID), zap.String("toolkit", l.Toolkit), zap.String("account", target.ID), zap.Bool("reconnected", reconnected), zap.String("session", l.SessionID))
 	s.events.publish(l.UserID, Event{Account: target, SessionID: l.SessionID})
-	return &Connected{Account: target, Reconnected: reconnected}, nil
+	return &Connected{Account: target, Reconnected: reconnected, Callback: callbackTarget(l, "success", target.ID)}, nil
 }
 
 // sameIdentity returns the user's existing account of the link's toolkit and

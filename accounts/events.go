@@ -4,7 +4,9 @@ import "sync"
 
 // Event tells that the connection of an account changed: it turned ACTIVE
 // (connected, reconnected, enabled), or its link failed. Waiters wake on
-// either; tool listings change only with the first.
+// either; tool listings change only with the first. An event that came from
+// another process (see Notifier) carries only the account's ID, UserID,
+// Toolkit and Status.
 type Event struct {
 	Account *Account
 	// SessionID is the session that asked for the connect link, if any.
@@ -12,11 +14,14 @@ type Event struct {
 }
 
 // broker fans account events out to in-process subscribers: sessions that
-// send tools/list_changed and waiters of wait_for_connection. Other
-// processes learn of changes by polling the store.
+// send tools/list_changed and waiters of wait_for_connection. When the store
+// is a Notifier, events also travel to and from the other processes sharing
+// it (notifier.go); otherwise those learn of changes by polling the store.
 type broker struct {
 	mu   sync.Mutex
 	subs map[string]map[chan Event]struct{}
+	// remote, when set, carries events to the other processes.
+	remote *remote
 }
 
 func newBroker() *broker { return &broker{subs: map[string]map[chan Event]struct{}{}} }
@@ -39,9 +44,19 @@ func (b *broker) subscribe(userID string) (<-chan Event, func()) {
 	}
 }
 
-// publish delivers ev to every subscriber of userID without blocking: a
-// subscriber whose buffer is full misses it and relies on polling.
+// publish delivers ev to every subscriber of userID in this process and,
+// through the Notifier, in the others.
 func (b *broker) publish(userID string, ev Event) {
+	b.deliver(userID, ev)
+	if b.remote != nil {
+		b.remote.publish(ev)
+	}
+}
+
+// deliver hands ev to every subscriber of userID in this process without
+// blocking: a subscriber whose buffer is full misses it and relies on
+// polling.
+func (b *broker) deliver(userID string, ev Event) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for ch := range b.subs[userID] {

@@ -21,6 +21,10 @@ type Link struct {
 	Scheme       string
 	// Alias is the alias requested by authorize, applied on completion.
 	Alias string
+	// CallbackURL, when set, is where the person's browser is sent once the
+	// link completes or fails, with status and connected_account_id added
+	// to its query. Only hosts the operator allowed are ever stored here.
+	CallbackURL string
 	// ExpiresAt bounds the link's life.
 	ExpiresAt time.Time
 	// UsedAt is set when the link completed; a used link never works again.

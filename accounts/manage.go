@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -23,14 +24,24 @@ func (s *Service) DeleteAccount(ctx context.Context, userID, toolkit, ref string
 	if a, err = s.Find(ctx, userID, toolkit, ref); err != nil {
 		return nil, false, err
 	}
+	revoked, err = s.Delete(ctx, a)
+	return a, revoked, err
+}
+
+// Delete removes the account a, revoking its grant first as DeleteAccount
+// says, and reports whether the provider confirmed the revocation.
+func (s *Service) Delete(ctx context.Context, a *Account) (revoked bool, err error) {
 	if a.Scheme == "oauth2" && a.Status != StatusInitiated {
 		revoked = s.revoke(ctx, a)
 	}
-	if err := s.store.DeleteAccount(ctx, userID, a.ID); err != nil {
-		return nil, revoked, internal(err, "delete the account")
+	if err := s.store.DeleteAccount(ctx, a.UserID, a.ID); err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return revoked, notFound(a.ID)
+		}
+		return revoked, internal(err, "delete the account")
 	}
-	s.log.Info("account deleted", zap.String("user", userID), zap.String("toolkit", a.Toolkit), zap.String("account", a.ID), zap.Bool("revoked", revoked))
-	return a, revoked, nil
+	s.log.Info("account deleted", zap.String("user", a.UserID), zap.String("toolkit", a.Toolkit), zap.String("account", a.ID), zap.Bool("revoked", revoked))
+	return revoked, nil
 }
 
 // revoke asks the provider to end the account's grant (RFC 7009): the
@@ -109,6 +120,12 @@ func (s *Service) SetDisabled(ctx context.Context, userID, toolkit, ref string, 
 	if err != nil {
 		return nil, err
 	}
+	return s.Disable(ctx, a, disabled)
+}
+
+// Disable turns the account a INACTIVE, or back to ACTIVE when disabled is
+// false, under SetDisabled's rules.
+func (s *Service) Disable(ctx context.Context, a *Account, disabled bool) (*Account, error) {
 	switch {
 	case disabled && a.Status == StatusActive:
 		a.Status, a.StatusReason = StatusInactive, "disabled by the operator"
@@ -121,7 +138,7 @@ func (s *Service) SetDisabled(ctx context.Context, userID, toolkit, ref string, 
 		return nil, internal(err, "update the account")
 	}
 	if !disabled {
-		s.events.publish(userID, Event{Account: a})
+		s.events.publish(a.UserID, Event{Account: a})
 	}
 	return a, nil
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -90,7 +89,7 @@ func (s *Service) BeginOAuth(ctx context.Context, token string) (string, error) 
 	}
 	switch err := s.store.SetLinkState(ctx, l.TokenHash, HashToken(state), sealed); {
 	case errors.Is(err, ErrLinkUsed):
-		return "", &LinkError{Message: "This connect link was already used. Ask the agent for a new one."}
+		return "", &LinkError{Message: "This connect link was already used: each link works once. To connect another account, ask for a new link."}
 	case err != nil:
 		return "", internal(err, "start the sign-in")
 	}
@@ -107,7 +106,7 @@ func (s *Service) oauthSettings(l *Link) (AuthConfig, *tools.Scheme, error) {
 	ac, ok := s.authConfigByID(l.AuthConfigID)
 	tk := s.catalog.Toolkit(l.Toolkit)
 	if !ok || tk == nil || tk.Scheme("oauth2") == nil || ac.Scheme != "oauth2" {
-		return AuthConfig{}, nil, &LinkError{Message: "This connection's sign-in is no longer configured on this server. Ask the agent for a new link."}
+		return AuthConfig{}, nil, &LinkError{Message: "Signing in for this service is no longer set up here. " + askAgain}
 	}
 	return ac, tk.Scheme("oauth2"), nil
 }
@@ -132,7 +131,7 @@ func (s *Service) CompleteOAuth(ctx context.Context, state, code, providerError,
 	}
 	if l.Expired(s.now()) {
 		s.expireLink(ctx, l)
-		return nil, &LinkError{Message: "This connect link expired before the sign-in finished. Ask the agent for a new one."}
+		return nil, &LinkError{Message: "This connect link expired before the sign-in finished. " + askAgain, Callback: callbackTarget(l, "failed", l.AccountID)}
 	}
 	if providerError != "" {
 		reason := "the provider refused the authorization (" + safeCode(providerError) + ")"
@@ -140,7 +139,11 @@ func (s *Service) CompleteOAuth(ctx context.Context, state, code, providerError,
 			reason = "the user declined the authorization at the provider (access_denied)"
 		}
 		s.failLink(ctx, l, reason)
-		return nil, &LinkError{Message: "The connection was not authorized: " + reason + ". Ask the agent for a new link to try again."}
+		msg := "The sign-in did not grant access, so nothing was connected. To try again, ask for a new link."
+		if providerError == "access_denied" {
+			msg = "You declined access, so nothing was connected. To try again, ask for a new link."
+		}
+		return nil, &LinkError{Message: msg, Callback: callbackTarget(l, "failed", l.AccountID)}
 	}
 	ac, sc, err := s.oauthSettings(l)
 	if err != nil {
@@ -157,7 +160,7 @@ func (s *Service) CompleteOAuth(ctx context.Context, state, code, providerError,
 		reason := "the code exchange with the provider failed (" + oauthErrorCode(err) + ")"
 		s.failLink(ctx, l, reason)
 		s.log.Warn("oauth code exchange failed", zap.String("toolkit", l.Toolkit), zap.String("account", l.AccountID), zap.String("error", oauthErrorCode(err)))
-		return nil, &LinkError{Message: "The connection could not be completed: " + reason + ". Ask the agent for a new link.", Err: tokenEndpointError(err)}
+		return nil, &LinkError{Message: "Switchboard could not finish the sign-in with the service, so nothing was connected. " + askAgain, Err: tokenEndpointError(err), Callback: callbackTarget(l, "failed", l.AccountID)}
 	}
 	cred := credentialOf(tok, s.now())
 	tk := s.catalog.Toolkit(l.Toolkit)
@@ -170,7 +173,7 @@ func (s *Service) CompleteOAuth(ctx context.Context, state, code, providerError,
 	id, err := s.exec.Identify(ctx, l.Toolkit, sc.Authorizer(who))
 	if err != nil {
 		s.failLink(ctx, l, "the new token did not pass the identity check")
-		return nil, &LinkError{Message: fmt.Sprintf("%s did not accept the new token: %s", tk.Name, ErrorOf(err).Message), Err: err}
+		return nil, &LinkError{Message: signInRefused(tk.Name, err), Err: err, Callback: callbackTarget(l, "failed", l.AccountID)}
 	}
 	return s.complete(ctx, l, id.ID, id.Label, l.Alias, cred)
 }

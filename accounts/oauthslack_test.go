@@ -118,8 +118,8 @@ func TestSlackTokenResponse(t *testing.T) {
 		svc := slackService(t, f.srv.URL, api)
 		_, _, err := slackSignIn(t, svc, "bad-code")
 		var le *accounts.LinkError
-		if !errors.As(err, &le) || !strings.Contains(le.Message, "invalid_grant") {
-			t.Fatalf("ok:false answer: %v", err)
+		if !errors.As(err, &le) || le.Err == nil || !strings.Contains(le.Err.Error(), "invalid_grant") || strings.Contains(le.Message, "invalid_grant") {
+			t.Fatalf("ok:false answer: %v (cause %v); want the code in the cause and plain words for the person", err, le.Err)
 		}
 	})
 

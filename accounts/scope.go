@@ -15,9 +15,16 @@ type Scope struct {
 	// Header maps a toolkit to the account id that X-Connected-Accounts
 	// fixed for this request, already checked to belong to the user.
 	Header map[string]string
+	// Pending maps a toolkit to an alias X-Connected-Accounts named that the
+	// user has no account with yet (see Overrides.Pending): that toolkit's
+	// calls answer ACCOUNT_NOT_FOUND until it is connected.
+	Pending map[string]string
 	// Toolkits further restricts the session's toolkits (X-Toolkits); nil
 	// means no restriction from the request.
 	Toolkits []string
+	// ToolMode is the request's own tool mode (X-Tool-Mode: all, search or
+	// auto), above the session's; "" leaves it to the session.
+	ToolMode string
 	// RequireExplicit turns on strict mode for this request
 	// (X-Require-Explicit-Selection), on top of the session's own setting.
 	RequireExplicit bool

@@ -53,7 +53,19 @@ func (s *Service) ActiveIn(sc *Scope, toolkit string, all []*Account) (*Account,
 		}
 		return nil
 	}
-	if id, ok := sc.Header[toolkit]; ok {
+	id, fixed := sc.Header[toolkit]
+	if alias, ok := sc.Pending[toolkit]; ok {
+		// Connected since the header was read (stdio reads it once)?
+		for _, a := range mine {
+			if a.Alias != "" && strings.EqualFold(a.Alias, alias) {
+				id, fixed = a.ID, true
+			}
+		}
+		if !fixed {
+			return nil, "", Errorf(CodeAccountNotFound, "X-Connected-Accounts fixes the %s account to the alias %q, and the user has no %s account with that alias yet. Connect it with authorize {\"toolkit\":%q,\"alias\":%q}, or change the header.", toolkit, alias, toolkit, toolkit, alias)
+		}
+	}
+	if fixed {
 		a := byID(id)
 		if a == nil {
 			return nil, "", Errorf(CodeAccountNotFound, "The %s account %s named by X-Connected-Accounts does not exist.", toolkit, id)
@@ -161,6 +173,9 @@ func (s *Service) Select(ctx context.Context, sc *Scope, toolkit, ref string) (*
 	if id, ok := sc.Header[toolkit]; ok {
 		return nil, Errorf(CodeAccountFixedByHeader, "This request's X-Connected-Accounts header fixes the %s account to %s; the session cannot change it. Change the header to use another account.", toolkit, id)
 	}
+	if alias, ok := sc.Pending[toolkit]; ok {
+		return nil, Errorf(CodeAccountFixedByHeader, "This request's X-Connected-Accounts header fixes the %s account to the alias %q; the session cannot change it. Change the header to use another account.", toolkit, alias)
+	}
 	a, err := s.Find(ctx, sc.UserID(), toolkit, ref)
 	if err != nil {
 		return nil, err
@@ -179,42 +194,84 @@ func (s *Service) Select(ctx context.Context, sc *Scope, toolkit, ref string) (*
 	return a, nil
 }
 
-// ParseOverrides reads an X-Connected-Accounts value ("gmail=ca_1,github=work")
-// into toolkit → account id. A malformed value (CheckIdentifier's rule
-// included) or an unknown toolkit is a *HeaderError with Malformed set; a reference that matches none of the
-// user's accounts (by id or alias) is a *HeaderError with Malformed unset, the
-// same whether the account is unknown or another user's.
-func (s *Service) ParseOverrides(ctx context.Context, userID, header string) (map[string]string, error) {
+// Overrides is a parsed X-Connected-Accounts value.
+type Overrides struct {
+	// Accounts maps a toolkit to the account id the header fixes, checked
+	// to be the user's.
+	Accounts map[string]string
+	// Pending maps a toolkit to an alias the header names that the user
+	// has no account with yet. The header must not lock a new user out of
+	// the tools that would create that account, so only the toolkit's own
+	// calls are refused (ACCOUNT_NOT_FOUND, saying how to connect it) until
+	// an account with that alias exists; it is resolved again on every
+	// request.
+	Pending map[string]string
+}
+
+// ParseOverrides reads an X-Connected-Accounts value ("gmail=ca_1,github=work").
+// A malformed value (one that accounts.CheckIdentifier refuses included) or
+// an unknown toolkit is a *HeaderError with Malformed set. An account id (ca_…) that is not one of the user's accounts is a
+// *HeaderError with Malformed unset, the same whether the account is
+// unknown or another user's. An alias the user does not have yet is
+// Pending, not an error: aliases are the user's own names, so none can be
+// another user's.
+func (s *Service) ParseOverrides(ctx context.Context, userID, header string) (Overrides, error) {
+	var out Overrides
 	if strings.TrimSpace(header) == "" {
-		return nil, nil
+		return out, nil
 	}
-	out := map[string]string{}
+	seen := map[string]bool{}
 	for _, pair := range strings.Split(header, ",") {
 		pair = strings.TrimSpace(pair)
 		if err := CheckIdentifier("the entry", pair); err != nil {
-			return nil, &HeaderError{Malformed: true, Pair: pair, Message: err.Error()}
+			return Overrides{}, &HeaderError{Malformed: true, Pair: pair, Message: err.Error()}
 		}
 		toolkit, ref, ok := strings.Cut(pair, "=")
 		toolkit, ref = strings.TrimSpace(toolkit), strings.TrimSpace(ref)
 		if !ok || toolkit == "" || ref == "" {
-			return nil, &HeaderError{Malformed: true, Pair: pair, Message: "each entry must be toolkit=account (an account id or alias), entries separated by commas"}
+			return Overrides{}, &HeaderError{Malformed: true, Pair: pair, Message: "each entry must be toolkit=account (an account id or alias), entries separated by commas"}
 		}
 		if s.catalog.Toolkit(toolkit) == nil {
-			return nil, &HeaderError{Malformed: true, Pair: pair, Message: fmt.Sprintf("unknown toolkit %q", toolkit)}
+			return Overrides{}, &HeaderError{Malformed: true, Pair: pair, Message: fmt.Sprintf("unknown toolkit %q", toolkit)}
 		}
-		if _, dup := out[toolkit]; dup {
-			return nil, &HeaderError{Malformed: true, Pair: pair, Message: fmt.Sprintf("toolkit %q named twice", toolkit)}
+		if seen[toolkit] {
+			return Overrides{}, &HeaderError{Malformed: true, Pair: pair, Message: fmt.Sprintf("toolkit %q named twice", toolkit)}
 		}
-		a, err := s.byIDOrAlias(ctx, userID, toolkit, ref)
-		if err != nil {
-			return nil, err
+		seen[toolkit] = true
+		id, err := s.Override(ctx, userID, toolkit, ref)
+		switch e := ErrorOf(err); {
+		case err == nil:
+			if out.Accounts == nil {
+				out.Accounts = map[string]string{}
+			}
+			out.Accounts[toolkit] = id
+		case e.Code == CodeAccountNotFound && !strings.HasPrefix(ref, "ca_") && checkAlias(ref) == nil:
+			if out.Pending == nil {
+				out.Pending = map[string]string{}
+			}
+			out.Pending[toolkit] = ref
+		case e.Code == CodeAccountNotFound:
+			return Overrides{}, &HeaderError{Pair: pair, Message: fmt.Sprintf("no %s account %q for this user", toolkit, ref)}
+		default:
+			return Overrides{}, err
 		}
-		if a == nil {
-			return nil, &HeaderError{Pair: pair, Message: fmt.Sprintf("no %s account %q for this user", toolkit, ref)}
-		}
-		out[toolkit] = a.ID
 	}
 	return out, nil
+}
+
+// Override resolves one per-request account override, an entry of
+// X-Connected-Accounts: ref is the id or alias of one of userID's accounts
+// of toolkit. A ref that matches none is ACCOUNT_NOT_FOUND, the same
+// whether the account is unknown or another user's.
+func (s *Service) Override(ctx context.Context, userID, toolkit, ref string) (string, error) {
+	a, err := s.byIDOrAlias(ctx, userID, toolkit, ref)
+	if err != nil {
+		return "", err
+	}
+	if a == nil {
+		return "", Errorf(CodeAccountNotFound, "The user has no %s account %q (by id or alias).", toolkit, ref)
+	}
+	return a.ID, nil
 }
 
 func (s *Service) byIDOrAlias(ctx context.Context, userID, toolkit, ref string) (*Account, error) {
@@ -245,6 +302,9 @@ func (e *HeaderError) Error() string {
 // required builds the ACCOUNT_REQUIRED answer, mentioning accounts that
 // exist but cannot act, so the agent knows to re-authorize rather than add.
 func (s *Service) required(toolkit string, all []*Account) error {
+	if len(s.authConfigs(toolkit)) == 0 {
+		return s.notConfigured(toolkit)
+	}
 	msg := fmt.Sprintf("The user has no ACTIVE %s account. Call authorize with {\"toolkit\":%q}, show the user the link, then call wait_for_connection.", toolkit, toolkit)
 	for _, a := range all {
 		if a.Status == StatusExpired || a.Status == StatusInactive {

@@ -55,9 +55,22 @@ type Config struct {
 	// Locker serializes token refreshes per account across processes (the
 	// store's lease, when it offers one); nil means this process only.
 	Locker Locker
+	// SessionTTL is the default lifetime of a session made by the
+	// application API; 0 means DefaultSessionTTL.
+	SessionTTL time.Duration
+	// MaxSessionTTL is the longest lifetime such a session may ask for; 0
+	// means DefaultMaxSessionTTL.
+	MaxSessionTTL time.Duration
+	// CallbackHosts are the hosts a connect link may send the person's
+	// browser back to once it completes (callback_url), besides the public
+	// URL's own host: "app.example.com" allows that host on any port,
+	// "app.example.com:8443" on that port only.
+	CallbackHosts []string
 	// OnRefresh, when set, is told of every token refresh attempt: the
 	// toolkit and "ok", "invalid_grant" or "error" (metrics).
 	OnRefresh func(toolkit, outcome string)
+	// Retention is what Sweep deletes; the zero value deletes nothing.
+	Retention Retention
 }
 
 // Service applies the rules of DESIGN.md to a Store. It is safe for
@@ -76,6 +89,10 @@ type Service struct {
 	pollTick  time.Duration
 	locker    Locker
 	refreshed func(toolkit, outcome string)
+	retention Retention
+
+	sessionDefaultTTL, sessionMaxTTL time.Duration
+	callbackHosts                    []string
 }
 
 // NewService returns a Service for cfg.
@@ -96,6 +113,20 @@ func NewService(cfg Config) (*Service, error) {
 		pollTick:  200 * time.Millisecond,
 		locker:    cfg.Locker,
 		refreshed: cfg.OnRefresh,
+		retention: cfg.Retention,
+
+		sessionDefaultTTL: cfg.SessionTTL,
+		sessionMaxTTL:     cfg.MaxSessionTTL,
+		callbackHosts:     cfg.CallbackHosts,
+	}
+	if s.sessionDefaultTTL <= 0 {
+		s.sessionDefaultTTL = DefaultSessionTTL
+	}
+	if s.sessionMaxTTL <= 0 {
+		s.sessionMaxTTL = DefaultMaxSessionTTL
+	}
+	if s.sessionDefaultTTL > s.sessionMaxTTL {
+		return nil, fmt.Errorf("the default session TTL (%s) exceeds the maximum (%s)", s.sessionDefaultTTL, s.sessionMaxTTL)
 	}
 	if s.refreshed == nil {
 		s.refreshed = func(string, string) {}
@@ -137,6 +168,7 @@ func NewService(cfg Config) (*Service, error) {
 			}
 		}
 	}
+	s.events.connectRemote(cfg.Store, s.log)
 	return s, nil
 }
 

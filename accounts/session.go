@@ -31,9 +31,26 @@ type Session struct {
 	AuthConfigs map[string]string
 	// RequireExplicitSelection turns on rule 6's strict mode.
 	RequireExplicitSelection bool
+	// ToolMode is how the session lists toolkit tools: ToolModeAll,
+	// ToolModeSearch, or "" for the server's default.
+	ToolMode string
+	// TokenHash is the hash (HashToken) of the session token "st_…" that
+	// lets an MCP client use this one session without the operator key;
+	// empty for sessions that have none (those made by an MCP initialize or
+	// over stdio). The token itself is shown once, when the session is
+	// created through the API, and never stored.
+	TokenHash string
+	// ExpiresAt ends the session: from then on it is unknown to every
+	// route, and its token with it. Zero means it does not expire.
+	ExpiresAt time.Time
 	// CreatedAt and UpdatedAt are bookkeeping.
 	CreatedAt time.Time
 	UpdatedAt time.Time
+}
+
+// Expired reports whether the session has ended at now.
+func (s *Session) Expired(now time.Time) bool {
+	return !s.ExpiresAt.IsZero() && !now.Before(s.ExpiresAt)
 }
 
 // Allows reports whether the session may use toolkit.
@@ -70,6 +87,14 @@ type SessionOptions struct {
 	AuthConfigs map[string]string
 	// RequireExplicitSelection turns on rule 6's strict mode.
 	RequireExplicitSelection bool
+	// ToolMode is the session's tool mode; "" follows the server's default.
+	ToolMode string
+	// TTL is the lifetime of a session made by the application API
+	// (CreateAPISession); 0 asks for the default. Other sessions ignore it.
+	TTL time.Duration
+
+	tokenHash string    // set by CreateAPISession
+	expiresAt time.Time // set by CreateAPISession
 }
 
 // CreateSession stores a new session. Toolkits and accounts it names are
@@ -78,10 +103,14 @@ func (s *Service) CreateSession(ctx context.Context, opts SessionOptions) (*Sess
 	if opts.UserID == "" {
 		return nil, Errorf(CodeInvalidArguments, "A session needs a user id.")
 	}
-	for _, t := range opts.Toolkits {
-		if _, err := s.toolkit(t); err != nil {
-			return nil, err
-		}
+	if err := s.checkToolkits(opts.Toolkits); err != nil {
+		return nil, err
+	}
+	if err := s.checkAuthConfigs(opts.AuthConfigs); err != nil {
+		return nil, err
+	}
+	if err := CheckToolMode(opts.ToolMode, false); err != nil {
+		return nil, err
 	}
 	now := s.now()
 	sess := &Session{
@@ -92,6 +121,9 @@ func (s *Service) CreateSession(ctx context.Context, opts SessionOptions) (*Sess
 		Selected:                 map[string]string{},
 		AuthConfigs:              opts.AuthConfigs,
 		RequireExplicitSelection: opts.RequireExplicitSelection,
+		ToolMode:                 opts.ToolMode,
+		TokenHash:                opts.tokenHash,
+		ExpiresAt:                opts.expiresAt,
 		CreatedAt:                now,
 		UpdatedAt:                now,
 	}
@@ -111,17 +143,19 @@ func (s *Service) CreateSession(ctx context.Context, opts SessionOptions) (*Sess
 	return sess, nil
 }
 
-// Session returns the stored session id if it belongs to userID and was
-// created with keyID; otherwise ErrNotFound, the same for a session that
-// does not exist and one that is someone else's.
+// Session returns the stored session id if it belongs to userID, was
+// created with keyID and has not ended; otherwise ErrNotFound, the same
+// for a session that does not exist, one that is someone else's and one
+// that expired.
 func (s *Service) Session(ctx context.Context, id, userID, keyID string) (*Session, error) {
 	sess, err := s.store.Session(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	if sess.UserID != userID || sess.KeyID != keyID {
+	if sess.UserID != userID || sess.KeyID != keyID || sess.Expired(s.now()) {
 		return nil, ErrNotFound
 	}
+	s.keepAlive(ctx, sess)
 	return sess, nil
 }
 
@@ -144,4 +178,31 @@ func (s *Service) EndSession(ctx context.Context, sess *Session) error {
 	}
 	s.log.Info("session ended", zap.String("session", sess.ID), zap.String("user", sess.UserID))
 	return nil
+}
+
+// Tool modes: how a session lists toolkit tools.
+const (
+	// ToolModeAll lists every toolkit tool the session may use.
+	ToolModeAll = "all"
+	// ToolModeSearch lists none; the agent finds them with search_tools and
+	// runs them with execute_tool (or calls them by name).
+	ToolModeSearch = "search"
+	// ToolModeAuto is the server default's third value: search when the
+	// session would list more toolkit tools than a threshold, else all.
+	ToolModeAuto = "auto"
+)
+
+// CheckToolMode refuses a tool mode that is not all or search (or auto,
+// where allowed: a server default or a request header may ask for it); ""
+// is always allowed (no choice).
+func CheckToolMode(mode string, auto bool) error {
+	switch mode {
+	case "", ToolModeAll, ToolModeSearch:
+		return nil
+	case ToolModeAuto:
+		if auto {
+			return nil
+		}
+	}
+	return Errorf(CodeInvalidArguments, "tool_mode must be %q or %q; %q is neither.", ToolModeAll, ToolModeSearch, mode)
 }

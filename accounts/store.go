@@ -3,6 +3,7 @@ package accounts
 import (
 	"context"
 	"errors"
+	"time"
 )
 
 // Errors a Store returns. The Service turns them into coded errors; other
@@ -41,6 +42,13 @@ type Store interface {
 	// Accounts returns userID's accounts of toolkit (every toolkit when
 	// empty), ordered by Seq ascending.
 	Accounts(ctx context.Context, userID, toolkit string) ([]*Account, error)
+	// AccountByID returns the account id whoever its user is, or
+	// ErrNotFound. It serves the operator's API, which may act for any
+	// user; code acting for one user uses Account.
+	AccountByID(ctx context.Context, id string) (*Account, error)
+	// ListAccounts returns the accounts q matches, newest first (Seq
+	// descending), at most q.Limit of them.
+	ListAccounts(ctx context.Context, q AccountQuery) ([]*Account, error)
 	// DeleteAccount removes the account, its credential and its links.
 	DeleteAccount(ctx context.Context, userID, id string) error
 
@@ -57,6 +65,12 @@ type Store interface {
 	// LatestLink returns the most recent link issued for accountID of
 	// userID, or ErrNotFound.
 	LatestLink(ctx context.Context, userID, accountID string) (*Link, error)
+	// LinkForAccount returns the most recent link issued for accountID,
+	// whoever's, or ErrNotFound. It serves the operator's API, which may ask
+	// about a placeholder account that a completion merged into an account
+	// the user already had (Completion.DiscardAccountID): the link leads on
+	// to that account.
+	LinkForAccount(ctx context.Context, accountID string) (*Link, error)
 	// SetLinkState records the hash of an OAuth state parameter and the
 	// sealed PKCE verifier on an unused link, replacing earlier ones. It
 	// returns ErrNotFound for an unknown link and ErrLinkUsed for a used one.
@@ -75,6 +89,13 @@ type Store interface {
 	CreateSession(ctx context.Context, s *Session) error
 	// Session returns the session id, or ErrNotFound.
 	Session(ctx context.Context, id string) (*Session, error)
+	// UpdateSession writes the session's settings (toolkits, auth configs,
+	// strict mode, expiry, UpdatedAt) and applies changes, toolkit →
+	// account id ("" clears that toolkit's selection), in one transaction.
+	// ErrNotFound for an unknown session, or when a change names an account
+	// that is not one of the session user's accounts of that toolkit; then
+	// nothing is written. Selections of toolkits not in changes are kept.
+	UpdateSession(ctx context.Context, s *Session, changes map[string]string) error
 	// DeleteSession removes the session and its selections; ErrNotFound
 	// when there is none.
 	DeleteSession(ctx context.Context, id string) error
@@ -84,8 +105,33 @@ type Store interface {
 	// accounts of that toolkit.
 	SelectAccount(ctx context.Context, sessionID, toolkit, accountID string) error
 
+	// TouchSession moves the session's UpdatedAt forward to at, never
+	// back, so that a session in use is not swept as idle; ErrNotFound
+	// when there is no such session.
+	TouchSession(ctx context.Context, id string, at time.Time) error
+	// Sweep deletes what p says has outlived its use as of now (see
+	// Retention) and reports how much it deleted. Deletes are idempotent,
+	// so processes sharing the store may sweep at once; a store may let
+	// one of them sweep and the others return zero counts.
+	Sweep(ctx context.Context, now time.Time, p Retention) (Swept, error)
+
 	// Close releases the store's resources.
 	Close() error
+}
+
+// AccountQuery selects accounts across users, for the operator's API.
+type AccountQuery struct {
+	// UserIDs keeps the accounts of these users; empty keeps every user's.
+	UserIDs []string
+	// Toolkits keeps the accounts of these toolkits; empty keeps all.
+	Toolkits []string
+	// Statuses keeps the accounts in these statuses; empty keeps all.
+	Statuses []Status
+	// Before keeps the accounts with a Seq below it (the page cursor);
+	// zero starts from the newest.
+	Before int64
+	// Limit is the most accounts returned; it must be positive.
+	Limit int
 }
 
 // Completion is the outcome of a successful authorization, written in one

@@ -65,8 +65,9 @@ func TestTokenEndpointBodyNeverTravels(t *testing.T) {
 	}
 
 	err := callback()
-	if err == nil || !strings.Contains(err.Error(), "invalid_request") && !strings.Contains(accounts.ErrorOf(err).Message, "invalid_request") {
-		t.Fatalf("failed exchange: %v", err)
+	var le *accounts.LinkError
+	if !errors.As(err, &le) || le.Err == nil || !strings.Contains(le.Err.Error(), "invalid_request") {
+		t.Fatalf("failed exchange: %v; want the OAuth error code in the cause", err)
 	}
 	if leaks(err) {
 		t.Errorf("the exchange error carries the token endpoint's body: %v", err)

@@ -27,6 +27,7 @@ type env struct {
 	plain *http.Client    // for pages and metrics, without MCP headers
 	users []*user
 	log   io.Closer // the -server-log file, or nil
+	db    *database // the PostgreSQL schema of the run, or nil (SQLite)
 }
 
 // startEnv starts the fake GitHub with cfg.users users and the server. On
@@ -66,8 +67,15 @@ func startEnv(ctx context.Context, cfg config, progress io.Writer) (e *env, err 
 		}
 		e.log, logFile = f, f
 	}
+	var store []string // the server's store settings: flags, then environment
+	if cfg.databaseURL != "" {
+		if e.db, err = newDatabase(ctx, cfg.databaseURL); err != nil {
+			return e, err
+		}
+		store = []string{"--database-url", e.db.url, "SWITCHBOARD_SECRET_KEYS=" + sharedKeys()}
+	}
 	fmt.Fprintln(progress, "starting switchboard serve")
-	e.srv, err = startServer(ctx, bin, filepath.Join(e.dir, "data"), e.gh.URL(), e.key, newLogSink(logFile))
+	e.srv, err = startServer(ctx, bin, filepath.Join(e.dir, "data"), e.gh.URL(), e.key, newLogSink(logFile), store...)
 	if err != nil {
 		return e, err
 	}
@@ -96,6 +104,9 @@ func (e *env) close(progress io.Writer) error {
 	}
 	if e.log != nil {
 		errs = append(errs, e.log.Close())
+	}
+	if e.db != nil {
+		errs = append(errs, e.db.drop())
 	}
 	if e.dir != "" {
 		errs = append(errs, os.RemoveAll(e.dir))

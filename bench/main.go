@@ -1,6 +1,7 @@
 // Command bench is Switchboard's load driver. It measures the server as
 // deployed: it runs the switchboard binary (`serve` over streamable HTTP,
-// the embedded SQLite store in a temporary data dir, an operator API key)
+// the embedded SQLite store in a temporary data dir, or with -database-url a
+// fresh schema on a PostgreSQL server; an operator API key)
 // against the fake GitHub of internal/fakeupstream, connects one GitHub
 // account per user through the real connect flow, then drives real MCP
 // clients (mcp-go) through the scenarios and reports requests, errors,
@@ -13,6 +14,7 @@
 //
 //	go run ./bench -duration 5s
 //	go run ./bench -scenario call,stateless -concurrency 16 -json
+//	go run ./bench -scenario call,accounts -database-url postgres://postgres@127.0.0.1:5432/test
 package main
 
 import (
@@ -38,6 +40,7 @@ type config struct {
 	timeout     time.Duration // limit of one request
 	scenarios   []string      // scenario names, in the order they run
 	serverLog   string        // file that receives the server's log; "" keeps only a tail
+	databaseURL string        // PostgreSQL server to measure on (a fresh schema); "" is SQLite
 }
 
 func main() {
@@ -76,6 +79,7 @@ func parseFlags(args []string) (config, bool, error) {
 	fs.IntVar(&cfg.maxRequests, "max-requests", 1_000_000, "cap on the requests of one scenario")
 	fs.DurationVar(&cfg.timeout, "timeout", 10*time.Second, "limit of one request")
 	fs.StringVar(&cfg.serverLog, "server-log", "", "write the server's full log to this file")
+	fs.StringVar(&cfg.databaseURL, "database-url", "", "measure on PostgreSQL at this URL (postgres://…; a fresh schema, dropped after) instead of SQLite")
 	scenario := fs.String("scenario", "all", "comma-separated scenarios: "+strings.Join(scenarioNames(), ", ")+", or all")
 	asJSON := fs.Bool("json", false, "write a JSON document instead of a table")
 	if err := fs.Parse(args); err != nil {
@@ -129,8 +133,11 @@ func run(ctx context.Context, cfg config, progress io.Writer) (rep *report, err 
 	}
 	rep = &report{Config: reportConfig{
 		Users: cfg.users, Concurrency: cfg.concurrency, Duration: cfg.duration.String(),
-		MaxRequests: cfg.maxRequests, Scenarios: cfg.scenarios,
+		MaxRequests: cfg.maxRequests, Scenarios: cfg.scenarios, Store: "sqlite",
 	}}
+	if cfg.databaseURL != "" {
+		rep.Config.Store = "postgres"
+	}
 	defer func() {
 		closeErr := env.close(progress)
 		rep.ServerLog = env.srv.logs.summary()

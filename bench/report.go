@@ -23,6 +23,7 @@ type reportConfig struct {
 	Duration    string   `json:"duration"`
 	MaxRequests int      `json:"max_requests"`
 	Scenarios   []string `json:"scenarios"`
+	Store       string   `json:"store"` // sqlite or postgres
 }
 
 // setupResult is the connecting of every user's account.
@@ -57,7 +58,7 @@ type scenarioResult struct {
 
 // writeTable writes the report as plain text.
 func (r *report) writeTable(w io.Writer) {
-	fmt.Fprintf(w, "switchboard serve, %d users, %d workers, %s per scenario\n", r.Config.Users, r.Config.Concurrency, r.Config.Duration)
+	fmt.Fprintf(w, "switchboard serve on %s, %d users, %d workers, %s per scenario\n", r.Config.Store, r.Config.Users, r.Config.Concurrency, r.Config.Duration)
 	fmt.Fprintf(w, "setup: %d accounts connected in %.2fs, RSS %s → %s\n\n",
 		r.Config.Users, r.Setup.Seconds, mib(r.Setup.RSSBeforeKB), mib(r.Setup.RSSAfterKB))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)

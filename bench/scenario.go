@@ -46,10 +46,13 @@ var scenarios = map[string]scenario{
 	"select": {name: "select", ops: []op{selectBy(aliasRef), callAs("session"), selectBy(idRef), callAs("session")}},
 	// stateless: the call from 2026-07-28 clients, no session, no stream.
 	"stateless": {name: "stateless", stateless: true, ops: []op{callAs("default")}},
+	// accounts: the list_accounts meta tool, which must list exactly the
+	// worker's user's account.
+	"accounts": {name: "accounts", ops: []op{{"list_accounts", listAccounts}}},
 }
 
 // scenarioNames lists the scenarios in the order "all" runs them.
-func scenarioNames() []string { return []string{"call", "list", "select", "stateless"} }
+func scenarioNames() []string { return []string{"call", "list", "select", "stateless", "accounts"} }
 
 // callAs calls the tool and checks that it acted as the worker's user's
 // account, chosen the way selectedBy says, and that the fake GitHub
@@ -112,6 +115,21 @@ func listTools(ctx context.Context, w *worker) error {
 		return fail("list_missing_tool", "user %s: %d tools, %s not among them", w.user.id, len(res.Tools), toolName)
 	}
 	return nil
+}
+
+// listAccounts calls list_accounts and checks that it lists the worker's
+// user's one account and nobody else's.
+func listAccounts(ctx context.Context, w *worker) error {
+	sc, err := callTool(ctx, w.c, "list_accounts", nil)
+	if err != nil {
+		return err
+	}
+	list, _ := sc["accounts"].([]any)
+	if len(list) != 1 {
+		return fail("wrong_accounts", "user %s: list_accounts listed %d accounts, want 1", w.user.id, len(list))
+	}
+	acct, _ := list[0].(map[string]any)
+	return w.checkAccount(acct)
 }
 
 // pickUsers returns n users drawn at random, for n workers.

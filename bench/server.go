@@ -53,14 +53,24 @@ func freeLoopbackAddr() (string, error) {
 
 // startServer runs bin serve on a free loopback port with dataDir, the fake
 // GitHub at githubURL and key as the only operator API key, and waits until
-// /healthz answers. Its log goes to logs.
-func startServer(ctx context.Context, bin, dataDir, githubURL, key string, logs *logSink) (*serverProc, error) {
+// /healthz answers. Its log goes to logs. extra are more flags, and
+// NAME=value entries for the environment.
+func startServer(ctx context.Context, bin, dataDir, githubURL, key string, logs *logSink, extra ...string) (*serverProc, error) {
 	addr, err := freeLoopbackAddr()
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin, "serve", "--addr", addr, "--data-dir", dataDir, "--toolkit-url", "github="+githubURL)
-	cmd.Env = append(cleanEnv(), "SWITCHBOARD_API_KEYS="+key)
+	args := []string{"serve", "--addr", addr, "--data-dir", dataDir, "--toolkit-url", "github=" + githubURL}
+	env := append(cleanEnv(), "SWITCHBOARD_API_KEYS="+key)
+	for _, x := range extra {
+		if strings.HasPrefix(x, "SWITCHBOARD_") {
+			env = append(env, x)
+		} else {
+			args = append(args, x)
+		}
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Env = env
 	cmd.Stdout, cmd.Stderr = logs, logs
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {

@@ -176,6 +176,8 @@ func TestRefusedStartCreatesNothing(t *testing.T) {
 		{"BadLinkTTLVariable", []string{"SWITCHBOARD_LINK_TTL=10"}, serve, []string{"SWITCHBOARD_LINK_TTL"}},
 		{"OAuthAppForUnknownToolkit", []string{"SWITCHBOARD_OAUTH_GITLAB_CLIENT_ID=id", "SWITCHBOARD_OAUTH_GITLAB_CLIENT_SECRET=s"}, serve, []string{`"gitlab"`}},
 		{"BadLogLevel", nil, append(serve, "--log-level", "loud"), []string{"--log-level"}},
+		{"PostgresWithoutSharedKeys", nil, append(serve, "--database-url", "postgres://nobody@127.0.0.1:1/none"), []string{"SWITCHBOARD_SECRET_KEYS"}},
+		{"DatabaseURLNotPostgres", []string{"SWITCHBOARD_SECRET_KEYS=k1:" + strings.Repeat("A", 43) + "="}, append(serve, "--database-url", "mysql://root@127.0.0.1/test"), []string{"--database-url"}},
 		{"InvisibleUserID", nil, append(stdio, "--user-id", "ali\u200bce"), []string{"--user-id", "U+200B"}},
 		{"UnknownStdioToolkit", nil, append(stdio, "--toolkits", "gitlab"), []string{"--toolkits", `"gitlab"`}},
 		{"InvisibleConnectedAccounts", nil, append(stdio, "--connected-accounts", "github=wo\u202erk"), []string{"--connected-accounts", "U+202E"}},

@@ -66,6 +66,12 @@ var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request
 // provider URL the page sent the browser to.
 func startOAuth(tb testing.TB, link string) string {
 	tb.Helper()
+	return startOAuthTo(tb, link, "GitHub")
+}
+
+// startOAuthTo is startOAuth for a toolkit whose button names provider.
+func startOAuthTo(tb testing.TB, link, provider string) string {
+	tb.Helper()
 	resp, err := http.Get(link)
 	if err != nil {
 		tb.Fatal(err)
@@ -73,7 +79,7 @@ func startOAuth(tb testing.TB, link string) string {
 	page, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	m := csrfField.FindSubmatch(page)
-	if m == nil || !strings.Contains(string(page), "Continue to GitHub") {
+	if m == nil || !strings.Contains(string(page), "Continue to "+provider) {
 		tb.Fatalf("the connect page offers no sign-in button:\n%s", page)
 	}
 	resp, err = noRedirect.PostForm(link, url.Values{"csrf": {string(m[1])}, "action": {"oauth"}})

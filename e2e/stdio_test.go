@@ -96,7 +96,11 @@ func TestStdio(t *testing.T) {
 	})
 
 	t.Run("ConnectPageOnLoopbackListener", func(t *testing.T) {
-		auth := s.ok(t, "authorize", map[string]any{"toolkit": "github"})
+		res := s.call(t, "authorize", map[string]any{"toolkit": "github"})
+		if !strings.Contains(text(res), "works only while the server keeps running") {
+			t.Errorf("authorize over stdio does not say the link lives with the process: %s", text(res))
+		}
+		auth := structured(t, res)
 		link := auth["redirect_url"].(string)
 		if !strings.HasPrefix(link, "http://127.0.0.1:") {
 			t.Errorf("stdio connect link %q is not on the loopback listener", link)

@@ -108,7 +108,7 @@ func (s *Server) authorize(ctx context.Context, sc *accounts.Scope, args map[str
 		return nil, err
 	}
 	text := fmt.Sprintf("Ask the user to open this link to connect their %s account: %s\nIt expires at %s. Then call wait_for_connection with connected_account_id %q.",
-		req.Toolkit, auth.URL, auth.ExpiresAt.UTC().Format(time.RFC3339), auth.Account.ID)
+		req.Toolkit, auth.URL, auth.ExpiresAt.UTC().Format(time.RFC3339), auth.Account.ID) + s.localNote()
 	out := map[string]any{
 		"connected_account_id": auth.Account.ID,
 		"toolkit":              req.Toolkit,
@@ -125,6 +125,14 @@ func (s *Server) authorize(ctx context.Context, sc *accounts.Scope, args map[str
 		}
 	}
 	return okResult(text, out), nil
+}
+
+// localNote is what the agent must know of links this process serves.
+func (s *Server) localNote() string {
+	if !s.local {
+		return ""
+	}
+	return " The link is served by this MCP server's own process (stdio, on this computer): it works only while the server keeps running, so the user must open it on this machine before the client is closed."
 }
 
 // elicitTimeout bounds how long authorize waits for the client to answer a
@@ -225,7 +233,7 @@ func (s *Server) wait(ctx context.Context, sc *accounts.Scope, args map[string]a
 	var text string
 	switch {
 	case res.Pending:
-		text = fmt.Sprintf("The user has not completed the link yet (account %s is %s). Call wait_for_connection again, or ask the user whether they opened the link.", a.ID, a.Status)
+		text = fmt.Sprintf("The user has not completed the link yet (account %s is %s). Call wait_for_connection again, or ask the user whether they opened the link.", a.ID, a.Status) + s.localNote()
 	case a.Active():
 		text = fmt.Sprintf("Connected: the %s account %s is ACTIVE.", a.Toolkit, name(a))
 		if res.Reconnected {
@@ -259,7 +267,7 @@ func (s *Server) selectAccount(ctx context.Context, sc *accounts.Scope, args map
 	if err != nil {
 		return nil, err
 	}
-	brief := accountBrief(a)
+	brief := AccountBrief(a)
 	brief["selected_by"] = accounts.SelectedBySession
 	return okResult(fmt.Sprintf("The active %s account of this session is now %s.", toolkit, name(a)),
 		map[string]any{"toolkit": toolkit, "account": brief}), nil

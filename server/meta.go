@@ -18,7 +18,7 @@ import (
 // handler.
 type metaTool struct {
 	name, title, description, schema string
-	readOnly, idempotent             bool
+	readOnly, idempotent, openWorld  bool
 	handler                          metaHandler
 }
 
@@ -26,33 +26,45 @@ func (s *Server) addMetaTools() {
 	for _, m := range []metaTool{
 		{
 			name: "list_toolkits", title: "List toolkits", readOnly: true, idempotent: true,
-			description: "List the services (toolkits) this session may use, and for each: whether the user has connected it, which account is active in this session (id, alias, label, status), how many accounts the user has, and how many tools it offers. Call this first to see what you can act in and as whom.",
+			description: "The services (toolkits) this session may use: for each, whether it can be connected and is, the account active in this session (id, alias, label, status, and why it was chosen), the account count and tool count. Call it first to see what you can act in and as whom.",
 			schema:      `{"type":"object","properties":{},"additionalProperties":false}`,
 			handler:     s.listToolkits,
 		},
 		{
 			name: "list_accounts", title: "List connected accounts", readOnly: true, idempotent: true,
-			description: "List the user's connected accounts, most recently connected first: id, toolkit, alias, label (e.g. the GitHub login), status, when connected and last used, whether it is the account active in this session and why (selected_by: header, session or default). Inactive accounts (expired, failed, disabled) are left out unless include_inactive is true.",
-			schema:      `{"type":"object","properties":{"toolkit":{"type":"string","description":"Only this toolkit's accounts, e.g. \"github\"."},"include_inactive":{"type":"boolean","description":"Also list accounts that are not ACTIVE.","default":false}},"additionalProperties":false}`,
+			description: "The user's connected accounts, most recent first: id, toolkit, alias, label (e.g. the GitHub login), status, times, and whether it is this session's active account (selected_by: header, session or default). Non-ACTIVE accounts only with include_inactive.",
+			schema:      `{"type":"object","properties":{"toolkit":{"type":"string","description":"Only this toolkit's accounts."},"include_inactive":{"type":"boolean","default":false}},"additionalProperties":false}`,
 			handler:     s.listAccounts,
 		},
 		{
 			name: "authorize", title: "Connect an account",
-			description: "Start connecting an account of a toolkit for the user, or re-authorize an existing one (pass account). Returns a connect link (redirect_url) that expires in minutes: show it to the user and ask them to open it, then call wait_for_connection with the returned connected_account_id. Each authorization creates a separate account; once connected it becomes the active account of this session for that toolkit.",
-			schema:      `{"type":"object","properties":{"toolkit":{"type":"string","description":"The toolkit to connect, e.g. \"github\"."},"alias":{"type":"string","description":"A short name for the new account, e.g. \"work\" or \"personal\"; unique per toolkit."},"auth_config":{"type":"string","description":"The auth config id to use (ac_…); the toolkit's default when omitted."},"account":{"type":"string","description":"Re-authorize this existing account (id, alias or label) instead of connecting a new one, e.g. after it EXPIRED."}},"required":["toolkit"],"additionalProperties":false}`,
+			description: "Connect an account of a toolkit for the user, or re-authorize one (account). Returns a short-lived link (redirect_url): show it to the user, then call wait_for_connection with connected_account_id. Each connection is a separate account; once connected it is this session's active account for the toolkit.",
+			schema:      `{"type":"object","properties":{"toolkit":{"type":"string","description":"e.g. \"github\"."},"alias":{"type":"string","description":"A name for the new account, e.g. \"work\"."},"auth_config":{"type":"string","description":"Auth config id (ac_…); the default when omitted."},"account":{"type":"string","description":"Re-authorize this account (id, alias or label)."}},"required":["toolkit"],"additionalProperties":false}`,
 			handler:     s.authorize,
 		},
 		{
 			name: "wait_for_connection", title: "Wait for a connection", readOnly: true, idempotent: true,
-			description: "Wait until the user completes (or abandons) a connect link from authorize. Returns the account with its status: ACTIVE when connected, FAILED when the link expired or the authorization failed, or still INITIATED with pending=true when the timeout passed first (then call again).",
-			schema:      `{"type":"object","properties":{"connected_account_id":{"type":"string","description":"The connected_account_id returned by authorize."},"timeout_seconds":{"type":"integer","minimum":1,"maximum":300,"default":60,"description":"How long to wait, 1 to 300 seconds."}},"required":["connected_account_id"],"additionalProperties":false}`,
+			description: "Wait until the user completes or abandons a link from authorize. Returns the account: ACTIVE when connected, FAILED when the link failed or expired, or pending=true when the timeout passed first (call again).",
+			schema:      `{"type":"object","properties":{"connected_account_id":{"type":"string","description":"From authorize."},"timeout_seconds":{"type":"integer","minimum":1,"maximum":300,"default":60}},"required":["connected_account_id"],"additionalProperties":false}`,
 			handler:     s.waitForConnection,
 		},
 		{
 			name: "select_account", title: "Select the active account", idempotent: true,
-			description: "Make one of the user's accounts the active account of a toolkit for the rest of this session. Name it by id (ca_…), alias, or label (e.g. the GitHub login or Gmail address) when unique. Fails if the account is not ACTIVE, if the name matches several accounts (the candidates are listed), or if the request's X-Connected-Accounts header fixes the toolkit's account.",
-			schema:      `{"type":"object","properties":{"toolkit":{"type":"string","description":"The toolkit, e.g. \"github\"."},"account":{"type":"string","description":"Account id, alias or label."}},"required":["toolkit","account"],"additionalProperties":false}`,
+			description: "Make one of the user's accounts this session's active account for a toolkit, by id, alias, or label when unique. Refused when the account is not ACTIVE, the name is ambiguous (candidates listed), or the X-Connected-Accounts header fixes the toolkit.",
+			schema:      `{"type":"object","properties":{"toolkit":{"type":"string"},"account":{"type":"string","description":"Account id, alias or label."}},"required":["toolkit","account"],"additionalProperties":false}`,
 			handler:     s.selectAccount,
+		},
+		{
+			name: "search_tools", title: "Find tools", readOnly: true, idempotent: true,
+			description: "Find the tools for a task among every service of this session, also those not connected yet. Describe the task in plain words (\"archive this email\", \"move the standup to 10am\"). Returns the best matches with input schemas and the account each would act as; run one with execute_tool.",
+			schema:      `{"type":"object","properties":{"query":{"type":"string","description":"What you want to do."},"toolkit":{"type":"string","description":"Only this toolkit's tools."},"limit":{"type":"integer","minimum":1,"maximum":20,"default":5}},"required":["query"],"additionalProperties":false}`,
+			handler:     s.searchTools,
+		},
+		{
+			name: "execute_tool", title: "Run a tool", openWorld: true,
+			description: "Run a tool found with search_tools, exactly as calling it by name would: same argument checks, same account, same result.",
+			schema:      `{"type":"object","properties":{"tool":{"type":"string","description":"The tool's name, e.g. GMAIL_SEND_EMAIL."},"arguments":{"type":"object","description":"Its arguments, as its input_schema says."}},"required":["tool"],"additionalProperties":false}`,
+			handler:     s.executeTool,
 		},
 	} {
 		m := m
@@ -66,7 +78,7 @@ func (s *Server) addMetaTools() {
 				ReadOnlyHint:    mcp.ToBoolPtr(m.readOnly),
 				DestructiveHint: mcp.ToBoolPtr(false),
 				IdempotentHint:  mcp.ToBoolPtr(m.idempotent),
-				OpenWorldHint:   mcp.ToBoolPtr(false),
+				OpenWorldHint:   mcp.ToBoolPtr(m.openWorld),
 			},
 		}
 		s.mcp.AddTool(tool, s.handle(m.name, m.handler))

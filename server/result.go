@@ -14,27 +14,36 @@ import (
 // structuredContent.error.code: the one place where failures become results.
 // The message is the agent-facing one; causes stay in the log.
 func errorResult(err error) *mcp.CallToolResult {
-	e := accounts.ErrorOf(err)
-	body := map[string]any{"code": e.Code, "message": e.Message}
-	if len(e.Candidates) > 0 {
-		cands := make([]map[string]any, len(e.Candidates))
-		for i, a := range e.Candidates {
-			cands[i] = accountBrief(a)
-		}
-		body["candidates"] = cands
-	}
-	if e.Account != nil {
-		body["account"] = accountBrief(e.Account)
-	}
-	if e.RetryAfterSeconds > 0 {
-		body["retry_after_seconds"] = e.RetryAfterSeconds
-	}
+	e, body := ErrorBody(err)
 	text := fmt.Sprintf("Error %s: %s", e.Code, e.Message)
 	return &mcp.CallToolResult{
 		Content:           []mcp.Content{mcp.NewTextContent(text)},
 		StructuredContent: map[string]any{"error": body},
 		IsError:           true,
 	}
+}
+
+// ErrorBody is a failure as the agent or application reads it: code,
+// message, and where they apply the candidates of an ambiguous choice, the
+// account concerned and retry_after_seconds. Tool results and the
+// application API's error responses carry the same object.
+func ErrorBody(err error) (*accounts.Error, map[string]any) {
+	e := accounts.ErrorOf(err)
+	body := map[string]any{"code": e.Code, "message": e.Message}
+	if len(e.Candidates) > 0 {
+		cands := make([]map[string]any, len(e.Candidates))
+		for i, a := range e.Candidates {
+			cands[i] = AccountBrief(a)
+		}
+		body["candidates"] = cands
+	}
+	if e.Account != nil {
+		body["account"] = AccountBrief(e.Account)
+	}
+	if e.RetryAfterSeconds > 0 {
+		body["retry_after_seconds"] = e.RetryAfterSeconds
+	}
+	return e, body
 }
 
 // okResult is a successful result with text and structured content.
@@ -45,8 +54,9 @@ func okResult(text string, structured map[string]any) *mcp.CallToolResult {
 	}
 }
 
-// accountBrief is how an account is shown inside other results.
-func accountBrief(a *accounts.Account) map[string]any {
+// AccountBrief is how an account is shown inside other results: id,
+// alias, label and status.
+func AccountBrief(a *accounts.Account) map[string]any {
 	return map[string]any{
 		"id":     a.ID,
 		"alias":  nullable(a.Alias),

@@ -29,6 +29,16 @@ type Config struct {
 	Log *zap.Logger
 	// Version is reported in serverInfo.
 	Version string
+	// ToolMode is the server's default tool mode: "all", "search", or
+	// "auto" (search when a session would list more than AutoThreshold
+	// toolkit tools). Empty means auto.
+	ToolMode string
+	// AutoThreshold is auto's limit; 0 means 30.
+	AutoThreshold int
+	// LocalLinks says that this process serves the connect links it issues
+	// (stdio, on a loopback listener), so they work only while it runs;
+	// authorize and wait_for_connection tell the agent so.
+	LocalLinks bool
 	// OnToolCall, when set, is told of every tool call: the tool, its
 	// outcome ("ok" or the error code) and how long it took (metrics).
 	OnToolCall func(tool, outcome string, took time.Duration)
@@ -41,17 +51,32 @@ type Server struct {
 	mcp      *mcpserver.MCPServer
 	sessions *listeners
 	observe  func(tool, outcome string, took time.Duration)
+	local    bool
+	index    *tools.Index
+	mode     string
+	auto     int
 }
 
-// metaTools are listed in every session, whatever its accounts.
+// metaTools are listed in every session, whatever its accounts and mode.
 var metaTools = map[string]bool{
 	"list_toolkits": true, "list_accounts": true, "authorize": true,
 	"wait_for_connection": true, "select_account": true,
 }
 
+// searchTools are listed instead of the toolkit tools in search mode; in
+// all mode they are not listed, but still answer.
+var searchTools = map[string]bool{"search_tools": true, "execute_tool": true}
+
 // New builds the MCP server and registers every tool once.
 func New(cfg Config) *Server {
-	s := &Server{svc: cfg.Service, log: cfg.Log, sessions: newListeners(), observe: cfg.OnToolCall}
+	s := &Server{svc: cfg.Service, log: cfg.Log, sessions: newListeners(), observe: cfg.OnToolCall, local: cfg.LocalLinks,
+		index: tools.NewIndex(cfg.Service.Catalog().Tools()), mode: cfg.ToolMode, auto: cfg.AutoThreshold}
+	if s.mode == "" {
+		s.mode = accounts.ToolModeAuto
+	}
+	if s.auto <= 0 {
+		s.auto = 30
+	}
 	if s.observe == nil {
 		s.observe = func(string, string, time.Duration) {}
 	}
@@ -63,8 +88,11 @@ func New(cfg Config) *Server {
 	hooks.AddOnUnregisterSession(s.unregisterSession)
 	hooks.AddBeforeSubscriptionsListen(s.listen)
 	s.mcp = mcpserver.NewMCPServer("switchboard", cfg.Version,
+		// No WithElicitation: elicitation is a capability the client
+		// declares; a server that advertised it would claim to answer
+		// elicitation requests itself. authorize elicits when the client
+		// declared it.
 		mcpserver.WithToolCapabilities(true),
-		mcpserver.WithElicitation(),
 		mcpserver.WithToolFilter(s.filter),
 		mcpserver.WithHooks(hooks),
 		mcpserver.WithRecovery(),
@@ -103,68 +131,84 @@ func mcpTool(t *tools.Tool) mcp.Tool {
 	}
 }
 
-// filter decides per request which tools exist: the meta tools always; a
-// toolkit's tools when the scope allows the toolkit and either names it or
-// the user has an ACTIVE account of it.
+// filter decides per request which tools exist: the meta tools always;
+// in all mode the toolkit tools the scope lists (Service.ListedToolkits:
+// allowed, and named or with an ACTIVE account of the user); in search
+// mode search_tools and execute_tool instead of them (see toolMode).
 //
 // mcp-go applies the filter at tools/call as well, passing only the called
-// tool. There every catalog tool passes, so that the call answers with a
-// code the agent can act on (ACCOUNT_REQUIRED with how to connect one,
-// TOOLKIT_NOT_ENABLED) instead of a bare "tool not found"; Service.Call
-// enforces the same rules. A list always holds the five meta tools, so a
-// one-tool slice is a call.
+// tool. There every tool passes, so that the call answers with a code the
+// agent can act on (ACCOUNT_REQUIRED with how to connect one,
+// TOOLKIT_NOT_ENABLED) instead of a bare "tool not found", and so that in
+// search mode a client that remembers a tool's name can still call it;
+// Service.Call enforces the same rules. A list always holds the five meta
+// tools, so a one-tool slice is a call.
 func (s *Server) filter(ctx context.Context, in []mcp.Tool) []mcp.Tool {
 	sc := ScopeFromContext(ctx)
-	atCall := len(in) == 1
-	var active map[string]bool
+	if len(in) == 1 {
+		if sc == nil && !metaTools[in[0].Name] {
+			return nil
+		}
+		return in
+	}
+	if sc == nil {
+		out := in[:0:0]
+		for _, t := range in {
+			if metaTools[t.Name] {
+				out = append(out, t)
+			}
+		}
+		return out
+	}
+	listed, err := s.svc.ListedToolkits(ctx, sc)
+	if err != nil {
+		s.log.Error("listing toolkits for the tool filter", zap.String("user", sc.UserID()), zap.Error(err))
+		listed = map[string]bool{}
+	}
+	search := s.toolMode(sc, listed) == accounts.ToolModeSearch
 	out := in[:0:0]
 	for _, t := range in {
-		if metaTools[t.Name] {
+		switch {
+		case metaTools[t.Name]:
 			out = append(out, t)
-			continue
-		}
-		if sc == nil {
-			continue
-		}
-		ct := s.svc.Catalog().Tool(t.Name)
-		if ct == nil {
-			continue
-		}
-		if atCall {
-			out = append(out, t)
-			continue
-		}
-		if !sc.Allows(ct.Toolkit) {
-			continue
-		}
-		if sc.Names(ct.Toolkit) {
-			out = append(out, t)
-			continue
-		}
-		if active == nil {
-			active = s.activeToolkits(ctx, sc.UserID())
-		}
-		if active[ct.Toolkit] {
-			out = append(out, t)
+		case searchTools[t.Name]:
+			if search {
+				out = append(out, t)
+			}
+		case !search:
+			if ct := s.svc.Catalog().Tool(t.Name); ct != nil && listed[ct.Toolkit] {
+				out = append(out, t)
+			}
 		}
 	}
 	return out
 }
 
-// activeToolkits returns the toolkits where the user has an ACTIVE account.
-func (s *Server) activeToolkits(ctx context.Context, userID string) map[string]bool {
-	all, err := s.svc.Store().Accounts(ctx, userID, "")
-	if err != nil {
-		s.log.Error("listing accounts for the tool filter", zap.String("user", userID), zap.Error(err))
-		return map[string]bool{}
+// toolMode is the scope's effective tool mode, all or search: the
+// request's X-Tool-Mode, else the session's, else the server's default;
+// auto becomes search when the toolkits the scope lists hold more than the
+// threshold's tools.
+func (s *Server) toolMode(sc *accounts.Scope, listed map[string]bool) string {
+	mode := sc.ToolMode
+	if mode == "" {
+		mode = sc.Session.ToolMode
 	}
-	out := map[string]bool{}
-	for _, a := range all {
-		if a.Active() {
-			out[a.Toolkit] = true
+	if mode == "" {
+		mode = s.mode
+	}
+	if mode != accounts.ToolModeAuto {
+		return mode
+	}
+	n := 0
+	for slug := range listed {
+		if tk := s.svc.Catalog().Toolkit(slug); tk != nil {
+			n += len(tk.Tools)
 		}
 	}
-	return out
+	if n > s.auto {
+		return accounts.ToolModeSearch
+	}
+	return accounts.ToolModeAll
 }
 
 // logCall records one tool call: who, what, which account, outcome.

@@ -22,6 +22,12 @@ import (
 // restricted to (and naming) toolkits, or allowing all when nil.
 func newServer(tb testing.TB, toolkits []string) (*server.Server, *accounts.Service, context.Context) {
 	tb.Helper()
+	return newServerMode(tb, toolkits, accounts.ToolModeAll)
+}
+
+// newServerMode is newServer with the server's default tool mode.
+func newServerMode(tb testing.TB, toolkits []string, mode string) (*server.Server, *accounts.Service, context.Context) {
+	tb.Helper()
 	catalog, err := tools.Builtin()
 	if err != nil {
 		tb.Fatal(err)
@@ -32,14 +38,22 @@ func newServer(tb testing.TB, toolkits []string) (*server.Server, *accounts.Serv
 	}
 	tb.Cleanup(func() { store.Close() })
 	keys, _ := accounts.ParseKeyRing("k1:" + strings.Repeat("C", 43) + "=")
+	// Every OAuth toolkit has an app, as on a server the operator set up:
+	// a toolkit no one can connect lists no tools.
+	var configs []accounts.AuthConfig
+	for _, tk := range catalog.Toolkits() {
+		if tk.Scheme("oauth2") != nil {
+			configs = append(configs, accounts.AuthConfig{ID: "ac_" + tk.Slug, Toolkit: tk.Slug, Scheme: "oauth2", ClientID: "id", ClientSecret: "secret"})
+		}
+	}
 	svc, err := accounts.NewService(accounts.Config{
-		Store: store, Keys: keys, Catalog: catalog, PublicURL: "http://127.0.0.1",
+		Store: store, Keys: keys, Catalog: catalog, PublicURL: "http://127.0.0.1", AuthConfigs: configs,
 		Executor: tools.NewExecutor(catalog, tools.ExecutorOptions{}),
 	})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	srv := server.New(server.Config{Service: svc, Version: "test"})
+	srv := server.New(server.Config{Service: svc, Version: "test", ToolMode: mode})
 	sess, err := svc.CreateSession(context.Background(), accounts.SessionOptions{UserID: "alice"})
 	if err != nil {
 		tb.Fatal(err)
@@ -144,7 +158,17 @@ func allToolkits(tb testing.TB) []string {
 // session with every toolkit: the figure the README quotes (bytes, and
 // tokens estimated at four bytes each), the baseline tool discovery cuts.
 func BenchmarkToolsListAllToolkits(b *testing.B) {
-	srv, _, ctx := newServer(b, allToolkits(b))
+	benchmarkListing(b, accounts.ToolModeAll)
+}
+
+// BenchmarkToolsListSearchMode is the same session in search mode: the
+// meta tools and search_tools and execute_tool, whatever the toolkits.
+func BenchmarkToolsListSearchMode(b *testing.B) {
+	benchmarkListing(b, accounts.ToolModeSearch)
+}
+
+func benchmarkListing(b *testing.B, mode string) {
+	srv, _, ctx := newServerMode(b, allToolkits(b), mode)
 	var raw []byte
 	for b.Loop() {
 		raw = listTools(b, srv, ctx)

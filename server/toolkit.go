@@ -18,98 +18,116 @@ func (s *Server) listToolkits(ctx context.Context, sc *accounts.Scope, args map[
 	if err := checkArgs(args); err != nil {
 		return nil, err
 	}
-	all, err := s.svc.Accounts(ctx, sc.UserID(), "")
+	states, err := s.svc.Toolkits(ctx, sc)
 	if err != nil {
 		return nil, err
 	}
-	var items []any
+	items := []any{}
 	var lines []string
-	for _, tk := range s.svc.Catalog().Toolkits() {
-		if !sc.Allows(tk.Slug) {
-			continue
+	for _, st := range states {
+		items = append(items, ToolkitItem(st))
+		tk := st.Toolkit
+		line := fmt.Sprintf("- %s (%s): %d account(s), %d tools", tk.Slug, tk.Name, st.AccountCount, len(tk.Tools))
+		switch a := st.Active; {
+		case a != nil:
+			line += fmt.Sprintf("; active: %s [%s, by %s]", name(a), a.Status, st.SelectedBy)
+		case st.Problem != nil && st.Problem.Code == accounts.CodeToolkitNotConfigured:
+			line = fmt.Sprintf("- %s (%s): cannot be connected on this server until the operator configures it (%s)", tk.Slug, tk.Name, st.Problem.Code)
+		case st.Problem != nil && st.Problem.Code == accounts.CodeAccountRequired:
+			line += "; not connected: call authorize to connect an account; its tools appear once it is ACTIVE"
+		case st.Problem != nil:
+			line += fmt.Sprintf("; no active account (%s)", st.Problem.Code)
 		}
-		count, connected := 0, false
-		for _, a := range all {
-			if a.Toolkit == tk.Slug && a.Status != accounts.StatusInitiated && a.Status != accounts.StatusFailed {
-				count++
-				connected = connected || a.Active()
-			}
-		}
-		item := map[string]any{
-			"slug":           tk.Slug,
-			"name":           tk.Name,
-			"auth_schemes":   nonNil(s.svc.AuthSchemes(tk.Slug)),
-			"connected":      connected,
-			"active_account": nil,
-			"account_count":  count,
-			"tool_count":     len(tk.Tools),
-		}
-		line := fmt.Sprintf("- %s (%s): %d account(s), %d tools", tk.Slug, tk.Name, count, len(tk.Tools))
-		a, by, err := s.svc.ActiveIn(sc, tk.Slug, all)
-		if a != nil {
-			brief := accountBrief(a)
-			brief["selected_by"] = by
-			item["active_account"] = brief
-			line += fmt.Sprintf("; active: %s [%s, by %s]", name(a), a.Status, by)
-		}
-		if err != nil {
-			e := accounts.ErrorOf(err)
-			item["selection_error"] = map[string]any{"code": e.Code, "message": e.Message}
-			if a == nil {
-				line += fmt.Sprintf("; no active account (%s)", e.Code)
-			}
-		}
-		items = append(items, item)
 		lines = append(lines, line)
 	}
-	text := "Toolkits in this session:\n" + strings.Join(lines, "\n")
+	text := "Toolkits in this session:\n" + strings.Join(lines, "\n") +
+		"\n\nA toolkit's tools are listed once the user has an ACTIVE account of it (authorize, then wait_for_connection), or ahead of that when the session names the toolkit (X-Toolkits)."
 	if len(lines) == 0 {
 		text = "No toolkit is enabled in this session."
 	}
-	return okResult(text, map[string]any{"toolkits": nonNilAny(items)}), nil
+	return okResult(text, map[string]any{"toolkits": items}), nil
+}
+
+// ToolkitItem is how one toolkit's state is shown in list_toolkits: slug,
+// name, auth schemes, configured (whether users can connect it at all),
+// connected, active_account (with selected_by) or null, account and tool
+// counts, and selection_error when no account can act.
+func ToolkitItem(st accounts.ToolkitState) map[string]any {
+	item := map[string]any{
+		"slug":           st.Toolkit.Slug,
+		"name":           st.Toolkit.Name,
+		"auth_schemes":   nonNil(st.AuthSchemes),
+		"configured":     len(st.AuthSchemes) > 0,
+		"connected":      st.Connected,
+		"active_account": nil,
+		"account_count":  st.AccountCount,
+		"tool_count":     len(st.Toolkit.Tools),
+	}
+	if st.Active != nil {
+		brief := AccountBrief(st.Active)
+		brief["selected_by"] = st.SelectedBy
+		item["active_account"] = brief
+	}
+	if st.Problem != nil {
+		item["selection_error"] = map[string]any{"code": st.Problem.Code, "message": st.Problem.Message}
+	}
+	return item
 }
 
 // callToolkitTool is the handler of one catalog tool.
 func (s *Server) callToolkitTool(t *tools.Tool) mcpserver.ToolHandlerFunc {
 	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-		start := time.Now()
 		sc, err := s.scope(ctx)
 		if err != nil {
-			s.logCall(nil, t.Name, nil, start, err)
+			s.logCall(nil, t.Name, nil, time.Now(), err)
 			return errorResult(err), nil
 		}
-		args := req.GetArguments()
-		if args == nil {
-			args = map[string]any{}
-		}
-		res, err := s.svc.Call(ctx, sc, t, args)
+		// The raw arguments keep every number exact (mcp-go's decoded map
+		// holds doubles), and a value that is not an object is refused
+		// here: GetArguments would make it an empty map.
+		args, err := t.Arguments(req.GetRawArguments())
 		if err != nil {
-			var acct *accounts.Account
-			if e := accounts.ErrorOf(err); e.Account != nil {
-				acct = e.Account
-			}
-			s.logCall(sc, t.Name, acct, start, err)
+			s.logCall(sc, t.Name, nil, time.Now(), err)
 			return errorResult(err), nil
 		}
-		s.logCall(sc, t.Name, res.Account, start, nil)
-		brief := accountBrief(res.Account)
-		brief["toolkit"] = res.Account.Toolkit
-		brief["selected_by"] = res.SelectedBy
-		text := fmt.Sprintf("%s\n\n(Acted as %s account %s, chosen by %s.)", res.Result.Text, res.Account.Toolkit, name(res.Account), res.SelectedBy)
-		return okResult(text, map[string]any{"account": brief, "result": res.Result.Structured}), nil
+		res, err := s.Execute(ctx, sc, t, args)
+		if err != nil {
+			return errorResult(err), nil
+		}
+		text, structured := CallOutput(res)
+		return okResult(text, structured), nil
 	}
+}
+
+// Execute runs a toolkit tool in the scope, as a tools/call does, and
+// records the call in the log and the metrics. The application API's
+// execute route calls it too, so both paths choose the account, refuse
+// and report the same way.
+func (s *Server) Execute(ctx context.Context, sc *accounts.Scope, t *tools.Tool, args map[string]any) (*accounts.CallResult, error) {
+	start := time.Now()
+	res, err := s.svc.Call(ctx, sc, t, args)
+	if err != nil {
+		s.logCall(sc, t.Name, accounts.ErrorOf(err).Account, start, err)
+		return nil, err
+	}
+	s.logCall(sc, t.Name, res.Account, start, nil)
+	return res, nil
+}
+
+// CallOutput is how a toolkit call's result reads: the upstream's text with
+// a line naming the account that acted, and structured content with that
+// account (and the layer that chose it) beside the shaped result.
+func CallOutput(res *accounts.CallResult) (text string, structured map[string]any) {
+	brief := AccountBrief(res.Account)
+	brief["toolkit"] = res.Account.Toolkit
+	brief["selected_by"] = res.SelectedBy
+	text = fmt.Sprintf("%s\n\n(Acted as %s account %s, chosen by %s.)", res.Result.Text, res.Account.Toolkit, name(res.Account), res.SelectedBy)
+	return text, map[string]any{"account": brief, "result": res.Result.Structured}
 }
 
 func nonNil(s []string) []string {
 	if s == nil {
 		return []string{}
-	}
-	return s
-}
-
-func nonNilAny(s []any) []any {
-	if s == nil {
-		return []any{}
 	}
 	return s
 }

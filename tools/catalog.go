@@ -174,6 +174,11 @@ type Request struct {
 	FixedQuery map[string]string
 	// FixedBody holds constant body members (variables for graphql).
 	FixedBody map[string]any
+	// NullWhen maps a body (or variables) argument to the value that is
+	// sent as JSON null in its place: how an API's "null clears it" is
+	// offered under a schema of one type (GitHub's milestone 0 sends
+	// milestone: null). Values are JSON values, numbers as json.Number.
+	NullWhen map[string]any
 	// BodyBuilder names the registered Go function that turns the arguments
 	// sent nowhere else into body members (variables for graphql), or "".
 	BodyBuilder string

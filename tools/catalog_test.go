@@ -112,6 +112,7 @@ func TestLoadCatalog(t *testing.T) {
 		{"DuplicateName", "", secondTool, "", []string{`acme.yaml: tools[1] (ACME_GET_THING).name: "ACME_GET_THING" is defined twice`}},
 		{"MissingAnnotation", " idempotent: true,", "", "", []string{"acme.yaml: tools[0] (ACME_GET_THING).annotations.idempotent: missing"}},
 		{"BadSchema", "{type: string, description", "{type: strin, description", "", []string{"acme.yaml: tools[0] (ACME_GET_THING).input_schema: does not compile"}},
+		{"RefToAFile", "{type: string, description", `{$ref: "file:///etc/hostname", description`, "", []string{"input_schema: does not compile", "self-contained: $ref points inside it (#/$defs/name), not to file:///etc/hostname"}},
 		{"UnknownKey", "    request:\n", "    request:\n      methd: GET\n", "", []string{"acme.yaml:", "field methd not found"}},
 		{"PlaceholderNotRequired", "required: [id]", "required: []", "", []string{"acme.yaml: tools[0] (ACME_GET_THING).request.path: placeholder {id} must be a required string or integer property"}},
 		{"PlaceholderNotAProperty", "/things/{id}", "/things/{id}/{nope}", "", []string{`request.path: "nope" is not a property of input_schema`}},

@@ -168,6 +168,7 @@ tools:
 
 // kitServer records requests and answers with a function of the request.
 type kitServer struct {
+	url    string // where it listens
 	mu     sync.Mutex
 	reqs   []recorded
 	answer func(r recorded) (status int, header http.Header, body string)
@@ -202,6 +203,7 @@ func newKit(tb testing.TB, answer func(r recorded) (int, http.Header, string)) (
 		io.WriteString(w, out)
 	}))
 	tb.Cleanup(srv.Close)
+	s.url = srv.URL
 	exec := tools.NewExecutor(cat, tools.ExecutorOptions{BaseURLs: map[string]string{"kit": srv.URL}})
 	tools.SetRetryBackoff(exec)
 	return cat, exec, s

@@ -54,9 +54,9 @@ func TestGitHubMoreTools(t *testing.T) {
 	hello := map[string]any{"owner": "octo-work", "repo": "hello-world"}
 	with := func(extra map[string]any) map[string]any { return merged(hello, extra) }
 	testGitHubCalls(t, []ghCall{{
-		name: "UpdateIssueClosesRelabelsAndUnassigns", tool: "GITHUB_UPDATE_ISSUE",
+		name: "UpdateIssueClosesRelabelsUnassignsAndClearsMilestone", tool: "GITHUB_UPDATE_ISSUE",
 		args: with(map[string]any{"issue_number": 1, "title": "Found a bug (old)", "state": "closed", "state_reason": "not_planned",
-			"labels": []any{"wontfix"}, "assignees": []any{}, "milestone": nil}),
+			"labels": []any{"wontfix"}, "assignees": []any{}, "milestone": 0}),
 		method: "PATCH", path: "/repos/octo-work/hello-world/issues/1",
 		body: `{"title":"Found a bug (old)","state":"closed","state_reason":"not_planned","labels":["wontfix"],"assignees":[],"milestone":null}`,
 		structured: `{"number":1,"title":"Found a bug (old)","state":"closed","state_reason":"not_planned","user":{"login":"octo-work"},

@@ -373,9 +373,16 @@ func TestGoogleCalendarUpstreamErrors(t *testing.T) {
 	}, {
 		name: "Unavailable503ReadRetriedThenFails", tool: "GOOGLECALENDAR_LIST_EVENTS", args: list,
 		fail: func(f *fakeupstream.GoogleCalendar) {
+			f.Fail(events, 503, nil, fakeupstream.GoogleCalendarError(503, "backendError", "Backend Error"), 3)
+		},
+		code: tools.CodeUpstreamUnavailable, status: 503, requests: 3,
+	}, {
+		name: "Unavailable503AskingToWaitLongNotRetried", tool: "GOOGLECALENDAR_LIST_EVENTS", args: list,
+		fail: func(f *fakeupstream.GoogleCalendar) {
 			f.Fail(events, 503, http.Header{"Retry-After": {"30"}}, fakeupstream.GoogleCalendarError(503, "backendError", "Backend Error"), 3)
 		},
-		code: tools.CodeUpstreamUnavailable, status: 503, retry: 30, requests: 3,
+		code: tools.CodeUpstreamUnavailable, status: 503, retry: 30, requests: 1,
+		message: "try again in 30 seconds",
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
+	"math"
 	"os"
 	"regexp"
 	"strings"
@@ -77,6 +79,60 @@ func TestEveryTool(t *testing.T) {
 				t.Error("schema accepts an unknown argument")
 			}
 		})
+	}
+}
+
+// TestSchemasEveryClientAccepts keeps the input schemas to what every
+// mainstream client takes: no union types ("type": ["integer", "null"]),
+// which the MCP Inspector's strict mode warns about and some clients
+// refuse, anywhere in a schema; and every integer states the bounds its API
+// has, so that no client's number decoding can change an accepted value.
+func TestSchemasEveryClientAccepts(t *testing.T) {
+	for _, tl := range builtin(t).Tools() {
+		var schema any
+		if err := json.Unmarshal(tl.InputSchema, &schema); err != nil {
+			t.Fatalf("%s: %v", tl.Name, err)
+		}
+		eachSchema(schema, "", func(at string, s map[string]any) {
+			if list, ok := s["type"].([]any); ok {
+				t.Errorf("%s: %s has the union type %v; give one type (a string that is parsed, or a value that means null)", tl.Name, at, list)
+			}
+			if s["type"] != "integer" {
+				return
+			}
+			for _, bound := range []string{"minimum", "maximum"} {
+				n, ok := s[bound].(float64)
+				if !ok || math.Abs(n) > 1<<53-1 {
+					t.Errorf("%s: integer %s has %s %v; state the API's bound, within ±(2^53-1)", tl.Name, at, bound, s[bound])
+				}
+			}
+		})
+	}
+}
+
+// eachSchema calls f with every schema object in the JSON value v (a whole
+// input schema) and where it is; the values of enum, const, default and
+// examples are data, not schemas, and are skipped.
+func eachSchema(v any, at string, f func(at string, s map[string]any)) {
+	switch v := v.(type) {
+	case map[string]any:
+		f(at, v)
+		for k, x := range v {
+			switch k {
+			case "enum", "const", "default", "examples":
+			case "properties", "patternProperties", "$defs":
+				named, _ := x.(map[string]any)
+				for name, sub := range named {
+					eachSchema(sub, at+"/"+k+"/"+name, f)
+				}
+			default:
+				eachSchema(x, at+"/"+k, f)
+			}
+		}
+	case []any:
+		for i, x := range v {
+			eachSchema(x, fmt.Sprintf("%s/%d", at, i), f)
+		}
 	}
 }
 

@@ -128,6 +128,9 @@ func (r *Request) body(args map[string]any) (map[string]any, error) {
 	}
 	for _, name := range members {
 		if v, ok := args[name]; ok {
+			if clear, ok := r.NullWhen[name]; ok && v == clear {
+				v = nil
+			}
 			if err := setMember(body, r.wire(name), v, nest); err != nil {
 				return nil, err
 			}

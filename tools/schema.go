@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/big"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -71,7 +73,8 @@ func (v *validator) schema(t *Tool, field string, m map[string]any) map[string]p
 		return props
 	}
 	t.InputSchema = raw
-	sch, err := compileSchema(t.Name, raw)
+	enforced, _ := json.Marshal(safeIntegers(m))
+	sch, err := compileSchema(t.Name, enforced)
 	if err != nil {
 		v.addf(field, "does not compile: %v", err)
 	}
@@ -95,6 +98,7 @@ func compileSchema(name string, raw []byte) (*jsonschema.Schema, error) {
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft2020)
 	c.AssertFormat()
+	c.UseLoader(selfContained{})
 	loc := "mem:///" + name + ".json"
 	if err := c.AddResource(loc, doc); err != nil {
 		return nil, err
@@ -102,25 +106,29 @@ func compileSchema(name string, raw []byte) (*jsonschema.Schema, error) {
 	return c.Compile(loc)
 }
 
+// selfContained refuses to load any schema by URL, which the compiler
+// would otherwise read from local files (file:///…): a tool's input schema
+// is self-contained, and a $ref points inside it (#/$defs/…).
+type selfContained struct{}
+
+func (selfContained) Load(url string) (any, error) {
+	return nil, fmt.Errorf("a tool's input schema is self-contained: $ref points inside it (#/$defs/name), not to %s", url)
+}
+
 // validate checks args against the tool's schema and returns them
-// normalized as JSON values (numbers as json.Number), with the schema's
-// default of each absent top-level property filled in.
+// normalized as JSON values (numbers as canonical json.Number, see
+// jsonArguments), with the schema's default of each absent top-level
+// property filled in.
 func (t *Tool) validate(args map[string]any) (map[string]any, error) {
-	if args == nil {
-		args = map[string]any{}
-	}
-	raw, err := json.Marshal(args)
-	if err != nil {
-		return nil, t.invalid([]Problem{{Reason: "arguments are not valid JSON values"}}, err)
-	}
-	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
-	if err != nil {
-		return nil, t.invalid([]Problem{{Reason: "arguments are not valid JSON values"}}, err)
+	var bad []Problem
+	norm := jsonArguments(args, &bad)
+	if len(bad) > 0 {
+		return nil, t.invalid(bad, nil)
 	}
 	if t.schema == nil {
 		return nil, errorf(CodeInternal, nil, "Tool %s has no compiled input schema; tell the operator.", t.Name)
 	}
-	err = t.schema.Validate(inst)
+	err := t.schema.Validate(norm)
 	var ve *jsonschema.ValidationError
 	if errors.As(err, &ve) {
 		var ps []Problem
@@ -130,7 +138,6 @@ func (t *Tool) validate(args map[string]any) (map[string]any, error) {
 	if err != nil {
 		return nil, t.invalid([]Problem{{Reason: err.Error()}}, err)
 	}
-	norm := inst.(map[string]any)
 	for name, d := range t.defaults {
 		if _, ok := norm[name]; !ok {
 			norm[name] = cloneValue(d)
@@ -181,9 +188,33 @@ func collectProblems(e *jsonschema.ValidationError, out *[]Problem) {
 		for _, p := range k.Properties {
 			*out = append(*out, Problem{Path: loc + "/" + escapePointer(p), Reason: reasonUnknown})
 		}
+	// The library writes bounds as doubles (9.007199254740991×10¹⁵); an
+	// agent needs the exact number.
+	case *kind.Minimum:
+		*out = append(*out, Problem{Path: loc, Reason: "must be at least " + boundText(k.Want)})
+	case *kind.Maximum:
+		*out = append(*out, Problem{Path: loc, Reason: "must be at most " + boundText(k.Want)})
+	case *kind.ExclusiveMinimum:
+		*out = append(*out, Problem{Path: loc, Reason: "must be greater than " + boundText(k.Want)})
+	case *kind.ExclusiveMaximum:
+		*out = append(*out, Problem{Path: loc, Reason: "must be less than " + boundText(k.Want)})
 	default:
 		*out = append(*out, Problem{Path: loc, Reason: k.LocalizedString(printer)})
 	}
+}
+
+// boundText writes a schema bound exactly, adding why where the bound is
+// the safe-integer range (see safeIntegers).
+func boundText(r *big.Rat) string {
+	if !r.IsInt() {
+		f, _ := r.Float64()
+		return strconv.FormatFloat(f, 'g', -1, 64)
+	}
+	s := r.Num().String()
+	if n := r.Num(); n.IsInt64() && (n.Int64() == maxSafeInteger || n.Int64() == -maxSafeInteger) {
+		s += " (an integer beyond that is not exact in JSON, whose numbers many clients read as doubles)"
+	}
+	return s
 }
 
 func pointer(tokens []string) string {
@@ -210,4 +241,84 @@ func (t *Tool) argNames() []string {
 	}
 	slices.Sort(names)
 	return names
+}
+
+// safeIntegers returns a copy of the schema s in which every schema of type
+// integer accepts no integer beyond ±(2^53-1), tightening its minimum and
+// maximum where they are wider or absent. Beyond that range a number is no
+// longer exact in every JSON implementation: a double there stands for
+// several integers, so a client's decoder may already have changed it, and
+// the call cannot know which one was meant. The listed schema keeps the
+// catalog's own words; only the check is stricter.
+func safeIntegers(s any) any {
+	m, ok := s.(map[string]any)
+	if !ok {
+		return s // a boolean schema
+	}
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		switch k {
+		case "properties", "patternProperties", "$defs", "definitions", "dependentSchemas":
+			named, ok := v.(map[string]any)
+			if !ok {
+				out[k] = v // the compiler says what is wrong with it
+				continue
+			}
+			sub := make(map[string]any, len(named))
+			for name, x := range named {
+				sub[name] = safeIntegers(x)
+			}
+			out[k] = sub
+		case "items", "additionalItems", "additionalProperties", "unevaluatedItems", "unevaluatedProperties",
+			"contains", "propertyNames", "not", "if", "then", "else",
+			"allOf", "anyOf", "oneOf", "prefixItems":
+			if list, ok := v.([]any); ok {
+				sub := make([]any, len(list))
+				for i, x := range list {
+					sub[i] = safeIntegers(x)
+				}
+				out[k] = sub
+			} else {
+				out[k] = safeIntegers(v)
+			}
+		default:
+			out[k] = v
+		}
+	}
+	if integerType(m["type"]) {
+		if n, ok := schemaNumber(out["maximum"]); !ok || n > maxSafeInteger {
+			out["maximum"] = maxSafeInteger
+		}
+		if n, ok := schemaNumber(out["minimum"]); !ok || n < -maxSafeInteger {
+			out["minimum"] = -maxSafeInteger
+		}
+	}
+	return out
+}
+
+// integerType reports whether a schema's type admits integers but not
+// other numbers.
+func integerType(typ any) bool {
+	switch typ := typ.(type) {
+	case string:
+		return typ == "integer"
+	case []any:
+		return slices.Contains(typ, any("integer")) && !slices.Contains(typ, any("number"))
+	}
+	return false
+}
+
+// schemaNumber reads a number of a schema decoded from YAML.
+func schemaNumber(v any) (float64, bool) {
+	switch v := v.(type) {
+	case int:
+		return float64(v), true
+	case int64:
+		return float64(v), true
+	case uint64:
+		return float64(v), true
+	case float64:
+		return v, true
+	}
+	return 0, false
 }

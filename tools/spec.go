@@ -109,6 +109,10 @@ import (
 //	variables: [arg, arg: var]     graphql: arguments sent as variables
 //	fixed_query: {name: value}     constant query parameters (format: full)
 //	fixed_body: {name: value}      constant body members (or variables)
+//	null_when: {arg: value}        a body argument (or variable) given this
+//	                               value is sent as null: the way to clear a
+//	                               field where the schema keeps one type
+//	                               (milestone: 0 sends milestone: null)
 //	body_builder: name             a Go function registered in this package
 //	                               that turns the remaining arguments into
 //	                               body members (or variables), e.g.
@@ -163,6 +167,12 @@ import (
 // absent, or "", it adds no segment. A read_only tool
 // is idempotent and not destructive, and its request is a GET, a rest
 // request marked safe, or a graphql query; a GET is always read_only.
+//
+// Numbers in arguments are checked exactly, whether the caller decoded them
+// as float64 or json.Number, and sent as they were given (an integer as
+// plain digits). An integer argument is refused beyond ±(2^53-1), where a
+// double no longer holds every integer, even when its schema says nothing;
+// the built-in catalog states each integer's bounds as the API has them.
 //
 // Every key is checked (KnownFields), so a typo is an error rather than a
 // silently ignored setting.
@@ -252,6 +262,7 @@ type requestSpec struct {
 	Variables   paramList         `yaml:"variables"`
 	FixedQuery  map[string]string `yaml:"fixed_query"`
 	FixedBody   map[string]any    `yaml:"fixed_body"`
+	NullWhen    map[string]any    `yaml:"null_when"`
 	BodyBuilder string            `yaml:"body_builder"`
 	Safe        bool              `yaml:"safe"`
 	Token       string            `yaml:"token"`

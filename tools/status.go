@@ -104,8 +104,13 @@ func rateLimitError(kit *Toolkit, r *response, why string, fallback int) *Error 
 }
 
 func unavailableError(kit *Toolkit, r *response, why string) *Error {
-	return &Error{Code: CodeUpstreamUnavailable, Status: r.status, RetryAfterSeconds: retryAfter(r.header, 0),
-		Message: fmt.Sprintf("%s is unavailable (%s); try again later.", kit.Name, why)}
+	wait := retryAfter(r.header, 0)
+	when := "later"
+	if wait > 0 {
+		when = fmt.Sprintf("in %d seconds, as it asks", wait)
+	}
+	return &Error{Code: CodeUpstreamUnavailable, Status: r.status, RetryAfterSeconds: wait,
+		Message: fmt.Sprintf("%s is unavailable (%s); try again %s.", kit.Name, why, when)}
 }
 
 // missingScopeError names the scopes the error body says are needed (and
@@ -146,12 +151,8 @@ func rateLimited(kit *Toolkit, status int, h http.Header, msg string) bool {
 // at least 1. It returns fallback when none is usable.
 func retryAfter(h http.Header, fallback int) int {
 	secs := -1
-	if v := h.Get("Retry-After"); v != "" {
-		if n, err := strconv.Atoi(v); err == nil {
-			secs = n
-		} else if t, err := http.ParseTime(v); err == nil {
-			secs = max(int(time.Until(t).Seconds()), 0)
-		}
+	if d, ok := retryAfterHeader(h); ok {
+		secs = int(d / time.Second)
 	}
 	for _, name := range []string{"X-RateLimit-Reset", "X-RateLimit-Requests-Reset"} {
 		v := h.Get(name)
@@ -169,6 +170,26 @@ func retryAfter(h http.Header, fallback int) int {
 		return fallback
 	}
 	return max(secs, 1)
+}
+
+// retryAfterHeader reads Retry-After: seconds (at most a billion), or an
+// HTTP date, as the wait from now (0 when past). It reports false when the
+// header is absent or unreadable.
+func retryAfterHeader(h http.Header) (time.Duration, bool) {
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return 0, false
+	}
+	if n, err := strconv.Atoi(v); err == nil {
+		if n < 0 {
+			return 0, false
+		}
+		return time.Duration(min(n, 1e9)) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(time.Until(t), 0), true
+	}
+	return 0, false
 }
 
 // missingScopes compares GitHub's X-Accepted-OAuth-Scopes (any one suffices)

@@ -38,11 +38,19 @@ type outbound struct {
 	graphql bool
 }
 
+// maxRetryWait is the longest Retry-After a retried read waits for. A
+// longer one, or one past the call's deadline, ends the call with the
+// upstream's answer and its wait (retry_after_seconds), for the agent to
+// decide.
+const maxRetryWait = 5 * time.Second
+
 // send makes one logical upstream request: headers in order (toolkit's
 // static headers, User-Agent, Content-Type, then the credential), a timeout
 // per attempt, and, when out.retry is set, up to len(e.backoff) more
-// attempts on 502/503/504 and dropped connections. It returns the 2xx
-// response or an *Error.
+// attempts on 502/503/504 and dropped connections, each after its backoff
+// or the answer's Retry-After, whichever is longer, when that wait fits
+// maxRetryWait and the context's deadline. It returns the 2xx response or
+// an *Error.
 func (e *Executor) send(ctx context.Context, kit *Toolkit, out outbound, auth Authorizer) (*response, error) {
 	base := kit.BaseURL
 	if u, ok := e.baseURLs[kit.Slug]; ok {
@@ -59,6 +67,10 @@ func (e *Executor) send(ctx context.Context, kit *Toolkit, out outbound, auth Au
 			e.observe(kit.Slug, status, time.Since(start))
 		}
 		again := out.retry && attempt < len(e.backoff) && (transient(err) || (resp != nil && retryStatus(resp.status)))
+		var wait time.Duration
+		if again {
+			wait, again = retryWait(ctx, e.backoff[attempt], resp)
+		}
 		if !again {
 			if err != nil {
 				return nil, err
@@ -76,9 +88,29 @@ func (e *Executor) send(ctx context.Context, kit *Toolkit, out outbound, auth Au
 		select {
 		case <-ctx.Done():
 			return nil, errorf(CodeUpstreamUnavailable, ctx.Err(), "The call to %s was canceled before it finished.", kit.Name)
-		case <-time.After(e.backoff[attempt]):
+		case <-time.After(wait):
 		}
 	}
+}
+
+// retryWait returns how long to wait before retrying after resp (nil when
+// no answer came): backoff, or the answer's Retry-After when longer. It
+// reports false when the wait is longer than maxRetryWait or than what is
+// left of ctx's deadline.
+func retryWait(ctx context.Context, backoff time.Duration, resp *response) (time.Duration, bool) {
+	wait := backoff
+	if resp != nil {
+		if asked, ok := retryAfterHeader(resp.header); ok {
+			if asked > maxRetryWait {
+				return 0, false
+			}
+			wait = max(wait, asked)
+		}
+	}
+	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) <= wait {
+		return 0, false
+	}
+	return wait, true
 }
 
 // attempt makes one HTTP request. A transport failure is returned as an

@@ -201,3 +201,58 @@ func TestAuthorizerErrors(t *testing.T) {
 	})
 	assertRequestCount(t, h.gh, 0)
 }
+
+// TestRetryAfterOn503 pins how a read retried on 503 treats Retry-After:
+// it waits what the upstream asks, when that fits the call's deadline and
+// maxRetryWait (5s), and otherwise does not retry but answers
+// UPSTREAM_UNAVAILABLE with the wait.
+func TestRetryAfterOn503(t *testing.T) {
+	// The harness waits a millisecond between retries, so a retry after a
+	// second is Retry-After's doing.
+	t.Run("Honoured", func(t *testing.T) {
+		h := newHarness(t, tools.ExecutorOptions{})
+		h.gh.Fail("/user", 503, http.Header{"Retry-After": {"1"}}, "", 1)
+		start := time.Now()
+		res, err := h.call(t, "GITHUB_GET_AUTHENTICATED_USER", nil)
+		if err != nil || res.Structured["login"] != "octo-work" {
+			t.Fatalf("Call = %v, %v; want success after the wait", res, err)
+		}
+		if d := time.Since(start); d < time.Second {
+			t.Errorf("retried after %s, before the second Retry-After asked for", d)
+		}
+		assertRequestCount(t, h.gh, 2)
+	})
+	tests := []struct {
+		name       string
+		retryAfter string
+		deadline   time.Duration // 0 for none
+		wait       [2]int        // retry_after_seconds, inclusive range
+	}{
+		{"PastTheDeadline", "1", 300 * time.Millisecond, [2]int{1, 1}},
+		{"LongerThanTheCap", "120", 0, [2]int{120, 120}},
+		{"DateLongerThanTheCap", time.Now().Add(time.Hour).UTC().Format(http.TimeFormat), 0, [2]int{3598, 3600}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name+"NotRetried", func(t *testing.T) {
+			h := newHarness(t, tools.ExecutorOptions{})
+			h.gh.Fail("/user", 503, http.Header{"Retry-After": {tt.retryAfter}}, "", 5)
+			ctx := context.Background()
+			if tt.deadline > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, tt.deadline)
+				defer cancel()
+			}
+			start := time.Now()
+			_, err := h.exec.Call(ctx, h.cat.Tool("GITHUB_GET_AUTHENTICATED_USER"), nil, h.auth)
+			e := wantCode(t, err, tools.CodeUpstreamUnavailable)
+			if e.Status != 503 || e.RetryAfterSeconds < tt.wait[0] || e.RetryAfterSeconds > tt.wait[1] {
+				t.Errorf("status %d, retry_after_seconds %d; want 503 and %d..%d", e.Status, e.RetryAfterSeconds, tt.wait[0], tt.wait[1])
+			}
+			assertContains(t, "message", e.Message, "try again in", "seconds")
+			if d := time.Since(start); d > 200*time.Millisecond {
+				t.Errorf("took %s; a wait that does not fit is not waited for", d)
+			}
+			assertRequestCount(t, h.gh, 1)
+		})
+	}
+}

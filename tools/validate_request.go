@@ -1,6 +1,7 @@
 package tools
 
 import (
+	"encoding/json"
 	"net/http"
 	"regexp"
 	"slices"
@@ -83,7 +84,46 @@ func (v *validator) request(field string, s *requestSpec, props map[string]prope
 		}
 	}
 	v.requestArgs(field, &r, s, props)
+	r.NullWhen = v.nullWhen(field+".null_when", s.NullWhen, &r, props)
 	return r, op
+}
+
+// nullWhen checks that each null_when argument travels in the body (or as
+// a variable) and that its value is one the argument can take.
+func (v *validator) nullWhen(field string, m map[string]any, r *Request, props map[string]property) map[string]any {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[string]any, len(m))
+	for _, arg := range keys(m) {
+		if !slices.Contains(r.Body, arg) && !slices.Contains(r.Variables, arg) {
+			v.addf(field+"."+arg, "is not an argument sent in the body or as a variable")
+			continue
+		}
+		var ps []Problem
+		val := jsonValue(m[arg], "", &ps)
+		if typ := props[arg].typ; len(ps) > 0 || !scalarOfType(val, typ) {
+			v.addf(field+"."+arg, "%v is not a value of the argument's type (%s)", m[arg], typ)
+			continue
+		}
+		out[arg] = val
+	}
+	return out
+}
+
+// scalarOfType reports whether the JSON scalar val has the JSON Schema type
+// typ; "" (no single type) admits any scalar.
+func scalarOfType(val any, typ string) bool {
+	switch val := val.(type) {
+	case string:
+		return typ == "" || typ == "string"
+	case bool:
+		return typ == "" || typ == "boolean"
+	case json.Number:
+		_, isInt := integerValue(string(val))
+		return typ == "" || typ == "number" || (typ == "integer" && isInt)
+	}
+	return false
 }
 
 // restMethod checks the method of a rest request and what may go with it.

@@ -3,8 +3,11 @@ package transport
 import (
 	"embed"
 	"errors"
+	"fmt"
 	"html/template"
 	"net/http"
+	"regexp"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -21,21 +24,68 @@ var connectTemplate = template.Must(template.ParseFS(pageFiles, "pages/connect.h
 type connectPages struct {
 	svc *accounts.Service
 	log *zap.Logger
+	// app names the application that asks for the connection, for the
+	// person reading the page.
+	app string
 }
 
-func newConnectPages(svc *accounts.Service, log *zap.Logger) *connectPages {
-	return &connectPages{svc: svc, log: log}
+func newConnectPages(svc *accounts.Service, app string, log *zap.Logger) *connectPages {
+	if app == "" {
+		app = "Switchboard"
+	}
+	return &connectPages{svc: svc, log: log, app: app}
 }
 
 // page is what the template renders.
 type page struct {
 	Title, Problem               string
+	App                          string
 	UserID, Toolkit, ToolkitName string
 	Reauthorize                  string
-	CredentialLabel, Help, CSRF  string
+	Expires                      string
+	CredentialLabel, CSRF        string
+	Help                         []helpPart
 	Alias, Label                 string
 	ShowForm, ShowOAuth, Done    bool
 	Reconnected                  bool
+}
+
+// helpPart is a piece of a scheme's help text: words, or a web address the
+// page shows as a link.
+type helpPart struct{ Text, URL string }
+
+var webAddress = regexp.MustCompile(`https://[^\s<>"]+[^\s<>".,;:)]`)
+
+// helpParts splits help text so that its web addresses become links.
+func helpParts(help string) []helpPart {
+	var out []helpPart
+	for help != "" {
+		loc := webAddress.FindStringIndex(help)
+		if loc == nil {
+			out = append(out, helpPart{Text: help})
+			break
+		}
+		if loc[0] > 0 {
+			out = append(out, helpPart{Text: help[:loc[0]]})
+		}
+		out = append(out, helpPart{Text: help[loc[0]:loc[1]], URL: help[loc[0]:loc[1]]})
+		help = help[loc[1]:]
+	}
+	return out
+}
+
+// expiresIn says when a link stops working, for a person: the time in UTC
+// and how long that is from now.
+func expiresIn(at, now time.Time) string {
+	left := at.Sub(now).Round(time.Minute)
+	when := at.UTC().Format("15:04 UTC")
+	switch {
+	case left <= time.Minute:
+		return when + " (in less than a minute)"
+	case left < time.Hour:
+		return fmt.Sprintf("%s (in %d minutes)", when, int(left/time.Minute))
+	}
+	return at.UTC().Format("15:04 UTC on 2 January")
 }
 
 // setPageHeaders locks a page down: no scripts, no framing, no referrer
@@ -74,7 +124,7 @@ func (p *connectPages) show(w http.ResponseWriter, r *http.Request, token, probl
 		p.render(w, http.StatusInternalServerError, page{Title: "Something went wrong", Problem: "Switchboard could not load this link. Try again in a moment."})
 		return
 	}
-	pg := page{Title: "Connect an account", Problem: problem}
+	pg := page{Title: "Connect an account", Problem: problem, App: p.app}
 	if st.Problem != "" {
 		pg.Problem = st.Problem
 		if status == http.StatusOK {
@@ -91,6 +141,7 @@ func (p *connectPages) show(w http.ResponseWriter, r *http.Request, token, probl
 	pg.Title = "Connect " + tk.Name
 	pg.UserID, pg.Toolkit, pg.ToolkitName = l.UserID, l.Toolkit, tk.Name
 	pg.Alias = l.Alias
+	pg.Expires = expiresIn(l.ExpiresAt, time.Now())
 	if st.Account != nil && st.Account.Status != accounts.StatusInitiated {
 		pg.Reauthorize = st.Account.Label
 		if pg.Reauthorize == "" {
@@ -99,7 +150,7 @@ func (p *connectPages) show(w http.ResponseWriter, r *http.Request, token, probl
 	}
 	if sc := tk.Scheme(l.Scheme); sc != nil && (l.Scheme == "bearer_token" || l.Scheme == "api_key") {
 		pg.ShowForm = true
-		pg.CredentialLabel, pg.Help = sc.CredentialLabel, sc.Help
+		pg.CredentialLabel, pg.Help = sc.CredentialLabel, helpParts(sc.Help)
 		if pg.CredentialLabel == "" {
 			pg.CredentialLabel = "API key"
 		}
@@ -137,7 +188,7 @@ func (p *connectPages) submit(w http.ResponseWriter, r *http.Request, token stri
 		p.refused(w, r, token, err)
 		return
 	}
-	p.done(w, res)
+	p.done(w, r, res)
 }
 
 // refused shows the link's page again with why the attempt failed.
@@ -158,8 +209,14 @@ func (p *connectPages) refused(w http.ResponseWriter, r *http.Request, token str
 	}
 }
 
-// done shows the page that names the connected account.
-func (p *connectPages) done(w http.ResponseWriter, res *accounts.Connected) {
+// done shows the page that names the connected account, or sends the
+// person back to the application that asked for the link (its
+// callback_url, checked against the allowed hosts when it was issued).
+func (p *connectPages) done(w http.ResponseWriter, r *http.Request, res *accounts.Connected) {
+	if res.Callback != "" {
+		http.Redirect(w, r, res.Callback, http.StatusSeeOther)
+		return
+	}
 	tk := p.svc.Catalog().Toolkit(res.Account.Toolkit)
 	p.render(w, http.StatusOK, page{
 		Title: tk.Name + " connected", Done: true, Toolkit: tk.Name,
@@ -194,11 +251,15 @@ func (p *connectPages) callback(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.As(err, &le):
 		p.log.Info("oauth callback refused", zap.NamedError("cause", causeOf(le)))
+		if le.Callback != "" {
+			http.Redirect(w, r, le.Callback, http.StatusSeeOther)
+			return
+		}
 		p.render(w, http.StatusBadRequest, page{Title: "Connection not completed", Problem: le.Message})
 	case err != nil:
 		p.log.Error("oauth callback", zap.Error(err))
-		p.render(w, http.StatusInternalServerError, page{Title: "Something went wrong", Problem: "Switchboard could not save the connection. Ask the agent for a new link."})
+		p.render(w, http.StatusInternalServerError, page{Title: "Something went wrong", Problem: "Switchboard could not save the connection. Ask for a new link where you got this one."})
 	default:
-		p.done(w, res)
+		p.done(w, r, res)
 	}
 }

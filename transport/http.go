@@ -38,6 +38,9 @@ type HTTPConfig struct {
 	// Metrics, when set, are served on GET /metrics (behind the operator
 	// key when keys are configured) and count sessions.
 	Metrics *Metrics
+	// AppName names the application that asks people to connect accounts,
+	// on connect pages; "Switchboard" when empty.
+	AppName string
 	// Log is the logger.
 	Log *zap.Logger
 }
@@ -82,7 +85,7 @@ func NewHTTP(cfg HTTPConfig, svc *accounts.Service, srv *server.Server) (*HTTP, 
 		// on loopback, where mcp-go's own check would refuse the public host.
 		mcpserver.WithDisableLocalhostProtection(true),
 	)
-	h.pages = newConnectPages(svc, cfg.Log.Named("connect"))
+	h.pages = newConnectPages(svc, cfg.AppName, cfg.Log.Named("connect"))
 	mux := http.NewServeMux()
 	mux.Handle("/mcp", h.guardMCP(h.mcp))
 	mux.Handle("/sessions/{id}/mcp", h.guardMCP(h.mcp))
@@ -93,6 +96,11 @@ func NewHTTP(cfg HTTPConfig, svc *accounts.Service, srv *server.Server) (*HTTP, 
 		fmt.Fprintln(w, `{"status":"ok"}`)
 	})
 	mux.HandleFunc("GET /readyz", h.ready)
+	h.mountAPI(mux, h.routes(), h.writeAPIError)
+	h.mountAPI(mux, h.composioRoutes(), h.writeComposioError)
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		h.writeAPIError(w, apiErrorf(http.StatusNotFound, codeNotFound, "There is no API route %s %s; GET /api/v1/openapi.json lists them.", r.Method, quote(r.URL.Path)))
+	})
 	if cfg.Metrics != nil {
 		mux.Handle("GET /metrics", h.operatorOnly(cfg.Metrics.Handler()))
 	}

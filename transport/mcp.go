@@ -26,16 +26,22 @@ import (
 // oversized body (413), missing or wrong key (401), malformed headers (400),
 // an X-Connected-Accounts entry naming an account the user does not have
 // (403, the same whether it is unknown or another user's), or a session id
-// that is unknown or bound to another key or user (404, also the same).
+// that is unknown, ended, or bound to another key, user or token (404, also
+// the same).
 //
 // Which stored session the request belongs to:
-//   - /sessions/{id}/mcp: that session.
+//   - /sessions/{id}/mcp: that session. Its user is the session's: the
+//     request may carry the session's token (st_…, the application API's
+//     mcp.headers) or the operator key that made it (the Composio SDK sends
+//     its key); an X-User-Id header, when present, must name that user.
 //   - a legacy initialize on /mcp: a new session, whose id becomes the MCP
 //     session id (see sessionIDs).
 //   - other legacy requests on /mcp: the session named by Mcp-Session-Id.
 //   - stateless 2026-07-28 requests on /mcp: one standing session per key
 //     and user, so that select_account persists between requests that carry
 //     no session id; /sessions/{id}/mcp gives such clients separate sessions.
+//
+// A session token is refused on /mcp: it opens one session, by its URL.
 func (h *HTTP) guardMCP(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !h.originAllowed(r.Header.Get("Origin")) {
@@ -57,29 +63,25 @@ func (h *HTTP) guardMCP(next http.Handler) http.Handler {
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
 		}
-		msg := peek(body)
-
-		keyID := ""
-		if !h.cfg.Keys.Empty() {
-			var ok bool
-			if keyID, ok = h.cfg.Keys.Check(presentedKey(r)); !ok {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="switchboard"`)
-				writeJSONError(w, http.StatusUnauthorized, msg.id, "a valid API key is required (Authorization: Bearer <key> or X-Api-Key)")
-				return
-			}
-		}
-		userID := strings.TrimSpace(r.Header.Get("X-User-Id"))
-		if userID == "" && keyID == "" {
-			userID = "default"
-		}
-		if err := checkUserID("X-User-Id", userID); err != nil {
-			writeJSONError(w, http.StatusBadRequest, msg.id, err.Error())
+		if trimmed := bytes.TrimSpace(body); len(trimmed) > 0 && trimmed[0] == '[' {
+			writeJSONError(w, http.StatusBadRequest, nil, "JSON-RPC batches are not supported (MCP dropped them in 2025-06-18): send one request per HTTP request")
 			return
 		}
-		sc, status, err := h.scope(r, msg, keyID, userID)
+		msg := peek(body)
+
+		p, err := h.authenticate(r)
+		if err == nil && !p.operator() && r.PathValue("id") == "" {
+			err = errTokenElsewhere
+		}
+		if err != nil {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="switchboard"`)
+			writeJSONError(w, http.StatusUnauthorized, msg.id, err.Error())
+			return
+		}
+		sc, status, err := h.scope(r, msg, p)
 		if err != nil {
 			if status >= 500 {
-				h.log.Error("resolving the MCP session", zap.String("user", userID), zap.Error(err))
+				h.log.Error("resolving the MCP session", zap.Error(err))
 				writeJSONError(w, status, msg.id, "internal error")
 				return
 			}
@@ -91,10 +93,40 @@ func (h *HTTP) guardMCP(next http.Handler) http.Handler {
 	})
 }
 
+// errSessionNotFound is the one answer for a session id that cannot be
+// served, whatever the reason.
+var errSessionNotFound = errors.New("session not found: it does not exist, has ended, or belongs to another key or user; start a new session")
+
 // scope builds the request's accounts.Scope, or says which status refuses it.
-func (h *HTTP) scope(r *http.Request, msg message, keyID, userID string) (*accounts.Scope, int, error) {
+func (h *HTTP) scope(r *http.Request, msg message, p principal) (*accounts.Scope, int, error) {
 	ctx := r.Context()
 	sc := &accounts.Scope{}
+	userID := strings.TrimSpace(r.Header.Get("X-User-Id"))
+	id := r.PathValue("id")
+	if id != "" {
+		// mcp-go serves the session named by Mcp-Session-Id, so on this
+		// route that header must be absent or name a connection of the
+		// path's session.
+		if sid := r.Header.Get(mcpserver.HeaderKeySessionID); sid != "" && storedSessionID(sid) != id {
+			return nil, http.StatusNotFound, errSessionNotFound
+		}
+		sess, err := h.sessionFor(ctx, p, id)
+		switch {
+		case errors.Is(err, accounts.ErrNotFound), errors.Is(err, accounts.ErrSessionExpired):
+			return nil, http.StatusNotFound, errSessionNotFound
+		case err != nil:
+			return nil, http.StatusInternalServerError, err
+		case userID != "" && userID != sess.UserID:
+			return nil, http.StatusNotFound, errSessionNotFound
+		}
+		sc.Session, userID = sess, sess.UserID
+	}
+	if userID == "" && p.keyID == "" {
+		userID = "default"
+	}
+	if err := checkUserID("X-User-Id", userID); err != nil {
+		return nil, http.StatusBadRequest, err
+	}
 	var err error
 	if sc.Toolkits, err = parseToolkits(r.Header.Values("X-Toolkits"), func(t string) bool { return h.svc.Catalog().Toolkit(t) != nil }); err != nil {
 		return nil, http.StatusBadRequest, err
@@ -102,7 +134,11 @@ func (h *HTTP) scope(r *http.Request, msg message, keyID, userID string) (*accou
 	if sc.RequireExplicit, err = parseBool(r.Header.Get("X-Require-Explicit-Selection")); err != nil {
 		return nil, http.StatusBadRequest, err
 	}
-	sc.Header, err = h.svc.ParseOverrides(ctx, userID, strings.Join(r.Header.Values("X-Connected-Accounts"), ","))
+	if sc.ToolMode = strings.ToLower(strings.TrimSpace(r.Header.Get("X-Tool-Mode"))); accounts.CheckToolMode(sc.ToolMode, true) != nil {
+		return nil, http.StatusBadRequest, errors.New("X-Tool-Mode must be all, search or auto")
+	}
+	overrides, err := h.svc.ParseOverrides(ctx, userID, strings.Join(r.Header.Values("X-Connected-Accounts"), ","))
+	sc.Header, sc.Pending = overrides.Accounts, overrides.Pending
 	var he *accounts.HeaderError
 	switch {
 	case errors.As(err, &he) && he.Malformed:
@@ -112,21 +148,14 @@ func (h *HTTP) scope(r *http.Request, msg message, keyID, userID string) (*accou
 	case err != nil:
 		return nil, http.StatusInternalServerError, err
 	}
+	if sc.Session != nil {
+		sc.Loaded = true
+		return sc, 0, nil
+	}
 
+	keyID := p.keyID
 	modern := mcp.IsModernProtocol(r.Header.Get(mcp.HeaderProtocolVersion)) || mcp.IsModernProtocol(msg.metaVersion)
-	notFound := errors.New("session not found: it does not exist, or belongs to another key or user; start a new session")
-	switch id := r.PathValue("id"); {
-	case id != "":
-		// mcp-go serves the session named by Mcp-Session-Id, so on this
-		// route that header must be absent or name a connection of the
-		// path's session.
-		if sid := r.Header.Get(mcpserver.HeaderKeySessionID); sid != "" && storedSessionID(sid) != id {
-			return nil, http.StatusNotFound, notFound
-		}
-		sc.Session, err = h.svc.Session(ctx, id, userID, keyID)
-		if errors.Is(err, accounts.ErrNotFound) {
-			return nil, http.StatusNotFound, notFound
-		}
+	switch {
 	case modern:
 		sc.Session, err = h.standingSession(ctx, keyID, userID)
 	case msg.method == string(mcp.MethodInitialize):
@@ -141,7 +170,7 @@ func (h *HTTP) scope(r *http.Request, msg message, keyID, userID string) (*accou
 		}
 		sc.Session, err = h.svc.Session(ctx, storedSessionID(sid), userID, keyID)
 		if errors.Is(err, accounts.ErrNotFound) {
-			return nil, http.StatusNotFound, notFound
+			return nil, http.StatusNotFound, errSessionNotFound
 		}
 	}
 	if err != nil {

@@ -53,13 +53,14 @@ func ListenConnect(addr string) (net.Listener, string, error) {
 }
 
 // ServeConnect serves connect pages and /healthz on ln until ctx ends.
-func ServeConnect(ctx context.Context, ln net.Listener, svc *accounts.Service, publicURL string, log *zap.Logger) error {
+// appName names the application on the pages ("Switchboard" when empty).
+func ServeConnect(ctx context.Context, ln net.Listener, svc *accounts.Service, publicURL, appName string, log *zap.Logger) error {
 	pub, err := parsePublic(publicURL)
 	if err != nil {
 		return err
 	}
 	mux := http.NewServeMux()
-	pages := newConnectPages(svc, log.Named("connect"))
+	pages := newConnectPages(svc, appName, log.Named("connect"))
 	mux.Handle("/connect/{token}", pages)
 	mux.HandleFunc("GET /oauth/callback", pages.callback)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, `{"status":"ok"}`) })
@@ -119,9 +120,11 @@ func RunStdio(ctx context.Context, cfg StdioConfig, svc *accounts.Service, srv *
 	if err != nil {
 		return err
 	}
-	if sc.Header, err = svc.ParseOverrides(ctx, cfg.UserID, cfg.ConnectedAccounts); err != nil {
+	overrides, err := svc.ParseOverrides(ctx, cfg.UserID, cfg.ConnectedAccounts)
+	if err != nil {
 		return errors.New(strings.Replace(err.Error(), "X-Connected-Accounts", "--connected-accounts", 1))
 	}
+	sc.Header, sc.Pending = overrides.Accounts, overrides.Pending
 	if sc.Session, err = svc.CreateSession(ctx, accounts.SessionOptions{UserID: cfg.UserID}); err != nil {
 		return err
 	}

@@ -3,8 +3,10 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 
 	"switchboard/accounts"
@@ -102,6 +104,69 @@ func (d *DB) Account(ctx context.Context, userID, id string) (*accounts.Account,
 		return nil, fmt.Errorf("sqlite: account: %w", err)
 	}
 	return a, nil
+}
+
+// AccountByID returns the account id of any user, or accounts.ErrNotFound.
+func (d *DB) AccountByID(ctx context.Context, id string) (*accounts.Account, error) {
+	row := d.q().QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = ?`, id)
+	a, err := scanAccount(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, accounts.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: account: %w", err)
+	}
+	return a, nil
+}
+
+// ListAccounts returns the accounts q matches, newest first. The filters
+// are bound as JSON arrays and expanded by json_each, so the statement
+// text, and with it the cached statement, is the same for every query.
+func (d *DB) ListAccounts(ctx context.Context, q accounts.AccountQuery) ([]*accounts.Account, error) {
+	if q.Limit <= 0 {
+		return nil, errors.New("sqlite: list accounts: the limit must be positive")
+	}
+	statuses := make([]string, len(q.Statuses))
+	for i, st := range q.Statuses {
+		statuses[i] = string(st)
+	}
+	users, toolkits, states := jsonList(q.UserIDs), jsonList(q.Toolkits), jsonList(statuses)
+	before := q.Before
+	if before <= 0 {
+		before = math.MaxInt64
+	}
+	rows, err := d.q().QueryContext(ctx, `SELECT `+accountColumns+` FROM accounts
+		WHERE seq < ?
+		AND (? = '[]' OR user_id IN (SELECT value FROM json_each(?)))
+		AND (? = '[]' OR toolkit IN (SELECT value FROM json_each(?)))
+		AND (? = '[]' OR status IN (SELECT value FROM json_each(?)))
+		ORDER BY seq DESC LIMIT ?`,
+		before, users, users, toolkits, toolkits, states, states, q.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list accounts: %w", err)
+	}
+	defer rows.Close()
+	var list []*accounts.Account
+	for rows.Next() {
+		a, err := scanAccount(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: list accounts: %w", err)
+		}
+		list = append(list, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: list accounts: %w", err)
+	}
+	return list, nil
+}
+
+// jsonList encodes a filter list as a JSON array; nil becomes "[]".
+func jsonList(values []string) string {
+	if len(values) == 0 {
+		return "[]"
+	}
+	b, _ := json.Marshal(values) // strings always marshal
+	return string(b)
 }
 
 // Accounts returns userID's accounts of toolkit, or of every toolkit when

@@ -12,15 +12,15 @@ import (
 
 // linkColumns is the column list scanLink reads, in its order.
 const linkColumns = `token_hash, account_id, user_id, session_id, toolkit, auth_config_id,
-	scheme, alias, expires_at, used_at, result_account_id, created_at`
+	scheme, alias, expires_at, used_at, result_account_id, created_at, callback_url`
 
 // CreateLink inserts l.
 func (d *DB) CreateLink(ctx context.Context, l *accounts.Link) error {
 	_, err := d.db.ExecContext(ctx, `INSERT INTO links (`+linkColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		l.TokenHash, l.AccountID, l.UserID, l.SessionID, l.Toolkit, l.AuthConfigID,
 		l.Scheme, l.Alias, nanos(l.ExpiresAt), nanos(l.UsedAt), l.ResultAccountID,
-		nanos(l.CreatedAt))
+		nanos(l.CreatedAt), l.CallbackURL)
 	if err != nil {
 		return fmt.Errorf("sqlite: create link: %w", err)
 	}
@@ -45,6 +45,14 @@ func (d *DB) LatestLink(ctx context.Context, userID, accountID string) (*account
 	row := d.db.QueryRowContext(ctx, `SELECT `+linkColumns+` FROM links
 		WHERE user_id = ? AND account_id = ?
 		ORDER BY created_at DESC, rowid DESC LIMIT 1`, userID, accountID)
+	return linkOf(row)
+}
+
+// LinkForAccount returns the link most recently issued for accountID,
+// whoever's, or accounts.ErrNotFound.
+func (d *DB) LinkForAccount(ctx context.Context, accountID string) (*accounts.Link, error) {
+	row := d.db.QueryRowContext(ctx, `SELECT `+linkColumns+` FROM links
+		WHERE account_id = ? ORDER BY created_at DESC, rowid DESC LIMIT 1`, accountID)
 	return linkOf(row)
 }
 
@@ -118,7 +126,7 @@ func linkOf(row *sql.Row) (*accounts.Link, error) {
 		expires, used, createdAt sql.NullInt64
 	)
 	err := row.Scan(&l.TokenHash, &l.AccountID, &l.UserID, &l.SessionID, &l.Toolkit,
-		&l.AuthConfigID, &l.Scheme, &l.Alias, &expires, &used, &l.ResultAccountID, &createdAt)
+		&l.AuthConfigID, &l.Scheme, &l.Alias, &expires, &used, &l.ResultAccountID, &createdAt, &l.CallbackURL)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, accounts.ErrNotFound
 	}

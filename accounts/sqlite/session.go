@@ -16,28 +16,16 @@ import (
 // accounts.ErrNotFound and stores nothing: the store is the last line that
 // keeps a session from pointing at another user's account (rule 8).
 func (d *DB) CreateSession(ctx context.Context, s *accounts.Session) error {
-	var toolkits sql.NullString // NULL: every toolkit; "[]": none
-	if s.Toolkits != nil {
-		b, err := json.Marshal(s.Toolkits)
-		if err != nil {
-			return fmt.Errorf("sqlite: create session: %w", err)
-		}
-		toolkits = sql.NullString{String: string(b), Valid: true}
-	}
-	authConfigs := s.AuthConfigs
-	if authConfigs == nil {
-		authConfigs = map[string]string{}
-	}
-	configs, err := json.Marshal(authConfigs)
+	toolkits, configs, err := sessionSettings(s)
 	if err != nil {
 		return fmt.Errorf("sqlite: create session: %w", err)
 	}
 	return d.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (id, user_id, key_id, toolkits,
-			auth_configs, require_explicit_selection, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			s.ID, s.UserID, s.KeyID, toolkits, string(configs), s.RequireExplicitSelection,
-			nanos(s.CreatedAt), nanos(s.UpdatedAt))
+			auth_configs, require_explicit_selection, tool_mode, token_hash, expires_at, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			s.ID, s.UserID, s.KeyID, toolkits, configs, s.RequireExplicitSelection, s.ToolMode,
+			s.TokenHash, nanos(s.ExpiresAt), nanos(s.CreatedAt), nanos(s.UpdatedAt))
 		if err != nil {
 			return fmt.Errorf("sqlite: create session: %w", err)
 		}
@@ -46,6 +34,60 @@ func (d *DB) CreateSession(ctx context.Context, s *accounts.Session) error {
 				continue
 			}
 			if err := putSelection(ctx, tx, s.UserID, s.ID, toolkit, accountID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// sessionSettings encodes the JSON columns of s: toolkits is NULL when the
+// session allows every toolkit and "[]" when it allows none.
+func sessionSettings(s *accounts.Session) (toolkits sql.NullString, configs string, err error) {
+	if s.Toolkits != nil {
+		b, err := json.Marshal(s.Toolkits)
+		if err != nil {
+			return toolkits, "", err
+		}
+		toolkits = sql.NullString{String: string(b), Valid: true}
+	}
+	authConfigs := s.AuthConfigs
+	if authConfigs == nil {
+		authConfigs = map[string]string{}
+	}
+	b, err := json.Marshal(authConfigs)
+	return toolkits, string(b), err
+}
+
+// UpdateSession writes the settings of s and applies the selection
+// changes in one transaction; see accounts.Store.
+func (d *DB) UpdateSession(ctx context.Context, s *accounts.Session, changes map[string]string) error {
+	toolkits, configs, err := sessionSettings(s)
+	if err != nil {
+		return fmt.Errorf("sqlite: update session: %w", err)
+	}
+	return d.write(ctx, func(tx *sql.Tx) error {
+		var userID string
+		err := tx.QueryRowContext(ctx, `SELECT user_id FROM sessions WHERE id = ?`, s.ID).Scan(&userID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return accounts.ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("sqlite: update session: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET toolkits = ?, auth_configs = ?,
+			require_explicit_selection = ?, tool_mode = ?, expires_at = ?, updated_at = ? WHERE id = ?`,
+			toolkits, configs, s.RequireExplicitSelection, s.ToolMode, nanos(s.ExpiresAt), nanos(s.UpdatedAt), s.ID); err != nil {
+			return fmt.Errorf("sqlite: update session: %w", err)
+		}
+		for toolkit, accountID := range changes {
+			if accountID == "" {
+				_, err = tx.ExecContext(ctx,
+					`DELETE FROM session_selections WHERE session_id = ? AND toolkit = ?`, s.ID, toolkit)
+			} else {
+				err = putSelection(ctx, tx, userID, s.ID, toolkit, accountID)
+			}
+			if err != nil {
 				return err
 			}
 		}
@@ -90,11 +132,13 @@ func sessionRow(ctx context.Context, tx querier, id string) (*accounts.Session, 
 		toolkits           sql.NullString
 		configs            string
 		created, updatedAt sql.NullInt64
+		expires            sql.NullInt64
 	)
 	err := tx.QueryRowContext(ctx, `SELECT id, user_id, key_id, toolkits, auth_configs,
-		require_explicit_selection, created_at, updated_at FROM sessions WHERE id = ?`, id).
+		require_explicit_selection, tool_mode, token_hash, expires_at, created_at, updated_at
+		FROM sessions WHERE id = ?`, id).
 		Scan(&s.ID, &s.UserID, &s.KeyID, &toolkits, &configs, &s.RequireExplicitSelection,
-			&created, &updatedAt)
+			&s.ToolMode, &s.TokenHash, &expires, &created, &updatedAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, accounts.ErrNotFound
 	}
@@ -110,7 +154,7 @@ func sessionRow(ctx context.Context, tx querier, id string) (*accounts.Session, 
 	if err := json.Unmarshal([]byte(configs), &s.AuthConfigs); err != nil {
 		return nil, fmt.Errorf("sqlite: session %s auth configs: %w", id, err)
 	}
-	s.CreatedAt, s.UpdatedAt = timeOf(created), timeOf(updatedAt)
+	s.CreatedAt, s.UpdatedAt, s.ExpiresAt = timeOf(created), timeOf(updatedAt), timeOf(expires)
 	return &s, nil
 }
 

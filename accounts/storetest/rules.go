@@ -188,6 +188,7 @@ func runRules(t *testing.T, open Opener) {
 		{"TieBrokenByInsertionOrder", testTieByInsertion},
 		{"NonActiveNeverChosenByDefault", testNonActiveNeverDefault},
 		{"PrecedenceHeaderSessionDefault", testPrecedence},
+		{"HeaderAliasNotYetConnected", testPendingHeaderAlias},
 		{"SelectedInactiveNeverFallsBack", testNoFallback},
 		{"StrictModeRefusesToGuess", testStrictMode},
 		{"AuthorizingInSessionMakesItActive", testAuthorizeInSession},
@@ -199,7 +200,10 @@ func runRules(t *testing.T, open Opener) {
 		{"CredentialsSealedPerAccount", testSealed},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { tt.test(t, open) })
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tt.test(t, open)
+		})
 	}
 }
 
@@ -284,7 +288,7 @@ func testPrecedence(t *testing.T, open Opener) {
 		t.Fatal(err)
 	}
 	withHeader := w.reload(t, sc)
-	withHeader.Header = hdr
+	withHeader.Header = hdr.Accounts
 	a, by, err := w.svc.Active(ctx, withHeader, "github")
 	if err != nil || a.ID != home.ID || by != accounts.SelectedByHeader {
 		t.Errorf("header: %v by %s (%v)", a, by, err)
@@ -445,6 +449,17 @@ func testReconnect(t *testing.T, open Opener) {
 	if cred, err := w.keys.Open(work.ID, sealed); err != nil || cred.Secret != tokWork2 {
 		t.Errorf("the reconnected account does not hold the new token (%v)", err)
 	}
+
+	// A new alias typed in the form does not rename the account it turns
+	// out to be: a reconnect keeps id and alias (renaming is PATCH's).
+	_, tok = w.authorize(t, sc, accounts.AuthorizeRequest{})
+	w.tick(time.Second)
+	if c := w.complete(t, tok, tokWork, "office"); !c.Reconnected || c.Account.ID != work.ID || c.Account.Alias != "work" {
+		t.Errorf("reconnect with a new alias: %+v, want %s still aliased work", c.Account, work.ID)
+	}
+	if got, err := w.store.Account(ctx, "alice", work.ID); err != nil || got.Alias != "work" {
+		t.Errorf("stored alias after the reconnect: %+v (%v)", got, err)
+	}
 }
 
 func testReauthorize(t *testing.T, open Opener) {
@@ -511,5 +526,42 @@ func testSealed(t *testing.T, open Opener) {
 	}
 	if _, err := w.keys.Open(home.ID, sealed); err == nil {
 		t.Error("a credential sealed for one account opened as another's")
+	}
+}
+
+// testPendingHeaderAlias pins that an X-Connected-Accounts alias the user
+// does not have yet refuses only that toolkit's calls (ACCOUNT_NOT_FOUND,
+// naming how to connect it), leaves authorize working, and fixes the
+// account once one is connected with that alias, even in a scope that read
+// the header before (stdio reads it once). An unknown id is still refused.
+func testPendingHeaderAlias(t *testing.T, open Opener) {
+	w := newWorld(t, open, t.TempDir())
+	ctx := t.Context()
+	sc := w.scope(t, "alice")
+	ov, err := w.svc.ParseOverrides(ctx, "alice", "github=work")
+	if err != nil {
+		t.Fatalf("an alias not connected yet refused the header: %v", err)
+	}
+	if ov.Pending["github"] != "work" || len(ov.Accounts) != 0 {
+		t.Fatalf("overrides = %+v", ov)
+	}
+	sc.Header, sc.Pending = ov.Accounts, ov.Pending
+	e := wantCode(t, func() error { _, _, err := w.svc.Active(ctx, sc, "github"); return err }(), accounts.CodeAccountNotFound)
+	if !strings.Contains(e.Message, `"alias":"work"`) {
+		t.Errorf("the refusal does not say how to connect it: %s", e.Message)
+	}
+	w.connect(t, sc, tokHome, "home") // another alias: the header still governs
+	wantCode(t, func() error { _, _, err := w.svc.Active(ctx, w.reload(t, sc), "github"); return err }(), accounts.CodeAccountNotFound)
+	_, err = w.svc.Select(ctx, w.reload(t, sc), "github", "home")
+	wantCode(t, err, accounts.CodeAccountFixedByHeader)
+	work := w.connect(t, sc, tokWork, "work")
+	a, by, err := w.svc.Active(ctx, w.reload(t, sc), "github")
+	if err != nil || a.ID != work.ID || by != accounts.SelectedByHeader {
+		t.Errorf("after connecting the alias: %v by %s (%v)", a, by, err)
+	}
+	_, err = w.svc.ParseOverrides(ctx, "alice", "github=ca_unknown")
+	var he *accounts.HeaderError
+	if !errors.As(err, &he) || he.Malformed {
+		t.Errorf("an unknown id: %v", err)
 	}
 }

@@ -26,7 +26,7 @@ import (
 type Opener func(tb testing.TB, dir string) accounts.Store
 
 // Run runs the suite against the stores open returns. Each subtest opens its
-// own stores in a fresh directory, so they may run in any order.
+// own stores in a fresh directory, so they may run in any order and at once.
 func Run(t *testing.T, open Opener) {
 	s := suite{open: open}
 	tests := []struct {
@@ -43,6 +43,7 @@ func Run(t *testing.T, open Opener) {
 		{"DeleteAccountRemovesEverythingOfIt", testDeleteAccount},
 		{"LinkRoundTrip", testLinkRoundTrip},
 		{"LatestLinkIsMostRecentlyCreated", testLatestLink},
+		{"LinkForAccountAnyUser", testLinkForAccount},
 		{"LinkStateSingleUse", testLinkStateSingleUse},
 		{"DeleteSessionTakesItsSelections", testDeleteSession},
 		{"LinkStateRefusedOnUsedLink", testLinkStateRefusedOnUsedLink},
@@ -54,14 +55,30 @@ func Run(t *testing.T, open Opener) {
 		{"SessionRoundTrip", testSessionRoundTrip},
 		{"SelectAccountSetsReplacesAndClears", testSelectAccount},
 		{"SelectAccountRefusesForeignAccount", testSelectForeign},
+		{"UpdateSession", testUpdateSession},
+		{"AccountByIDAnyUser", testAccountByID},
+		{"ListAccountsFiltersAndPages", testListAccounts},
 		{"PersistenceAcrossReopen", testPersistence},
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"TwoHandlesOneDir", testTwoHandles},
+		{"TouchSessionOnlyForward", testTouchSession},
+		{"SweepDeletesWhatOutlivedItsUse", testSweep},
+		{"SweepZeroPolicyKeepsAllButEndedSessions", testSweepZeroPolicy},
+		{"SweepConcurrently", testSweepConcurrently},
 	}
+	// Subtests run in parallel: each has a store of its own (a fresh
+	// directory; a fresh schema in PostgreSQL), and ids are unique across
+	// the suite.
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { tt.test(t, s) })
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tt.test(t, s)
+		})
 	}
-	t.Run("Rules", func(t *testing.T) { runRules(t, open) })
+	t.Run("Rules", func(t *testing.T) {
+		t.Parallel()
+		runRules(t, open)
+	})
 }
 
 // suite carries the Opener to the subtests.

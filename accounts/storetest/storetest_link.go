@@ -16,6 +16,7 @@ func testLinkRoundTrip(t *testing.T, s suite) {
 	fresh := newLink(a)
 	fresh.SessionID = "ses_asking"
 	fresh.Alias = "work"
+	fresh.CallbackURL = "https://app.example.com/connected?from=switchboard"
 	// Every field set, including those a completion fills in.
 	used := newLink(a)
 	used.UsedAt = t0.Add(90*time.Second + 250*time.Microsecond)
@@ -28,6 +29,39 @@ func testLinkRoundTrip(t *testing.T, s suite) {
 	}
 	_, err := st.Link(ctx, "0000unknown")
 	wantErr(t, "Link(unknown hash)", err, accounts.ErrNotFound)
+}
+
+// testLinkForAccount pins the operator's lookup of an account's latest
+// link, whoever's it is, including after its account was discarded.
+func testLinkForAccount(t *testing.T, s suite) {
+	st := s.store(t)
+	ctx := t.Context()
+	a, b := newAccount("alice", "github"), newAccount("bob", "github")
+	createAccounts(t, st, a, b)
+	older, newer, ofB := newLink(a), newLink(a), newLink(b)
+	newer.CreatedAt = t0.Add(time.Second)
+	for _, l := range []*accounts.Link{older, newer, ofB} {
+		if err := st.CreateLink(ctx, l); err != nil {
+			t.Fatalf("CreateLink: %v", err)
+		}
+	}
+	for _, tt := range []struct {
+		account string
+		want    *accounts.Link
+	}{{a.ID, newer}, {b.ID, ofB}} {
+		got, err := st.LinkForAccount(ctx, tt.account)
+		if err != nil {
+			t.Fatalf("LinkForAccount(%s): %v", tt.account, err)
+		}
+		wantSame(t, "LinkForAccount("+tt.account+")", tt.want, got)
+	}
+	if err := st.DeleteAccount(ctx, "bob", b.ID); err != nil {
+		t.Fatalf("DeleteAccount: %v", err)
+	}
+	_, err := st.LinkForAccount(ctx, b.ID)
+	wantErr(t, "LinkForAccount(deleted account)", err, accounts.ErrNotFound)
+	_, err = st.LinkForAccount(ctx, "ca_unknown")
+	wantErr(t, "LinkForAccount(unknown)", err, accounts.ErrNotFound)
 }
 
 func testLatestLink(t *testing.T, s suite) {

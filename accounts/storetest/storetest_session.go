@@ -1,7 +1,9 @@
 package storetest
 
 import (
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp/cmpopts"
 
@@ -29,6 +31,9 @@ func testSessionRoundTrip(t *testing.T, s suite) {
 				sess.Selected = map[string]string{"github": a.ID}
 				sess.AuthConfigs = map[string]string{"github": "ac_enterprise", "gmail": "ac_google"}
 				sess.RequireExplicitSelection = true
+				sess.ToolMode = accounts.ToolModeSearch
+				sess.TokenHash = fmt.Sprintf("%064x", serial.Add(1))
+				sess.ExpiresAt = t0.Add(36*time.Hour + 750*time.Microsecond)
 			}
 			if err := st.CreateSession(t.Context(), sess); err != nil {
 				t.Fatalf("CreateSession: %v", err)
@@ -103,4 +108,57 @@ func testSelectForeign(t *testing.T, s suite) {
 	wantErr(t, "CreateSession selecting bob's account", st.CreateSession(ctx, foreign), accounts.ErrNotFound)
 	_, err := st.Session(ctx, foreign.ID)
 	wantErr(t, "Session after the refused CreateSession", err, accounts.ErrNotFound)
+}
+
+// testUpdateSession pins UpdateSession: settings are replaced, selection
+// changes applied one toolkit at a time, other selections kept, and a
+// change naming a foreign account writes nothing at all.
+func testUpdateSession(t *testing.T, s suite) {
+	st := s.store(t)
+	ctx := t.Context()
+	gh1, gh2, gm, bobs := newAccount("alice", "github"), newAccount("alice", "github"), newAccount("alice", "gmail"), newAccount("bob", "github")
+	createAccounts(t, st, gh1, gh2, gm, bobs)
+	sess := newSession("alice")
+	sess.Selected = map[string]string{"github": gh1.ID, "gmail": gm.ID}
+	sess.TokenHash = fmt.Sprintf("%064x", serial.Add(1))
+	if err := st.CreateSession(ctx, sess); err != nil {
+		t.Fatalf("CreateSession: %v", err)
+	}
+
+	upd := mustSession(t, st, sess.ID)
+	upd.Toolkits = []string{"github"}
+	upd.AuthConfigs = map[string]string{"github": "ac_enterprise"}
+	upd.RequireExplicitSelection = true
+	upd.ToolMode = accounts.ToolModeAll
+	upd.ExpiresAt = t0.Add(2 * time.Hour)
+	upd.UpdatedAt = t0.Add(time.Minute)
+	if err := st.UpdateSession(ctx, upd, map[string]string{"github": gh2.ID}); err != nil {
+		t.Fatalf("UpdateSession: %v", err)
+	}
+	want := *upd
+	want.Selected = map[string]string{"github": gh2.ID, "gmail": gm.ID}
+	wantSame(t, "session after UpdateSession", &want, mustSession(t, st, sess.ID))
+
+	t.Run("ClearsASelection", func(t *testing.T) {
+		cur := mustSession(t, st, sess.ID)
+		if err := st.UpdateSession(ctx, cur, map[string]string{"gmail": ""}); err != nil {
+			t.Fatalf("UpdateSession: %v", err)
+		}
+		wantSame(t, "Selected", map[string]string{"github": gh2.ID}, mustSession(t, st, sess.ID).Selected)
+	})
+	t.Run("ForeignAccountWritesNothing", func(t *testing.T) {
+		before := mustSession(t, st, sess.ID)
+		changed := *before
+		changed.Toolkits = nil
+		changed.RequireExplicitSelection = false
+		for _, id := range []string{bobs.ID, gm.ID, "ca_unknown"} {
+			err := st.UpdateSession(ctx, &changed, map[string]string{"github": id})
+			wantErr(t, "UpdateSession selecting "+id, err, accounts.ErrNotFound)
+		}
+		wantSame(t, "session after refused updates", before, mustSession(t, st, sess.ID))
+	})
+	t.Run("UnknownSession", func(t *testing.T) {
+		ghost := newSession("alice")
+		wantErr(t, "UpdateSession(unknown)", st.UpdateSession(ctx, ghost, nil), accounts.ErrNotFound)
+	})
 }

@@ -9,8 +9,8 @@
 // handshake (2025-11-25 …) when the server does not offer it.
 //
 // Contract (see README.md): same as sdk-client.mjs; steps listTools,
-// callTool, sessionId.
-import { readInput, writeOutput, log, errorInfo } from './lib.mjs';
+// callTool, sessionId, parallel, repeat.
+import { readInput, writeOutput, log, errorInfo, runMany } from './lib.mjs';
 
 // No traces may leave the machine (and there is no API key anyway).
 process.env.OPENAI_AGENTS_DISABLE_TRACING ??= '1';
@@ -91,6 +91,9 @@ async function runStep(step) {
       return await server.callToolResult(step.name, step.arguments ?? {});
     case 'sessionId':
       return { sessionId: server.sessionId ?? null };
+    case 'parallel':
+    case 'repeat':
+      return await runMany(step, runStep);
     default:
       throw new Error(`unknown step op: ${JSON.stringify(step.op)}`);
   }

@@ -68,3 +68,23 @@ export function defaultsFromSchema(schema) {
   }
   return content;
 }
+
+// runMany runs step.step step.count times through run: all at once for the
+// 'parallel' op, one after the other for 'repeat'. With
+// step.tolerateErrors a failed run is recorded as {error} and the others go
+// on (a replica killed under load), else the first failure fails the step.
+export async function runMany(step, run) {
+  const count = step.count ?? 1;
+  const one = async () => {
+    try {
+      return await run(step.step);
+    } catch (e) {
+      if (!step.tolerateErrors) throw e;
+      return { error: errorInfo(e) };
+    }
+  };
+  if (step.op === 'parallel') return { results: await Promise.all(Array.from({ length: count }, one)) };
+  const results = [];
+  for (let i = 0; i < count; i++) results.push(await one());
+  return { results };
+}

@@ -17,7 +17,7 @@ import {
   ToolListChangedNotificationSchema,
   LATEST_PROTOCOL_VERSION,
 } from '@modelcontextprotocol/sdk/types.js';
-import { readInput, writeOutput, log, errorInfo, defaultsFromSchema } from './lib.mjs';
+import { readInput, writeOutput, log, errorInfo, defaultsFromSchema, runMany } from './lib.mjs';
 
 const input = await readInput();
 if (typeof input.url !== 'string') {
@@ -162,6 +162,9 @@ async function runStep(step) {
     case 'sleep':
       await new Promise((r) => setTimeout(r, step.ms ?? 0));
       return {};
+    case 'parallel':
+    case 'repeat':
+      return await runMany(step, runStep);
     case 'terminateSession':
       await transport.terminateSession();
       return { terminated: true };

@@ -1,0 +1,132 @@
+package transport
+
+import (
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// TestConnectPageSpeaksToThePerson pins the connect page's words: a person
+// reads them, so they say in plain words what happened and what to do,
+// name the application that asks and when the link expires, tell a
+// refused credential from a service that could not be reached, and never
+// carry HTTP codes, error codes or tool names.
+func TestConnectPageSpeaksToThePerson(t *testing.T) {
+	w := newAPIWorld(t)
+	sess, token := w.newSession(t, map[string]any{"user_id": "alice"})
+	newLink := func(t *testing.T) string {
+		t.Helper()
+		r := w.do(t, "POST", "/api/v1/sessions/"+sess["id"].(string)+"/link", token, map[string]any{"toolkit": "github", "auth_config": "ac_github_bearer_token"})
+		return r.want(t, http.StatusCreated, "").body["redirect_url"].(string)
+	}
+	forAgents := []string{"HTTP", "401", "403", "503", "authorize", "ACCOUNT_", "UPSTREAM_", "INVALID_", "wait_for_connection", "agent"}
+	plain := func(t *testing.T, page string) {
+		t.Helper()
+		main := page[strings.Index(page, "<main>"):]
+		for _, word := range forAgents {
+			if strings.Contains(main, word) {
+				t.Errorf("the page says %q, which is for agents:\n%s", word, main)
+			}
+		}
+	}
+	submit := func(t *testing.T, link, credential string) (int, string) {
+		t.Helper()
+		resp, err := http.Get(link)
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		m := csrfField.FindSubmatch(page)
+		resp, err = noRedirect.PostForm(link, url.Values{"csrf": {string(m[1])}, "credential": {credential}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+
+	t.Run("NamesTheAppAndTheExpiry", func(t *testing.T) {
+		resp, err := http.Get(newLink(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for _, want := range []string{"<strong>Switchboard</strong> asks to act in your GitHub account", "This link works until", "(in 10 minutes)",
+			`<a href="https://github.com/settings/tokens" rel="noreferrer noopener" target="_blank">https://github.com/settings/tokens</a>`} {
+			if !strings.Contains(string(page), want) {
+				t.Errorf("the page lacks %q:\n%s", want, page)
+			}
+		}
+		plain(t, string(page))
+	})
+	t.Run("WrongCredential", func(t *testing.T) {
+		status, page := submit(t, newLink(t), "ghp_wrongwrongwrongwrongwrongwrong")
+		if status != http.StatusUnprocessableEntity || !strings.Contains(page, "GitHub did not accept this credential") {
+			t.Errorf("%d:\n%s", status, page)
+		}
+		plain(t, page)
+	})
+	t.Run("ServiceUnreachable", func(t *testing.T) {
+		w.gh.Fail("/user", http.StatusServiceUnavailable, nil, "", 20)
+		defer w.gh.Reset()
+		status, page := submit(t, newLink(t), aliceWork)
+		if status != http.StatusUnprocessableEntity || !strings.Contains(page, "could not reach GitHub") || strings.Contains(page, "did not accept") {
+			t.Errorf("%d:\n%s", status, page)
+		}
+		plain(t, page)
+	})
+	t.Run("UnknownAndUsedLinks", func(t *testing.T) {
+		resp, err := http.Get(w.base + "/connect/not-a-token")
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(page), "ask for a new link") && !strings.Contains(string(page), "Ask for a new link") {
+			t.Errorf("an unknown link:\n%s", page)
+		}
+		plain(t, string(page))
+		link := newLink(t)
+		completeLink(t, link, aliceWork)
+		resp, err = http.Get(link)
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(page), "already used") {
+			t.Errorf("a used link:\n%s", page)
+		}
+		plain(t, string(page))
+	})
+}
+
+// TestBatchRefusedWithReason: a JSON-RPC batch gets a message that says
+// batches are not supported, not that the body is not JSON.
+func TestBatchRefusedWithReason(t *testing.T) {
+	w := newAPIWorld(t)
+	got := w.doHeaders(t, "POST", "/mcp", `[{"jsonrpc":"2.0","id":1,"method":"ping"}]`,
+		map[string]string{"Authorization": "Bearer " + opKey, "X-User-Id": "alice", "Accept": "application/json, text/event-stream", "Content-Type": "application/json"})
+	e, _ := got.body["error"].(map[string]any)
+	if got.status != http.StatusBadRequest || !strings.Contains(e["message"].(string), "batches are not supported") {
+		t.Errorf("a batch answered %d %s", got.status, got.raw)
+	}
+}
+
+// TestToolModeHeaderChecked: X-Tool-Mode takes all, search or auto.
+func TestToolModeHeaderChecked(t *testing.T) {
+	w := newAPIWorld(t)
+	init := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`
+	for mode, status := range map[string]int{"search": http.StatusOK, "ALL": http.StatusOK, "auto": http.StatusOK, "everything": http.StatusBadRequest} {
+		got := w.doHeaders(t, "POST", "/mcp", init, map[string]string{"Authorization": "Bearer " + opKey, "X-User-Id": "alice", "X-Tool-Mode": mode,
+			"Accept": "application/json, text/event-stream", "Content-Type": "application/json"})
+		if got.status != status {
+			t.Errorf("X-Tool-Mode %s: %d %s", mode, got.status, got.raw)
+		}
+	}
+}
