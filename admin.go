@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"time"
 
 	"go.uber.org/zap"
@@ -17,10 +19,19 @@ import (
 // the operator's view of one user's accounts in the data dir.
 func accountsCommand(ctx context.Context, args []string, out io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("usage: switchboard accounts list|delete|disable|enable --user-id U [--toolkit T] [--account REF]")
+		fmt.Fprint(os.Stderr, accountsUsage)
+		return usageErrorf("accounts: no verb given")
 	}
 	verb, args := args[0], args[1:]
+	switch verb {
+	case "help", "--help", "-help", "-h":
+		return &helpError{accountsUsage}
+	case "list", "delete", "disable", "enable":
+	default:
+		return usageErrorf("unknown accounts verb %q; run 'switchboard accounts --help' for the verbs", verb)
+	}
 	fs := flag.NewFlagSet("accounts "+verb, flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // help and errors are printed by main
 	user := fs.String("user-id", env("SWITCHBOARD_USER_ID", ""), "the end user")
 	toolkit := fs.String("toolkit", "", "the toolkit")
 	ref := fs.String("account", "", "account id, alias or label")
@@ -29,27 +40,35 @@ func accountsCommand(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fs.StringVar(&cfg.dataDir, "data-dir", cfg.dataDir, "directory of the embedded store")
+	fs.StringVar(&cfg.dataDir, "data-dir", cfg.dataDir, "directory of the store of serve or stdio")
 	fs.StringVar(&cfg.configFile, "config", cfg.configFile, "YAML config file (auth configs, for revocation)")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		return &helpError{commandUsage("accounts "+verb, fs)}
+	} else if err != nil {
+		return usageErrorf("%v; run 'switchboard accounts %s --help' for the flags", err, verb)
+	}
+	if fs.NArg() > 0 {
+		return usageErrorf("unexpected argument %q; run 'switchboard accounts %s --help' for the flags", fs.Arg(0), verb)
+	}
+	if cfg, err = parseFlags("accounts", []string{"--config", cfg.configFile, "--data-dir", cfg.dataDir}); err != nil {
 		return err
 	}
-	if cfg.configFile != "" {
-		if cfg, err = parseFlags("accounts", []string{"--config", cfg.configFile, "--data-dir", cfg.dataDir}); err != nil {
+	if *user == "" {
+		return usageErrorf("accounts %s needs --user-id (or SWITCHBOARD_USER_ID)", verb)
+	}
+	if verb != "list" && (*toolkit == "" || *ref == "") {
+		return usageErrorf("accounts %s needs --toolkit and --account", verb)
+	}
+	if cfg.databaseURL == "" {
+		if err := existingStore(cfg.dataDir, dataDirGiven(fs)); err != nil {
 			return err
 		}
 	}
-	if *user == "" {
-		return errors.New("--user-id is required")
-	}
-	svc, _, closeStore, err := build(ctx, cfg, "http://127.0.0.1", zap.NewNop(), nil)
+	svc, _, closeStore, err := build(ctx, cfg, "http://127.0.0.1", zap.NewNop(), nil, nil)
 	if err != nil {
 		return err
 	}
 	defer closeStore()
-	if verb != "list" && (*toolkit == "" || *ref == "") {
-		return fmt.Errorf("accounts %s needs --toolkit and --account", verb)
-	}
 	switch verb {
 	case "list":
 		all, err := svc.Accounts(ctx, *user, *toolkit)
@@ -75,10 +94,33 @@ func accountsCommand(ctx context.Context, args []string, out io.Writer) error {
 			return err
 		}
 		fmt.Fprintf(out, "%s is %s\n", accounts.Describe(a), a.Status)
-	default:
-		return fmt.Errorf("unknown accounts command %q", verb)
 	}
 	return nil
+}
+
+// dataDirGiven reports whether the data dir was named, by --data-dir or
+// SWITCHBOARD_DATA_DIR, rather than left to the default.
+func dataDirGiven(fs *flag.FlagSet) bool {
+	given := os.Getenv("SWITCHBOARD_DATA_DIR") != ""
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == "data-dir" })
+	return given
+}
+
+// existingStore refuses a data dir without a store: the accounts commands
+// manage what serve or stdio stored, and creating an empty store there
+// would only hide a wrong or missing --data-dir.
+func existingStore(dataDir string, given bool) error {
+	_, err := os.Stat(filepath.Join(dataDir, "switchboard.db"))
+	switch {
+	case err == nil:
+		return nil
+	case !errors.Is(err, os.ErrNotExist):
+		return fmt.Errorf("data dir (--data-dir or SWITCHBOARD_DATA_DIR): %w", err)
+	case given:
+		return fmt.Errorf("no Switchboard store in %s (from --data-dir or SWITCHBOARD_DATA_DIR): name the data dir that serve or stdio uses", dataDir)
+	default:
+		return fmt.Errorf("no Switchboard store in %s, the default data dir ./.switchboard: name the data dir that serve or stdio uses with --data-dir or SWITCHBOARD_DATA_DIR", dataDir)
+	}
 }
 
 func orDash(s string) string {

@@ -47,7 +47,7 @@ type authConfigFile struct {
 func readConfigFile(path string) (*fileConfig, []accounts.AuthConfig, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("config file: %w", err)
+		return nil, nil, fmt.Errorf("config file (--config or SWITCHBOARD_CONFIG): %w", err)
 	}
 	var fc fileConfig
 	dec := yaml.NewDecoder(bytes.NewReader(data))

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -67,5 +68,20 @@ func TestEnvAuthConfigs(t *testing.T) {
 		if _, err := envAuthConfigs(env); err == nil || !strings.Contains(err.Error(), "SWITCHBOARD_OAUTH_GMAIL") {
 			t.Errorf("%v: error %v", env, err)
 		}
+	}
+}
+
+// TestAllowedOrigins pins that --allowed-origins and its variable reach the
+// config (a deferred assignment after the return value was taken dropped
+// them).
+func TestAllowedOrigins(t *testing.T) {
+	want := []string{"https://app.example.com", "https://admin.example.com"}
+	cfg, err := parseFlags("serve", []string{"--allowed-origins", "https://app.example.com, https://admin.example.com"})
+	if err != nil || !slices.Equal(cfg.allowedOrigins, want) {
+		t.Errorf("--allowed-origins: %q %v, want %q", cfg.allowedOrigins, err, want)
+	}
+	t.Setenv("SWITCHBOARD_ALLOWED_ORIGINS", "https://app.example.com,https://admin.example.com")
+	if cfg, err = parseFlags("serve", nil); err != nil || !slices.Equal(cfg.allowedOrigins, want) {
+		t.Errorf("SWITCHBOARD_ALLOWED_ORIGINS: %q %v, want %q", cfg.allowedOrigins, err, want)
 	}
 }

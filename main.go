@@ -5,7 +5,8 @@
 //	switchboard serve    streamable HTTP on --addr (default 127.0.0.1:8080), endpoint /mcp
 //	switchboard stdio    one MCP session over stdin/stdout
 //	switchboard accounts list|delete|disable|enable  manage a user's accounts
-//	switchboard version  print the version
+//	switchboard version  print the version and the VCS revision
+//	switchboard help     print the commands; `switchboard COMMAND --help` a command's flags
 //
 // Every flag has a SWITCHBOARD_* environment fallback; see README.md.
 package main
@@ -15,6 +16,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/signal"
@@ -72,7 +74,18 @@ type config struct {
 }
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
+	version = fullVersion(version)
+	err := run(os.Args[1:])
+	var help *helpError
+	var usage *usageError
+	switch {
+	case err == nil:
+	case errors.As(err, &help):
+		fmt.Print(help.text)
+	case errors.As(err, &usage):
+		fmt.Fprintln(os.Stderr, "switchboard:", err)
+		os.Exit(2)
+	default:
 		fmt.Fprintln(os.Stderr, "switchboard:", err)
 		os.Exit(1)
 	}
@@ -80,12 +93,18 @@ func main() {
 
 func run(args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: switchboard serve|stdio|accounts|version [flags]")
+		fmt.Fprint(os.Stderr, mainUsage)
+		return usageErrorf("no command given")
 	}
 	cmd, args := args[0], args[1:]
 	switch cmd {
+	case "help", "--help", "-help", "-h":
+		if len(args) > 0 && args[0] != "help" {
+			return run([]string{args[0], "--help"})
+		}
+		return &helpError{mainUsage}
 	case "version", "--version", "-v":
-		fmt.Println("switchboard", version)
+		fmt.Print(versionText(version))
 		return nil
 	case "accounts":
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -93,7 +112,7 @@ func run(args []string) error {
 		return accountsCommand(ctx, args, os.Stdout)
 	case "serve", "stdio":
 	default:
-		return fmt.Errorf("unknown command %q: use serve, stdio, accounts or version", cmd)
+		return usageErrorf("unknown command %q; run 'switchboard help' for the commands", cmd)
 	}
 	cfg, err := parseFlags(cmd, args)
 	if err != nil {
@@ -115,6 +134,7 @@ func run(args []string) error {
 func parseFlags(cmd string, args []string) (config, error) {
 	cfg := config{toolkitURL: map[string]string{}}
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // help and errors are printed by main
 	fs.StringVar(&cfg.dataDir, "data-dir", env("SWITCHBOARD_DATA_DIR", ".switchboard"), "directory of the embedded store and generated key")
 	fs.StringVar(&cfg.publicURL, "public-url", env("SWITCHBOARD_PUBLIC_URL", ""), "external base URL of connect links (default: derived from the listen address)")
 	fs.DurationVar(&cfg.linkTTL, "link-ttl", envDuration("SWITCHBOARD_LINK_TTL", 10*time.Minute), "lifetime of connect links")
@@ -131,25 +151,25 @@ func parseFlags(cmd string, args []string) (config, error) {
 	fs.IntVar(&cfg.resultBudget, "result-budget", envInt("SWITCHBOARD_RESULT_BUDGET", tools.DefaultResultBudget), "bytes of a toolkit tool result's text (and of its structured content) before it is cut with a note; at most 65536")
 	fs.IntVar(&cfg.toolModeAt, "tool-mode-threshold", envInt("SWITCHBOARD_TOOL_MODE_THRESHOLD", 30), "auto's limit: a session listing more toolkit tools than this lists search_tools instead")
 	cfg.callbackHosts = splitList(os.Getenv("SWITCHBOARD_CALLBACK_HOSTS"))
-	fs.Func("callback-hosts", "comma-separated hosts (host or host:port) a connect link's callback_url may name, besides the public URL's; env SWITCHBOARD_CALLBACK_HOSTS", func(v string) error {
+	fs.Func("callback-hosts", "comma-separated hosts (host or host:port) a connect link's callback_url may name, besides the public URL's; repeatable", func(v string) error {
 		cfg.callbackHosts = append(cfg.callbackHosts, splitList(v)...)
 		return nil
 	})
 	cfg.toolkitDirs = splitList(os.Getenv("SWITCHBOARD_TOOLKITS_DIR"))
-	fs.Func("toolkits-dir", "directory of extra toolkit files (*.yaml, the catalog format); repeatable; env SWITCHBOARD_TOOLKITS_DIR, comma-separated", func(v string) error {
+	fs.Func("toolkits-dir", "extra toolkit files (*.yaml, the catalog format) in `DIR`; repeatable (the variable: comma-separated)", func(v string) error {
 		cfg.toolkitDirs = append(cfg.toolkitDirs, v)
 		return nil
 	})
 	urls := env("SWITCHBOARD_TOOLKIT_URLS", "")
-	fs.Func("toolkit-url", "toolkit=URL: API base URL of a toolkit (repeatable; env SWITCHBOARD_TOOLKIT_URLS, comma-separated)", func(v string) error {
+	fs.Func("toolkit-url", "`TOOLKIT=URL`: the API base URL of a toolkit; repeatable (the variable: comma-separated)", func(v string) error {
 		urls += "," + v
 		return nil
 	})
+	var origins string
 	if cmd == "serve" {
 		fs.StringVar(&cfg.addr, "addr", env("SWITCHBOARD_ADDR", "127.0.0.1:8080"), "listen address")
-		origins := fs.String("allowed-origins", env("SWITCHBOARD_ALLOWED_ORIGINS", ""), "comma-separated browser origins accepted on /mcp besides loopback and the public URL")
-		fs.Int64Var(&cfg.maxBody, "max-body-bytes", 1<<20, "request body limit")
-		defer func() { cfg.allowedOrigins = splitList(*origins) }()
+		fs.StringVar(&origins, "allowed-origins", env("SWITCHBOARD_ALLOWED_ORIGINS", ""), "comma-separated browser origins accepted on /mcp besides loopback and the public URL")
+		fs.Int64Var(&cfg.maxBody, "max-body-bytes", 1<<20, "request body limit in bytes")
 		cfg.apiKeys = splitList(os.Getenv("SWITCHBOARD_API_KEYS"))
 	} else {
 		fs.StringVar(&cfg.userID, "user-id", env("SWITCHBOARD_USER_ID", "default"), "the end user this process acts for")
@@ -158,11 +178,20 @@ func parseFlags(cmd string, args []string) (config, error) {
 		fs.BoolVar(&cfg.requireExplicit, "require-explicit-selection", env("SWITCHBOARD_REQUIRE_EXPLICIT_SELECTION", "") == "true", "refuse to pick among several accounts without a selection")
 		fs.StringVar(&cfg.connectAddr, "connect-addr", env("SWITCHBOARD_CONNECT_ADDR", "127.0.0.1:8765"), "loopback address serving connect pages")
 	}
-	if err := fs.Parse(args); err != nil {
-		return cfg, err
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		return cfg, &helpError{commandUsage(cmd, fs)}
+	} else if err != nil {
+		return cfg, usageErrorf("%v; run 'switchboard %s --help' for the flags", err, cmd)
 	}
 	if fs.NArg() > 0 {
-		return cfg, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		return cfg, usageErrorf("unexpected argument %q; run 'switchboard %s --help' for the flags", fs.Arg(0), cmd)
+	}
+	if err := envFallback(fs); err != nil {
+		return cfg, err
+	}
+	cfg.allowedOrigins = splitList(origins)
+	if err := absPaths(&cfg); err != nil {
+		return cfg, err
 	}
 	if accounts.CheckToolMode(cfg.toolMode, true) != nil || cfg.toolMode == "" {
 		return cfg, fmt.Errorf("--tool-mode %q: want all, search or auto (or SWITCHBOARD_TOOL_MODE)", cfg.toolMode)
@@ -183,7 +212,7 @@ func parseFlags(cmd string, args []string) (config, error) {
 	for _, pair := range splitList(urls) {
 		name, u, ok := strings.Cut(pair, "=")
 		if !ok || name == "" || u == "" {
-			return cfg, fmt.Errorf("--toolkit-url %q: want toolkit=URL", pair)
+			return cfg, fmt.Errorf("--toolkit-url or SWITCHBOARD_TOOLKIT_URLS: %q is not toolkit=URL", pair)
 		}
 		cfg.toolkitURL[strings.TrimSpace(name)] = strings.TrimRight(strings.TrimSpace(u), "/")
 	}
@@ -195,26 +224,63 @@ func parseFlags(cmd string, args []string) (config, error) {
 	return cfg, nil
 }
 
+// absPaths makes cfg's paths absolute, so that every message naming them
+// names the same file whatever the working directory.
+func absPaths(cfg *config) error {
+	paths := []*string{&cfg.dataDir, &cfg.configFile}
+	for i := range cfg.toolkitDirs {
+		paths = append(paths, &cfg.toolkitDirs[i])
+	}
+	for _, p := range paths {
+		if *p == "" {
+			continue
+		}
+		abs, err := filepath.Abs(*p)
+		if err != nil {
+			return err
+		}
+		*p = abs
+	}
+	return nil
+}
+
 // build opens the store and assembles the service and the MCP server,
-// reporting to m when it is not nil.
-func build(ctx context.Context, cfg config, publicURL string, log *zap.Logger, m *transport.Metrics) (*accounts.Service, *server.Server, func(), error) {
-	if err := os.MkdirAll(cfg.dataDir, 0o700); err != nil {
+// reporting to m when it is not nil. Whatever can be checked without the
+// disk is checked first — the catalog, toolkit URLs, auth configs, the
+// shared keys PostgreSQL needs, SWITCHBOARD_SECRET_KEYS, and check (the
+// caller's, given the catalog) — so that a refused start creates no data
+// dir, key or store. With PostgreSQL no data dir is made at all.
+func build(ctx context.Context, cfg config, publicURL string, log *zap.Logger, m *transport.Metrics, check func(*tools.Catalog) error) (*accounts.Service, *server.Server, func(), error) {
+	catalog, err := tools.BuiltinWith(cfg.toolkitDirs...)
+	if err != nil {
+		if len(cfg.toolkitDirs) > 0 {
+			err = fmt.Errorf("%w (toolkit files come from --toolkits-dir or SWITCHBOARD_TOOLKITS_DIR)", err)
+		}
+		return nil, nil, nil, err
+	}
+	for name := range cfg.toolkitURL {
+		if catalog.Toolkit(name) == nil {
+			return nil, nil, nil, fmt.Errorf("a toolkit URL names unknown toolkit %q (--toolkit-url, SWITCHBOARD_TOOLKIT_URLS or toolkit_urls in the config file)", name)
+		}
+	}
+	if err := accounts.CheckAuthConfigs(catalog, cfg.authConfigs); err != nil {
 		return nil, nil, nil, err
 	}
 	if err := sharedKeysRequired(cfg); err != nil {
 		return nil, nil, nil, err
 	}
+	if check != nil {
+		if err := check(catalog); err != nil {
+			return nil, nil, nil, err
+		}
+	}
 	keys, err := secretKeys(cfg.dataDir, log)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	catalog, err := tools.BuiltinWith(cfg.toolkitDirs...)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	for name := range cfg.toolkitURL {
-		if catalog.Toolkit(name) == nil {
-			return nil, nil, nil, fmt.Errorf("toolkit URL for unknown toolkit %q", name)
+	if cfg.databaseURL == "" {
+		if err := os.MkdirAll(cfg.dataDir, 0o700); err != nil {
+			return nil, nil, nil, fmt.Errorf("data dir (--data-dir or SWITCHBOARD_DATA_DIR): %w", err)
 		}
 	}
 	store, err := openStore(ctx, cfg, log)
@@ -248,7 +314,7 @@ func build(ctx context.Context, cfg config, publicURL string, log *zap.Logger, m
 func serve(ctx context.Context, cfg config, log *zap.Logger) error {
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w (--addr or SWITCHBOARD_ADDR)", err)
 	}
 	defer ln.Close()
 	public := cfg.publicURL
@@ -256,15 +322,16 @@ func serve(ctx context.Context, cfg config, log *zap.Logger) error {
 		public = "http://" + ln.Addr().String()
 	}
 	metrics := transport.NewMetrics()
-	svc, srv, closeStore, err := build(ctx, cfg, public, log, metrics)
+	hc := transport.HTTPConfig{
+		Addr: cfg.addr, PublicURL: public, Keys: transport.NewKeys(cfg.apiKeys),
+		AllowedOrigins: cfg.allowedOrigins, MaxBodyBytes: cfg.maxBody, Log: log.Named("http"), Metrics: metrics, AppName: cfg.appName,
+	}
+	svc, srv, closeStore, err := build(ctx, cfg, public, log, metrics, func(*tools.Catalog) error { return hc.Check() })
 	if err != nil {
 		return err
 	}
 	defer closeStore()
-	h, err := transport.NewHTTP(transport.HTTPConfig{
-		Addr: cfg.addr, PublicURL: public, Keys: transport.NewKeys(cfg.apiKeys),
-		AllowedOrigins: cfg.allowedOrigins, MaxBodyBytes: cfg.maxBody, Log: log.Named("http"), Metrics: metrics, AppName: cfg.appName,
-	}, svc, srv)
+	h, err := transport.NewHTTP(hc, svc, srv)
 	if err != nil {
 		return err
 	}
@@ -272,19 +339,35 @@ func serve(ctx context.Context, cfg config, log *zap.Logger) error {
 		log.Warn("dev mode: no SWITCHBOARD_API_KEYS set, accepting unauthenticated requests on loopback only")
 	}
 	log.Info("listening", zap.String("mcp", "http://"+ln.Addr().String()+"/mcp"), zap.String("public_url", public), zap.String("data_dir", cfg.dataDir))
-	return h.Serve(ctx, ln)
+	served := make(chan error, 1)
+	go func() { served <- h.Serve(ctx, ln) }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", zap.String("reason", context.Cause(ctx).Error()))
+	err = <-served
+	log.Info("stopped", zap.Error(err))
+	return err
 }
 
 func stdio(ctx context.Context, cfg config, log *zap.Logger) error {
 	ln, base, err := transport.ListenConnect(cfg.connectAddr)
 	if err != nil {
-		return fmt.Errorf("connect listener: %w", err)
+		return fmt.Errorf("connect listener (--connect-addr or SWITCHBOARD_CONNECT_ADDR): %w", err)
 	}
 	public := cfg.publicURL
 	if public == "" {
 		public = base
 	}
-	svc, srv, closeStore, err := build(ctx, cfg, public, log, nil)
+	sc := transport.StdioConfig{
+		UserID: cfg.userID, ConnectedAccounts: cfg.connectedAccounts, Toolkits: cfg.toolkits,
+		RequireExplicitSelection: cfg.requireExplicit, Log: log,
+	}
+	svc, srv, closeStore, err := build(ctx, cfg, public, log, nil, func(c *tools.Catalog) error {
+		return transport.CheckStdio(sc, func(t string) bool { return c.Toolkit(t) != nil })
+	})
 	if err != nil {
 		ln.Close()
 		return err
@@ -298,22 +381,23 @@ func stdio(ctx context.Context, cfg config, log *zap.Logger) error {
 		}
 	}()
 	log.Info("connect pages served", zap.String("url", public), zap.String("addr", ln.Addr().(*net.TCPAddr).String()))
-	return transport.RunStdio(ctx, transport.StdioConfig{
-		UserID: cfg.userID, ConnectedAccounts: cfg.connectedAccounts, Toolkits: cfg.toolkits,
-		RequireExplicitSelection: cfg.requireExplicit, Log: log,
-	}, svc, srv, os.Stdin, os.Stdout)
+	return transport.RunStdio(ctx, sc, svc, srv, os.Stdin, os.Stdout)
 }
 
 // secretKeys returns the sealing keys: SWITCHBOARD_SECRET_KEYS, or a key
 // generated once into the data dir.
 func secretKeys(dataDir string, log *zap.Logger) (*accounts.KeyRing, error) {
 	if spec := os.Getenv("SWITCHBOARD_SECRET_KEYS"); spec != "" {
-		return accounts.ParseKeyRing(spec)
+		kr, err := accounts.ParseKeyRing(spec)
+		if err != nil {
+			return nil, fmt.Errorf("SWITCHBOARD_SECRET_KEYS: %w", err)
+		}
+		return kr, nil
 	}
 	path := filepath.Join(dataDir, "secret.key")
 	kr, created, err := accounts.LoadOrCreateKeyFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("secret key: %w", err)
+		return nil, fmt.Errorf("secret key (--data-dir holds it; SWITCHBOARD_SECRET_KEYS replaces it): %w", err)
 	}
 	if created {
 		log.Warn("generated a credential sealing key; back it up, or set SWITCHBOARD_SECRET_KEYS", zap.String("path", path))
@@ -325,13 +409,14 @@ func secretKeys(dataDir string, log *zap.Logger) (*accounts.KeyRing, error) {
 func newLogger(cmd, level string) (*zap.Logger, error) {
 	lvl, err := zapcore.ParseLevel(level)
 	if err != nil {
-		return nil, fmt.Errorf("--log-level: %w", err)
+		return nil, fmt.Errorf("--log-level or SWITCHBOARD_LOG_LEVEL: %w", err)
 	}
 	zc := zap.NewProductionConfig()
 	if cmd == "stdio" || isTerminal(os.Stderr) {
 		zc = zap.NewDevelopmentConfig()
 		zc.DisableStacktrace = true
 	}
+	zc.EncoderConfig.EncodeTime = zapcore.ISO8601TimeEncoder // not the production config's epoch seconds
 	zc.Level = zap.NewAtomicLevelAt(lvl)
 	zc.OutputPaths = []string{"stderr"}
 	zc.ErrorOutputPaths = []string{"stderr"}

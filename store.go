@@ -29,7 +29,12 @@ type store interface {
 // share it), otherwise the embedded SQLite file in the data dir.
 func openStore(ctx context.Context, cfg config, log *zap.Logger) (store, error) {
 	if cfg.databaseURL == "" {
-		return sqlite.Open(ctx, filepath.Join(cfg.dataDir, "switchboard.db"))
+		path := filepath.Join(cfg.dataDir, "switchboard.db")
+		db, err := sqlite.Open(ctx, path)
+		if err != nil {
+			return nil, fmt.Errorf("store %s: %w", path, err)
+		}
+		return db, nil
 	}
 	u, err := url.Parse(cfg.databaseURL)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {

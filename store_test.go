@@ -22,7 +22,7 @@ func TestPostgresRefusesGeneratedKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, _, closeStore, err := build(t.Context(), cfg, "http://127.0.0.1", zap.NewNop(), nil)
+	_, _, closeStore, err := build(t.Context(), cfg, "http://127.0.0.1", zap.NewNop(), nil, nil)
 	if err == nil {
 		closeStore()
 		t.Fatal("build started on PostgreSQL without SWITCHBOARD_SECRET_KEYS")
@@ -43,7 +43,7 @@ func TestDatabaseURLMustBePostgres(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, closeStore, err := build(t.Context(), cfg, "http://127.0.0.1", zap.NewNop(), nil); err == nil {
+	if _, _, closeStore, err := build(t.Context(), cfg, "http://127.0.0.1", zap.NewNop(), nil, nil); err == nil {
 		closeStore()
 		t.Fatal("build accepted a mysql:// URL")
 	} else if !strings.Contains(err.Error(), "postgres://") {
@@ -81,7 +81,7 @@ func TestBuildOnPostgres(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, _, closeStore, err := build(t.Context(), cfg, "http://127.0.0.1", zap.NewNop(), nil)
+	svc, _, closeStore, err := build(t.Context(), cfg, "http://127.0.0.1", zap.NewNop(), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -165,6 +165,9 @@ func checkAlias(alias string) error {
 	if alias == "" {
 		return nil
 	}
+	if err := CheckIdentifier("The alias", alias); err != nil {
+		return Errorf(CodeInvalidArguments, "%s. Choose an alias that shows as it is written.", err)
+	}
 	if len(alias) > 64 || strings.ContainsAny(alias, ",= \t\r\n") || strings.HasPrefix(alias, "ca_") {
 		return Errorf(CodeInvalidArguments, "An alias is 1 to 64 characters without spaces, commas or '=', and does not start with ca_; %q is not one.", alias)
 	}

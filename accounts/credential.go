@@ -10,8 +10,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -143,57 +141,6 @@ func decodeKey(s string) ([]byte, error) {
 		}
 	}
 	return nil, errors.New("not valid base64")
-}
-
-// LoadOrCreateKeyFile returns the key ring kept in path, creating the file
-// with one fresh key (mode 0600) when it does not exist. created reports
-// whether it did, so the caller can say so in the log.
-func LoadOrCreateKeyFile(path string) (kr *KeyRing, created bool, err error) {
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		key := make([]byte, 32)
-		if _, err := rand.Read(key); err != nil {
-			return nil, false, err
-		}
-		spec := "k1:" + base64.StdEncoding.EncodeToString(key)
-		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-			return nil, false, err
-		}
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if errors.Is(err, os.ErrExist) {
-			// Another process created it first; use theirs.
-			return LoadOrCreateKeyFile(path)
-		}
-		if err != nil {
-			return nil, false, err
-		}
-		if _, err := f.WriteString(spec + "\n"); err != nil {
-			f.Close()
-			return nil, false, err
-		}
-		if err := f.Close(); err != nil {
-			return nil, false, err
-		}
-		kr, err := ParseKeyRing(spec)
-		return kr, true, err
-	}
-	if err != nil {
-		return nil, false, err
-	}
-	spec := strings.TrimSpace(string(b))
-	if spec == "" {
-		// A concurrent creator has not written yet.
-		time.Sleep(50 * time.Millisecond)
-		if b, err = os.ReadFile(path); err != nil {
-			return nil, false, err
-		}
-		spec = strings.TrimSpace(string(b))
-	}
-	kr, err = ParseKeyRing(spec)
-	if err != nil {
-		return nil, false, fmt.Errorf("%s: %w", path, err)
-	}
-	return kr, false, nil
 }
 
 // Seal encrypts c for accountID. The result is "keyid." followed by the

@@ -209,8 +209,8 @@ type Overrides struct {
 }
 
 // ParseOverrides reads an X-Connected-Accounts value ("gmail=ca_1,github=work").
-// A malformed value or an unknown toolkit is a *HeaderError with Malformed
-// set. An account id (ca_…) that is not one of the user's accounts is a
+// A malformed value (one that accounts.CheckIdentifier refuses included) or
+// an unknown toolkit is a *HeaderError with Malformed set. An account id (ca_…) that is not one of the user's accounts is a
 // *HeaderError with Malformed unset, the same whether the account is
 // unknown or another user's. An alias the user does not have yet is
 // Pending, not an error: aliases are the user's own names, so none can be
@@ -223,6 +223,9 @@ func (s *Service) ParseOverrides(ctx context.Context, userID, header string) (Ov
 	seen := map[string]bool{}
 	for _, pair := range strings.Split(header, ",") {
 		pair = strings.TrimSpace(pair)
+		if err := CheckIdentifier("the entry", pair); err != nil {
+			return Overrides{}, &HeaderError{Malformed: true, Pair: pair, Message: err.Error()}
+		}
 		toolkit, ref, ok := strings.Cut(pair, "=")
 		toolkit, ref = strings.TrimSpace(toolkit), strings.TrimSpace(ref)
 		if !ok || toolkit == "" || ref == "" {

@@ -147,24 +147,10 @@ func NewService(cfg Config) (*Service, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	seen := map[string]bool{}
-	for _, ac := range cfg.AuthConfigs {
-		tk := s.catalog.Toolkit(ac.Toolkit)
-		if tk == nil {
-			return nil, fmt.Errorf("auth config %s: unknown toolkit %q", ac.ID, ac.Toolkit)
-		}
-		if tk.Scheme(ac.Scheme) == nil {
-			return nil, fmt.Errorf("auth config %s: toolkit %s does not offer scheme %q", ac.ID, ac.Toolkit, ac.Scheme)
-		}
-		if ac.Scheme == "oauth2" && (ac.ClientID == "" || ac.ClientSecret == "") {
-			return nil, fmt.Errorf("auth config %s: an oauth2 auth config needs client_id and a client secret", ac.ID)
-		}
-		if seen[ac.ID] {
-			return nil, fmt.Errorf("auth config %s: id used twice", ac.ID)
-		}
-		seen[ac.ID] = true
-		s.configs = append(s.configs, ac)
+	if err := CheckAuthConfigs(s.catalog, cfg.AuthConfigs); err != nil {
+		return nil, err
 	}
+	s.configs = append(s.configs, cfg.AuthConfigs...)
 	// Token schemes need no operator setting, so each gets a built-in config
 	// (id ac_<toolkit>_<scheme>) after the operator's own, unless the
 	// operator wrote one for that toolkit and scheme.
@@ -184,6 +170,31 @@ func NewService(cfg Config) (*Service, error) {
 	}
 	s.events.connectRemote(cfg.Store, s.log)
 	return s, nil
+}
+
+// CheckAuthConfigs returns the error NewService gives for configs with
+// catalog, if any: an unknown toolkit or scheme, an oauth2 config without
+// its client id or secret, an id used twice. It touches nothing, so a
+// program can refuse to start before it creates its store.
+func CheckAuthConfigs(catalog *tools.Catalog, configs []AuthConfig) error {
+	seen := map[string]bool{}
+	for _, ac := range configs {
+		tk := catalog.Toolkit(ac.Toolkit)
+		if tk == nil {
+			return fmt.Errorf("auth config %s: unknown toolkit %q", ac.ID, ac.Toolkit)
+		}
+		if tk.Scheme(ac.Scheme) == nil {
+			return fmt.Errorf("auth config %s: toolkit %s does not offer scheme %q", ac.ID, ac.Toolkit, ac.Scheme)
+		}
+		if ac.Scheme == "oauth2" && (ac.ClientID == "" || ac.ClientSecret == "") {
+			return fmt.Errorf("auth config %s: an oauth2 auth config needs client_id and a client secret", ac.ID)
+		}
+		if seen[ac.ID] {
+			return fmt.Errorf("auth config %s: id used twice", ac.ID)
+		}
+		seen[ac.ID] = true
+	}
+	return nil
 }
 
 // Catalog returns the toolkit catalog the service serves.

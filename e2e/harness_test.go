@@ -67,12 +67,28 @@ func (b *logBuffer) String() string {
 	return b.buf.String()
 }
 
+// logFile is a process's stdout and stderr, written by the process straight
+// into a file. With no copying goroutine in between (as exec.Cmd has for a
+// writer that is not a file), whatever the process wrote before answering a
+// request is in the file when the answer arrives: reading the log after
+// /healthz answers sees every line logged before serving began.
+type logFile struct{ path string }
+
+// String returns what the process has written so far.
+func (l *logFile) String() string {
+	b, err := os.ReadFile(l.path)
+	if err != nil {
+		return fmt.Sprintf("(reading %s: %v)", l.path, err)
+	}
+	return string(b)
+}
+
 // instance is one running `switchboard serve`.
 type instance struct {
 	base    string // http://127.0.0.1:port
 	dataDir string
 	cmd     *exec.Cmd
-	logs    *logBuffer
+	logs    *logFile
 }
 
 // freeAddr returns a loopback address with a port nobody listens on.
@@ -91,11 +107,16 @@ func freeAddr(tb testing.TB) string {
 func serve(tb testing.TB, dataDir string, env []string, args ...string) *instance {
 	tb.Helper()
 	addr := freeAddr(tb)
-	inst := &instance{base: "http://" + addr, dataDir: dataDir, logs: &logBuffer{}}
+	inst := &instance{base: "http://" + addr, dataDir: dataDir, logs: &logFile{path: filepath.Join(tb.TempDir(), "switchboard.log")}}
 	full := append([]string{"serve", "--addr", addr, "--data-dir", dataDir}, args...)
 	inst.cmd = exec.Command(binary, full...)
 	inst.cmd.Env = append(os.Environ(), env...)
-	inst.cmd.Stdout, inst.cmd.Stderr = inst.logs, inst.logs
+	out, err := os.Create(inst.logs.path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer out.Close() // the process holds its own descriptor
+	inst.cmd.Stdout, inst.cmd.Stderr = out, out
 	if err := inst.cmd.Start(); err != nil {
 		tb.Fatal(err)
 	}
@@ -106,6 +127,10 @@ func serve(tb testing.TB, dataDir string, env []string, args ...string) *instanc
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
+				// It logs where it listens before it serves (see logFile).
+				if !strings.Contains(inst.logs.String(), `"listening"`) {
+					tb.Fatalf("switchboard answers /healthz, but its log does not say where it listens:\n%s", inst.logs)
+				}
 				return inst
 			}
 		}

@@ -245,6 +245,13 @@ const toolsList = `{"jsonrpc":"2.0","id":2,"method":"tools/list","params":{}}`
 // rawPost sends one JSON-RPC message and returns the status and body.
 func rawPost(tb testing.TB, url string, headers map[string]string, body string) (int, string) {
 	tb.Helper()
+	status, _, b := rawPostHeader(tb, url, headers, body)
+	return status, b
+}
+
+// rawPostHeader is rawPost that also returns the response's header.
+func rawPostHeader(tb testing.TB, url string, headers map[string]string, body string) (int, http.Header, string) {
+	tb.Helper()
 	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
 	if err != nil {
 		tb.Fatal(err)
@@ -260,10 +267,18 @@ func rawPost(tb testing.TB, url string, headers map[string]string, body string) 
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	return resp.StatusCode, resp.Header, string(b)
 }
+
+const rawInitializeBody = `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}`
 
 func rawInitialize(tb testing.TB, url string, headers map[string]string) (int, string) {
 	tb.Helper()
-	return rawPost(tb, url, headers, `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}`)
+	return rawPost(tb, url, headers, rawInitializeBody)
+}
+
+// rawInitializeHeader is rawInitialize that also returns the response's header.
+func rawInitializeHeader(tb testing.TB, url string, headers map[string]string) (int, http.Header, string) {
+	tb.Helper()
+	return rawPostHeader(tb, url, headers, rawInitializeBody)
 }

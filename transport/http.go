@@ -66,8 +66,8 @@ func NewHTTP(cfg HTTPConfig, svc *accounts.Service, srv *server.Server) (*HTTP, 
 	if cfg.Log == nil {
 		cfg.Log = zap.NewNop()
 	}
-	if cfg.Keys.Empty() && !isLoopbackAddr(cfg.Addr) {
-		return nil, fmt.Errorf("refusing to listen on %s without an API key: set SWITCHBOARD_API_KEYS, or listen on a loopback address (127.0.0.1) for dev mode", cfg.Addr)
+	if err := cfg.Check(); err != nil {
+		return nil, err
 	}
 	pub, err := parsePublic(cfg.PublicURL)
 	if err != nil {
@@ -106,6 +106,18 @@ func NewHTTP(cfg HTTPConfig, svc *accounts.Service, srv *server.Server) (*HTTP, 
 	}
 	h.handler = hosts{public: pub.Host, listen: cfg.Addr}.guard(mux)
 	return h, nil
+}
+
+// Check returns the error NewHTTP gives for cfg, if any: dev mode (no
+// keys) on an address that is not loopback, or a public URL that is not an
+// absolute http(s) URL. It touches nothing, so a program can refuse to start
+// before it creates its store.
+func (cfg HTTPConfig) Check() error {
+	if cfg.Keys.Empty() && !isLoopbackAddr(cfg.Addr) {
+		return fmt.Errorf("refusing to listen on %s without an API key: set SWITCHBOARD_API_KEYS, or give --addr (SWITCHBOARD_ADDR) a loopback address such as 127.0.0.1:8080 for dev mode", cfg.Addr)
+	}
+	_, err := parsePublic(cfg.PublicURL)
+	return err
 }
 
 // Handler returns the transport's HTTP handler.
@@ -233,7 +245,7 @@ func isLoopbackAddr(addr string) bool {
 func parsePublic(raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("public URL %q must be an absolute http(s) URL", raw)
+		return nil, fmt.Errorf("public URL %q (--public-url, SWITCHBOARD_PUBLIC_URL or public_url in the config file) must be an absolute http(s) URL", raw)
 	}
 	return u, nil
 }

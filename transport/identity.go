@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+
+	"switchboard/accounts"
 )
 
 // Keys holds the operator API keys. Only their SHA-256 digests are kept in
@@ -58,16 +60,18 @@ func presentedKey(r *http.Request) string {
 	return strings.TrimSpace(r.Header.Get("X-Api-Key"))
 }
 
-// checkUserID refuses user ids that are empty, too long or hold control or
-// space characters; user ids are opaque otherwise.
-func checkUserID(id string) error {
+// checkUserID refuses user ids that are empty, too long, hold spaces or
+// fail accounts.CheckIdentifier; user ids are opaque otherwise. name is
+// where the id came from ("X-User-Id", "--user-id").
+func checkUserID(name, id string) error {
 	if id == "" || len(id) > 256 {
-		return errors.New("X-User-Id must be 1 to 256 characters")
+		return errors.New(name + " must be 1 to 256 characters")
 	}
-	for _, r := range id {
-		if unicode.IsControl(r) || unicode.IsSpace(r) {
-			return errors.New("X-User-Id must not contain spaces or control characters")
-		}
+	if err := accounts.CheckIdentifier(name, id); err != nil {
+		return err
+	}
+	if strings.IndexFunc(id, unicode.IsSpace) >= 0 {
+		return errors.New(name + " must not contain spaces or control characters")
 	}
 	return nil
 }
@@ -80,6 +84,9 @@ func parseToolkits(values []string, known func(string) bool) ([]string, error) {
 	}
 	out := []string{}
 	for _, v := range values {
+		if err := accounts.CheckIdentifier("X-Toolkits", v); err != nil {
+			return nil, err
+		}
 		for _, t := range strings.Split(v, ",") {
 			t = strings.TrimSpace(t)
 			if t == "" {

@@ -71,11 +71,11 @@ func TestHeaderParsing(t *testing.T) {
 		t.Error("parseBool(maybe) accepted")
 	}
 	for _, id := range []string{"", "a b", "a\tb", "x\x00", string(make([]byte, 257))} {
-		if checkUserID(id) == nil {
+		if checkUserID("X-User-Id", id) == nil {
 			t.Errorf("user id %q accepted", id)
 		}
 	}
-	if err := checkUserID("alice@example.com"); err != nil {
+	if err := checkUserID("X-User-Id", "alice@example.com"); err != nil {
 		t.Error(err)
 	}
 }

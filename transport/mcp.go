@@ -124,7 +124,7 @@ func (h *HTTP) scope(r *http.Request, msg message, p principal) (*accounts.Scope
 	if userID == "" && p.keyID == "" {
 		userID = "default"
 	}
-	if err := checkUserID(userID); err != nil {
+	if err := checkUserID("X-User-Id", userID); err != nil {
 		return nil, http.StatusBadRequest, err
 	}
 	var err error

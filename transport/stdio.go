@@ -77,21 +77,48 @@ func ServeConnect(ctx context.Context, ln net.Listener, svc *accounts.Service, p
 	return nil
 }
 
+// CheckStdio returns the error RunStdio gives for cfg before it opens the
+// session, if any, as far as it can be told without the store: a user id or
+// toolkit list RunStdio refuses, or account overrides with characters that
+// accounts.CheckIdentifier refuses. known reports whether a toolkit exists.
+// It touches nothing, so a program can refuse to start before it creates
+// its store.
+func CheckStdio(cfg StdioConfig, known func(toolkit string) bool) error {
+	if cfg.UserID == "" {
+		cfg.UserID = "default"
+	}
+	_, err := stdioScope(cfg, known)
+	return err
+}
+
+// stdioScope checks cfg's user id, toolkits and the characters of its
+// account overrides, and returns the session's scope so far.
+func stdioScope(cfg StdioConfig, known func(toolkit string) bool) (*accounts.Scope, error) {
+	if err := checkUserID("the user id (--user-id or SWITCHBOARD_USER_ID)", cfg.UserID); err != nil {
+		return nil, err
+	}
+	sc := &accounts.Scope{RequireExplicit: cfg.RequireExplicitSelection}
+	if cfg.Toolkits != "" {
+		var err error
+		if sc.Toolkits, err = parseToolkits([]string{cfg.Toolkits}, known); err != nil {
+			return nil, errors.New(strings.Replace(err.Error(), "X-Toolkits", "--toolkits", 1))
+		}
+	}
+	if err := accounts.CheckIdentifier("--connected-accounts", cfg.ConnectedAccounts); err != nil {
+		return nil, err
+	}
+	return sc, nil
+}
+
 // RunStdio serves one MCP session over in and out until in ends or ctx is
 // cancelled. A malformed or foreign account override refuses to start.
 func RunStdio(ctx context.Context, cfg StdioConfig, svc *accounts.Service, srv *server.Server, in io.Reader, out io.Writer) error {
 	if cfg.UserID == "" {
 		cfg.UserID = "default"
 	}
-	if err := checkUserID(cfg.UserID); err != nil {
-		return fmt.Errorf("user id: %w", err)
-	}
-	sc := &accounts.Scope{RequireExplicit: cfg.RequireExplicitSelection}
-	var err error
-	if cfg.Toolkits != "" {
-		if sc.Toolkits, err = parseToolkits([]string{cfg.Toolkits}, func(t string) bool { return svc.Catalog().Toolkit(t) != nil }); err != nil {
-			return errors.New(strings.Replace(err.Error(), "X-Toolkits", "--toolkits", 1))
-		}
+	sc, err := stdioScope(cfg, func(t string) bool { return svc.Catalog().Toolkit(t) != nil })
+	if err != nil {
+		return err
 	}
 	overrides, err := svc.ParseOverrides(ctx, cfg.UserID, cfg.ConnectedAccounts)
 	if err != nil {
