@@ -82,6 +82,7 @@ func TestEveryFlagHasAnEnvironmentVariable(t *testing.T) {
 		"app-name":                   "Acme Assistant",
 		"tool-mode":                  "search",
 		"tool-mode-threshold":        "10",
+		"result-budget":              "8192",
 		"callback-hosts":             "app.example.com",
 	}
 	for _, cmd := range []string{"serve", "stdio"} {

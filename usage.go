@@ -50,6 +50,7 @@ var flagEnv = map[string]string{
 	"app-name":                   "SWITCHBOARD_APP_NAME",
 	"tool-mode":                  "SWITCHBOARD_TOOL_MODE",
 	"tool-mode-threshold":        "SWITCHBOARD_TOOL_MODE_THRESHOLD",
+	"result-budget":              "SWITCHBOARD_RESULT_BUDGET",
 	"callback-hosts":             "SWITCHBOARD_CALLBACK_HOSTS",
 }
 
