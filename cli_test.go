@@ -83,6 +83,7 @@ func TestEveryFlagHasAnEnvironmentVariable(t *testing.T) {
 		"tool-mode":                  "search",
 		"tool-mode-threshold":        "10",
 		"result-budget":              "8192",
+		"max-sessions-per-user":      "50",
 		"callback-hosts":             "app.example.com",
 	}
 	for _, cmd := range []string{"serve", "stdio"} {

@@ -53,6 +53,7 @@ type config struct {
 	toolMode      string            // default tool mode: all, search or auto
 	toolModeAt    int               // auto's threshold of listed toolkit tools
 	resultBudget  int               // bytes of a tool result's text and structured content
+	maxSessions   int               // sessions kept per user (0: no limit)
 
 	databaseURL      string        // PostgreSQL shared by replicas (postgres://…); empty: SQLite in dataDir
 	databaseMaxConns int           // PostgreSQL pool size per process; 0: pgxpool's default
@@ -149,6 +150,7 @@ func parseFlags(cmd string, args []string) (config, error) {
 	fs.StringVar(&cfg.appName, "app-name", env("SWITCHBOARD_APP_NAME", "Switchboard"), "the application named on connect pages (\"Acme Assistant asks to act in your GitHub account\")")
 	fs.StringVar(&cfg.toolMode, "tool-mode", env("SWITCHBOARD_TOOL_MODE", "auto"), "how sessions list toolkit tools: all, search (search_tools and execute_tool instead), or auto (search past --tool-mode-threshold tools)")
 	fs.IntVar(&cfg.resultBudget, "result-budget", envInt("SWITCHBOARD_RESULT_BUDGET", tools.DefaultResultBudget), "bytes of a toolkit tool result's text (and of its structured content) before it is cut with a note; at most 65536")
+	fs.IntVar(&cfg.maxSessions, "max-sessions-per-user", envInt("SWITCHBOARD_MAX_SESSIONS_PER_USER", 1000), "sessions kept per user; a new one past this is refused (0: no limit)")
 	fs.IntVar(&cfg.toolModeAt, "tool-mode-threshold", envInt("SWITCHBOARD_TOOL_MODE_THRESHOLD", 30), "auto's limit: a session listing more toolkit tools than this lists search_tools instead")
 	cfg.callbackHosts = splitList(os.Getenv("SWITCHBOARD_CALLBACK_HOSTS"))
 	fs.Func("callback-hosts", "comma-separated hosts (host or host:port) a connect link's callback_url may name, besides the public URL's; repeatable", func(v string) error {
@@ -298,7 +300,7 @@ func build(ctx context.Context, cfg config, publicURL string, log *zap.Logger, m
 		Store: store, Keys: keys, Catalog: catalog, Executor: exec, AuthConfigs: cfg.authConfigs, Locker: store, OnRefresh: onRefresh,
 		PublicURL: strings.TrimRight(publicURL, "/"), LinkTTL: cfg.linkTTL, Log: log.Named("accounts"),
 		Retention:  retention(cfg),
-		SessionTTL: cfg.sessionTTL, MaxSessionTTL: cfg.sessionMaxTTL, CallbackHosts: cfg.callbackHosts,
+		SessionTTL: cfg.sessionTTL, MaxSessionTTL: cfg.sessionMaxTTL, CallbackHosts: cfg.callbackHosts, MaxSessionsPerUser: cfg.maxSessions,
 	})
 	if err != nil {
 		store.Close()
@@ -325,6 +327,7 @@ func serve(ctx context.Context, cfg config, log *zap.Logger) error {
 	hc := transport.HTTPConfig{
 		Addr: cfg.addr, PublicURL: public, Keys: transport.NewKeys(cfg.apiKeys),
 		AllowedOrigins: cfg.allowedOrigins, MaxBodyBytes: cfg.maxBody, Log: log.Named("http"), Metrics: metrics, AppName: cfg.appName,
+		SessionIdleTTL: cfg.sessionIdleTTL,
 	}
 	svc, srv, closeStore, err := build(ctx, cfg, public, log, metrics, func(*tools.Catalog) error { return hc.Check() })
 	if err != nil {

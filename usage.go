@@ -51,6 +51,7 @@ var flagEnv = map[string]string{
 	"tool-mode":                  "SWITCHBOARD_TOOL_MODE",
 	"tool-mode-threshold":        "SWITCHBOARD_TOOL_MODE_THRESHOLD",
 	"result-budget":              "SWITCHBOARD_RESULT_BUDGET",
+	"max-sessions-per-user":      "SWITCHBOARD_MAX_SESSIONS_PER_USER",
 	"callback-hosts":             "SWITCHBOARD_CALLBACK_HOSTS",
 }
 

@@ -24,6 +24,10 @@ const (
 	CodeUpstreamRateLimited  Code = "UPSTREAM_RATE_LIMITED"
 	CodeUpstreamUnavailable  Code = "UPSTREAM_UNAVAILABLE"
 	CodeInternal             Code = "INTERNAL"
+	// CodeSessionLimit refuses a new session of a user who holds as many
+	// as the operator allows (beyond DESIGN.md's list: it answers the
+	// creation of a session, never a tool call).
+	CodeSessionLimit Code = "SESSION_LIMIT"
 )
 
 // Error is a failure meant for the agent: Message says what happened and

@@ -69,6 +69,12 @@ type Config struct {
 	// OnRefresh, when set, is told of every token refresh attempt: the
 	// toolkit and "ok", "invalid_grant" or "error" (metrics).
 	OnRefresh func(toolkit, outcome string)
+	// MaxSessionsPerUser refuses a user's new session once that many are
+	// stored (SESSION_LIMIT), so that a client that keeps initializing
+	// cannot fill the store; 0 means no limit. Idle and ended sessions
+	// leave with the sweep (Retention). The count is read before the
+	// insert, so concurrent creations may pass it by a few.
+	MaxSessionsPerUser int
 	// Retention is what Sweep deletes; the zero value deletes nothing.
 	Retention Retention
 }
@@ -92,6 +98,7 @@ type Service struct {
 	retention Retention
 
 	sessionDefaultTTL, sessionMaxTTL time.Duration
+	maxSessions                      int
 	callbackHosts                    []string
 }
 
@@ -118,6 +125,7 @@ func NewService(cfg Config) (*Service, error) {
 		sessionDefaultTTL: cfg.SessionTTL,
 		sessionMaxTTL:     cfg.MaxSessionTTL,
 		callbackHosts:     cfg.CallbackHosts,
+		maxSessions:       cfg.MaxSessionsPerUser,
 	}
 	if s.sessionDefaultTTL <= 0 {
 		s.sessionDefaultTTL = DefaultSessionTTL

@@ -112,6 +112,15 @@ func (s *Service) CreateSession(ctx context.Context, opts SessionOptions) (*Sess
 	if err := CheckToolMode(opts.ToolMode, false); err != nil {
 		return nil, err
 	}
+	if s.maxSessions > 0 {
+		n, err := s.store.CountSessions(ctx, opts.UserID)
+		if err != nil {
+			return nil, internal(err, "count the user's sessions")
+		}
+		if n >= s.maxSessions {
+			return nil, Errorf(CodeSessionLimit, "This user already has %d sessions, the most this server keeps per user. End sessions that are no longer used (DELETE), or wait until idle ones are swept.", n)
+		}
+	}
 	now := s.now()
 	sess := &Session{
 		ID:                       NewID("ses_"),

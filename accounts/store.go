@@ -105,6 +105,8 @@ type Store interface {
 	// accounts of that toolkit.
 	SelectAccount(ctx context.Context, sessionID, toolkit, accountID string) error
 
+	// CountSessions returns how many sessions of userID are stored.
+	CountSessions(ctx context.Context, userID string) (int, error)
 	// TouchSession moves the session's UpdatedAt forward to at, never
 	// back, so that a session in use is not swept as idle; ErrNotFound
 	// when there is no such session.

@@ -69,7 +69,7 @@ func statusOf(code accounts.Code) int {
 		return http.StatusUnprocessableEntity
 	case accounts.CodeUpstreamError:
 		return http.StatusBadGateway
-	case accounts.CodeUpstreamRateLimited:
+	case accounts.CodeUpstreamRateLimited, accounts.CodeSessionLimit:
 		return http.StatusTooManyRequests
 	case accounts.CodeUpstreamUnavailable:
 		return http.StatusServiceUnavailable

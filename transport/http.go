@@ -38,6 +38,10 @@ type HTTPConfig struct {
 	// Metrics, when set, are served on GET /metrics (behind the operator
 	// key when keys are configured) and count sessions.
 	Metrics *Metrics
+	// SessionIdleTTL is how long an idle MCP session's in-memory state is
+	// kept (its stored session may live longer, see the retention sweep); 0
+	// or more than 30 minutes means 30 minutes.
+	SessionIdleTTL time.Duration
 	// AppName names the application that asks people to connect accounts,
 	// on connect pages; "Switchboard" when empty.
 	AppName string
@@ -80,7 +84,7 @@ func NewHTTP(cfg HTTPConfig, svc *accounts.Service, srv *server.Server) (*HTTP, 
 		// Idle sessions lose their in-memory state (a client that comes back
 		// finds its stored session again); without it every session a client
 		// abandons keeps a goroutine.
-		mcpserver.WithSessionIdleTTL(30*time.Minute),
+		mcpserver.WithSessionIdleTTL(cfg.memoryIdleTTL()),
 		// hosts.guard checks Host for every route, also behind a reverse proxy
 		// on loopback, where mcp-go's own check would refuse the public host.
 		mcpserver.WithDisableLocalhostProtection(true),
@@ -118,6 +122,16 @@ func (cfg HTTPConfig) Check() error {
 	}
 	_, err := parsePublic(cfg.PublicURL)
 	return err
+}
+
+// memoryIdleTTL bounds the in-memory state of idle MCP sessions: a client
+// that comes back after it finds its stored session again, so keeping the
+// state longer than half an hour buys little and costs a goroutine each.
+func (c HTTPConfig) memoryIdleTTL() time.Duration {
+	if c.SessionIdleTTL <= 0 || c.SessionIdleTTL > 30*time.Minute {
+		return 30 * time.Minute
+	}
+	return c.SessionIdleTTL
 }
 
 // Handler returns the transport's HTTP handler.

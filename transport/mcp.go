@@ -160,6 +160,9 @@ func (h *HTTP) scope(r *http.Request, msg message, p principal) (*accounts.Scope
 		sc.Session, err = h.standingSession(ctx, keyID, userID)
 	case msg.method == string(mcp.MethodInitialize):
 		sc.Session, err = h.svc.CreateSession(ctx, accounts.SessionOptions{UserID: userID, KeyID: keyID})
+		if e := accounts.ErrorOf(err); e != nil && e.Code == accounts.CodeSessionLimit {
+			return nil, http.StatusTooManyRequests, errors.New(e.Message)
+		}
 		if err == nil && h.cfg.Metrics != nil {
 			h.cfg.Metrics.Session("mcp")
 		}

@@ -23,6 +23,15 @@ func (d *DB) TouchSession(ctx context.Context, id string, at time.Time) error {
 	return affected(tag)
 }
 
+// CountSessions returns how many sessions of userID are stored.
+func (d *DB) CountSessions(ctx context.Context, userID string) (int, error) {
+	var n int
+	if err := d.pool.QueryRow(ctx, `SELECT count(*) FROM sessions WHERE user_id = $1`, userID).Scan(&n); err != nil {
+		return 0, fmt.Errorf("postgres: count sessions: %w", err)
+	}
+	return n, nil
+}
+
 // Sweep deletes what p says has outlived its use as of now (see
 // accounts.Retention), in one transaction. One replica sweeps at a time:
 // the others find the sweep lock taken and return zero counts at once,

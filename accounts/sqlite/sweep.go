@@ -20,6 +20,15 @@ func (d *DB) TouchSession(ctx context.Context, id string, at time.Time) error {
 	return affected(res)
 }
 
+// CountSessions returns how many sessions of userID are stored.
+func (d *DB) CountSessions(ctx context.Context, userID string) (int, error) {
+	var n int
+	if err := d.q().QueryRowContext(ctx, `SELECT count(*) FROM sessions WHERE user_id = ?`, userID).Scan(&n); err != nil {
+		return 0, fmt.Errorf("sqlite: count sessions: %w", err)
+	}
+	return n, nil
+}
+
 // Sweep deletes, in one write transaction, what p says has outlived its
 // use as of now (see accounts.Retention), and lapsed lock leases. Several
 // processes on one file sweep one after the other; the second finds

@@ -56,6 +56,7 @@ func Run(t *testing.T, open Opener) {
 		{"SelectAccountSetsReplacesAndClears", testSelectAccount},
 		{"SelectAccountRefusesForeignAccount", testSelectForeign},
 		{"UpdateSession", testUpdateSession},
+		{"CountSessionsPerUser", testCountSessions},
 		{"AccountByIDAnyUser", testAccountByID},
 		{"ListAccountsFiltersAndPages", testListAccounts},
 		{"PersistenceAcrossReopen", testPersistence},

@@ -162,3 +162,19 @@ func testUpdateSession(t *testing.T, s suite) {
 		wantErr(t, "UpdateSession(unknown)", st.UpdateSession(ctx, ghost, nil), accounts.ErrNotFound)
 	})
 }
+
+// testCountSessions pins CountSessions: one user's sessions, not another's.
+func testCountSessions(t *testing.T, s suite) {
+	st := s.store(t)
+	ctx := t.Context()
+	for _, user := range []string{"alice", "alice", "alice", "bob"} {
+		if err := st.CreateSession(ctx, newSession(user)); err != nil {
+			t.Fatalf("CreateSession: %v", err)
+		}
+	}
+	for user, want := range map[string]int{"alice": 3, "bob": 1, "carol": 0} {
+		if n, err := st.CountSessions(ctx, user); err != nil || n != want {
+			t.Errorf("CountSessions(%s) = %d, %v; want %d", user, n, err, want)
+		}
+	}
+}

@@ -95,6 +95,9 @@ CREATE TABLE sessions (
 	updated_at                 timestamptz
 );
 
+-- Creating a session counts the user's sessions (the per-user cap).
+CREATE INDEX sessions_user ON sessions (user_id);
+
 -- The retention sweep finds idle and ended sessions.
 CREATE INDEX sessions_updated ON sessions (updated_at) WHERE expires_at IS NULL;
 CREATE INDEX sessions_expires ON sessions (expires_at) WHERE expires_at IS NOT NULL;
