@@ -23,6 +23,7 @@ type env struct {
 	key   string // the operator API key
 	gh    *fakeupstream.GitHub
 	srv   *serverProc
+	refs  []*serverProc   // the compare mode's reference servers
 	pool  *http.Transport // shared by every client, sized for the workers
 	plain *http.Client    // for pages and metrics, without MCP headers
 	users []*user
@@ -44,7 +45,7 @@ func startEnv(ctx context.Context, cfg config, progress io.Writer) (e *env, err 
 	}
 	bin := cfg.binary
 	if bin == "" {
-		if bin, err = buildBinary(ctx, e.dir, progress); err != nil {
+		if bin, err = buildBinary(ctx, e.dir, cfg.compare, progress); err != nil {
 			return e, err
 		}
 	}
@@ -67,7 +68,7 @@ func startEnv(ctx context.Context, cfg config, progress io.Writer) (e *env, err 
 		e.log, logFile = f, f
 	}
 	fmt.Fprintln(progress, "starting switchboard serve")
-	e.srv, err = startServer(ctx, bin, filepath.Join(e.dir, "data"), e.gh.URL(), e.key, newLogSink(logFile))
+	e.srv, err = startServer(ctx, bin, filepath.Join(e.dir, "data"), e.gh.URL(), e.key, cfg.compare, newLogSink(logFile))
 	if err != nil {
 		return e, err
 	}
@@ -90,6 +91,9 @@ func (e *env) close(progress io.Writer) error {
 	}
 	if e.srv != nil {
 		errs = append(errs, e.srv.stop())
+	}
+	for _, r := range e.refs {
+		errs = append(errs, r.stop())
 	}
 	if e.gh != nil {
 		e.gh.Close()
