@@ -115,7 +115,7 @@ func runCompare(ctx context.Context, cfg config, progress io.Writer) (rep *compa
 				}
 				con := c.contenders[k]
 				profile := ""
-				if con.proc != nil && con.proc.debug != "" {
+				if cfg.profile && con.proc != nil && con.proc.debug != "" {
 					profile = filepath.Join(ce.out, "profiles", fmt.Sprintf("%s-%s-c%d-r%d.pprof", con.target, c.name, c.concurrency, round))
 				}
 				r := ce.runOnce(ctx, c, con, cfg.duration, profile)

@@ -53,6 +53,7 @@ type config struct {
 	idleSessions int           // compare: idle legacy sessions opened per server; 0 skips
 	idleStreams  bool          // compare: also hold each idle session's GET stream open
 	node         string        // compare: Node.js binary; "" finds e2e/node's, "off" skips
+	profile      bool          // compare: take a CPU profile of every Go server's run
 }
 
 func main() {
@@ -106,6 +107,7 @@ func parseFlags(args []string) (config, bool, error) {
 	fs.StringVar(&cfg.out, "out", "", "compare: directory of the report and profiles (default bench/results/<UTC time>)")
 	fs.IntVar(&cfg.idleSessions, "idle-sessions", 10_000, "compare: idle legacy sessions opened on each server; 0 skips")
 	fs.BoolVar(&cfg.idleStreams, "idle-streams", true, "compare: also hold the GET stream of each idle session open")
+	fs.BoolVar(&cfg.profile, "profile", true, "compare: write a CPU profile of every run of a Go server (each run then lasts at least 1s)")
 	fs.StringVar(&cfg.node, "node", "", "compare: Node.js binary for the TypeScript reference (default e2e/node's); off skips it")
 	if err := fs.Parse(args); err != nil {
 		return cfg, false, err
