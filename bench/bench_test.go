@@ -69,7 +69,7 @@ func TestCompareModeRunsSmall(t *testing.T) {
 	defer cancel()
 	cfg := config{
 		users: 2, concurrency: 2, duration: 200 * time.Millisecond, maxRequests: 1_000_000, timeout: 10 * time.Second,
-		compare: true, rounds: 1, out: t.TempDir(), idleSessions: 5, idleStreams: true,
+		compare: true, rounds: 1, out: t.TempDir(), idleSessions: 5, idleStreams: true, idleSettle: 10 * time.Millisecond,
 	}
 	rep, err := runCompare(ctx, cfg, io.Discard)
 	if err != nil {

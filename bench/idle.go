@@ -35,9 +35,6 @@ type idleResult struct {
 	HeapProfile    string  `json:"heap_profile,omitempty"`
 }
 
-// idleSettle is how long the server gets before its memory is read.
-const idleSettle = 2 * time.Second
-
 // idle opens n legacy sessions on p (Switchboard's spread over the users),
 // reads the memory, opens the GET stream of each, reads again, then closes
 // the streams. The sessions stay: the process ends with the run.
@@ -60,7 +57,7 @@ func (ce *compareEnv) idle(ctx context.Context, p *serverProc, n int, streams bo
 				*heap = int64(ms.HeapAlloc / 1024)
 			}
 		}
-		time.Sleep(idleSettle)
+		time.Sleep(ce.cfg.idleSettle)
 		*rss, _ = p.rssKB()
 	}
 	read(&res.RSSBeforeKB, &res.HeapBeforeKB, "before")

@@ -52,6 +52,7 @@ type config struct {
 	out          string        // compare: directory of the report and the profiles
 	idleSessions int           // compare: idle legacy sessions opened per server; 0 skips
 	idleStreams  bool          // compare: also hold each idle session's GET stream open
+	idleSettle   time.Duration // compare: how long a server gets before its memory is read
 	node         string        // compare: Node.js binary; "" finds e2e/node's, "off" skips
 	profile      bool          // compare: take a CPU profile of every Go server's run
 }
@@ -90,9 +91,9 @@ func main() {
 // parseFlags turns the command line into a config; the second result asks
 // for JSON output.
 func parseFlags(args []string) (config, bool, error) {
-	cfg := config{}
+	cfg := config{idleSettle: 2 * time.Second}
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.StringVar(&cfg.binary, "binary", "", "switchboard executable to run (default: go build one into a temp dir)")
+	fs.StringVar(&cfg.binary, "binary", "", "switchboard executable to run (default: go build one into a temp dir; with -compare, build it with bench/debugport for profiles, see README)")
 	fs.IntVar(&cfg.users, "users", 20, "users, each connecting one GitHub account")
 	fs.IntVar(&cfg.concurrency, "concurrency", 8, "concurrent workers per scenario, each with its own MCP session")
 	fs.DurationVar(&cfg.duration, "duration", 10*time.Second, "how long each scenario runs")
