@@ -122,7 +122,11 @@ func parseFlags(args []string) (config, bool, error) {
 		cfg.duration = 3 * time.Second
 	}
 	if cfg.compare && cfg.out == "" {
-		cfg.out = filepath.Join("bench", "results", time.Now().UTC().Format("20060102-150405"))
+		root, err := moduleRoot()
+		if err != nil {
+			return cfg, false, err
+		}
+		cfg.out = filepath.Join(root, "bench", "results", time.Now().UTC().Format("20060102-150405"))
 	}
 	if fs.NArg() > 0 {
 		return cfg, false, fmt.Errorf("unexpected arguments %q", fs.Args())

@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 )
 
 // summarizeProfiles merges each Go contender's CPU profiles of a cell over
@@ -54,10 +53,9 @@ func findNode(flag string) (node, script, sdk, why string) {
 	if flag == "off" {
 		return "", "", "", "-node off"
 	}
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	root := filepath.Dir(strings.TrimSpace(string(out)))
-	if err != nil || root == "." {
-		return "", "", "", "the switchboard module was not found"
+	root, err := moduleRoot()
+	if err != nil {
+		return "", "", "", err.Error()
 	}
 	dir := filepath.Join(root, "e2e", "node", "node_modules")
 	sdk = filepath.Join(dir, "@modelcontextprotocol", "sdk")

@@ -42,7 +42,7 @@ func buildBinary(ctx context.Context, dir string, debug bool, progress io.Writer
 	bin := filepath.Join(dir, "switchboard")
 	args := []string{"build", "-o", bin}
 	if debug {
-		overlay, err := debugOverlay(ctx, dir)
+		overlay, err := debugOverlay(dir)
 		if err != nil {
 			return "", err
 		}
@@ -72,24 +72,33 @@ func buildCeiling(ctx context.Context, dir string, progress io.Writer) (string, 
 // debugOverlay writes, into dir, a Go file that imports debugport and an
 // overlay that adds it to the module's root package (package main), and
 // returns the overlay's path.
-func debugOverlay(ctx context.Context, dir string) (string, error) {
-	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
-	gomod := strings.TrimSpace(string(out))
-	if err != nil || gomod == "" || gomod == os.DevNull {
-		return "", fmt.Errorf("finding the switchboard module (run inside it): %v", err)
+func debugOverlay(dir string) (string, error) {
+	root, err := moduleRoot()
+	if err != nil {
+		return "", err
 	}
 	src := filepath.Join(dir, "bench_debugport.go")
 	code := "package main\n\nimport _ \"switchboard/bench/debugport\"\n"
 	if err := os.WriteFile(src, []byte(code), 0o644); err != nil {
 		return "", err
 	}
-	target := filepath.Join(filepath.Dir(gomod), "zz_bench_debugport.go")
+	target := filepath.Join(root, "zz_bench_debugport.go")
 	overlay, err := json.Marshal(map[string]any{"Replace": map[string]string{target: src}})
 	if err != nil {
 		return "", err
 	}
 	path := filepath.Join(dir, "overlay.json")
 	return path, os.WriteFile(path, overlay, 0o644)
+}
+
+// moduleRoot is the directory of the switchboard module the driver runs in.
+func moduleRoot() (string, error) {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	gomod := strings.TrimSpace(string(out))
+	if err != nil || gomod == "" || gomod == os.DevNull {
+		return "", fmt.Errorf("finding the switchboard module (run inside it): %v", err)
+	}
+	return filepath.Dir(gomod), nil
 }
 
 // freeLoopbackAddr returns a loopback address with a port nobody listens on.
