@@ -57,3 +57,69 @@ func TestLatencyPercentilesByNearestRank(t *testing.T) {
 		t.Errorf("errors = %d, want 1", n)
 	}
 }
+
+// TestCompareModeRunsSmall runs the compare mode small: every cell once
+// for a moment, without profiles, and a few idle sessions. Every request
+// must have been answered as expected, and every comparison made.
+func TestCompareModeRunsSmall(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs switchboard, the mcp-go ceiling and, when installed, the TypeScript server")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cfg := config{
+		users: 2, concurrency: 2, duration: 200 * time.Millisecond, maxRequests: 1_000_000, timeout: 10 * time.Second,
+		compare: true, rounds: 1, out: t.TempDir(), idleSessions: 5, idleStreams: true, idleSettle: 10 * time.Millisecond,
+	}
+	rep, err := runCompare(ctx, cfg, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Cells) != 5 {
+		t.Fatalf("%d cells, want 5", len(rep.Cells))
+	}
+	for _, c := range rep.Cells {
+		for _, k := range c.Contenders {
+			if m := k.Median; m.Requests == 0 || m.Errors != 0 {
+				t.Errorf("%s c=%d %s: %d requests, %d errors %v %v", c.Cell, c.Concurrency, k.Target, m.Requests, m.Errors, m.ErrorsByKind, m.ErrorSamples)
+			}
+		}
+		if len(c.Against) != len(c.Contenders)-1 {
+			t.Errorf("%s c=%d: %d comparisons for %d contenders", c.Cell, c.Concurrency, len(c.Against), len(c.Contenders))
+		}
+	}
+	for _, i := range rep.Idle {
+		if i.Sessions != 5 || i.Streams != 5 || i.RSSSessionsKB == 0 {
+			t.Errorf("idle %s: %d sessions, %d streams, RSS %d kB", i.Target, i.Sessions, i.Streams, i.RSSSessionsKB)
+		}
+	}
+	if len(rep.Idle) < 2 {
+		t.Errorf("idle figures of %d servers, want switchboard and mcp-go at least", len(rep.Idle))
+	}
+}
+
+func TestComparisonsPairRunsOfTheSameRound(t *testing.T) {
+	c := cell{name: "list_accounts", concurrency: 16, contenders: []contender{{target: "switchboard"}, {target: "mcp-go"}}}
+	sb := []runResult{{Throughput: 100, P50us: 900}, {Throughput: 300, P50us: 500}, {Throughput: 200, P50us: 700}}
+	ref := []runResult{{Throughput: 1000, P50us: 100}, {Throughput: 600, P50us: 300}, {Throughput: 400, P50us: 200}}
+	s := summarizeCell(c, [][]runResult{sb, ref})
+	if got := s.Contenders[0].Median.Throughput; got != 200 {
+		t.Errorf("median throughput %v, want 200", got)
+	}
+	a := s.Against[0]
+	// Per round: 0.1, 0.5, 0.5 → median 0.5; the ratio of the medians
+	// (200/600) would say 0.33 and hide that the rounds agree.
+	if a.ThroughputRatio != 0.5 {
+		t.Errorf("throughput ratio %v, want 0.5 (median of per-round ratios)", a.ThroughputRatio)
+	}
+	if a.P50AddedUS != 500 {
+		t.Errorf("p50 added %v µs, want 500", a.P50AddedUS)
+	}
+}
+
+func TestLastSSEDataIsTheAnswer(t *testing.T) {
+	body := "event: message\ndata: {\"method\":\"notifications/progress\"}\n\nevent: message\r\ndata: {\"id\":1,\"result\":{}}\r\n\r\n"
+	if got := string(lastSSEData([]byte(body))); got != `{"id":1,"result":{}}` {
+		t.Errorf("lastSSEData = %q", got)
+	}
+}

@@ -23,6 +23,7 @@ type env struct {
 	key   string // the operator API key
 	gh    *fakeupstream.GitHub
 	srv   *serverProc
+	refs  []*serverProc   // the compare mode's reference servers
 	pool  *http.Transport // shared by every client, sized for the workers
 	plain *http.Client    // for pages and metrics, without MCP headers
 	users []*user
@@ -45,7 +46,7 @@ func startEnv(ctx context.Context, cfg config, progress io.Writer) (e *env, err 
 	}
 	bin := cfg.binary
 	if bin == "" {
-		if bin, err = buildBinary(ctx, e.dir, progress); err != nil {
+		if bin, err = buildBinary(ctx, e.dir, cfg.compare, progress); err != nil {
 			return e, err
 		}
 	}
@@ -75,7 +76,7 @@ func startEnv(ctx context.Context, cfg config, progress io.Writer) (e *env, err 
 		store = []string{"--database-url", e.db.url, "SWITCHBOARD_SECRET_KEYS=" + sharedKeys()}
 	}
 	fmt.Fprintln(progress, "starting switchboard serve")
-	e.srv, err = startServer(ctx, bin, filepath.Join(e.dir, "data"), e.gh.URL(), e.key, newLogSink(logFile), store...)
+	e.srv, err = startServer(ctx, bin, filepath.Join(e.dir, "data"), e.gh.URL(), e.key, cfg.compare, newLogSink(logFile), store...)
 	if err != nil {
 		return e, err
 	}
@@ -98,6 +99,9 @@ func (e *env) close(progress io.Writer) error {
 	}
 	if e.srv != nil {
 		errs = append(errs, e.srv.stop())
+	}
+	for _, r := range e.refs {
+		errs = append(errs, r.stop())
 	}
 	if e.gh != nil {
 		e.gh.Close()

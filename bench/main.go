@@ -12,9 +12,15 @@
 // token. A mismatch counts as an error: it is the account-isolation rule
 // checked under load.
 //
+// With -compare it measures Switchboard side by side with references
+// instead (compare.go): a bare mcp-go server and the TypeScript SDK's bare
+// server, interleaved over several rounds, with a CPU profile of every run
+// and the cost of idle sessions.
+//
 //	go run ./bench -duration 5s
 //	go run ./bench -scenario call,stateless -concurrency 16 -json
 //	go run ./bench -scenario call,accounts -database-url postgres://postgres@127.0.0.1:5432/test
+//	go run ./bench -compare -rounds 5 -duration 3s
 package main
 
 import (
@@ -25,6 +31,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -41,6 +48,16 @@ type config struct {
 	scenarios   []string      // scenario names, in the order they run
 	serverLog   string        // file that receives the server's log; "" keeps only a tail
 	databaseURL string        // PostgreSQL server to measure on (a fresh schema); "" is SQLite
+
+	compare      bool          // run the compare mode instead of the scenarios
+	rounds       int           // compare: rounds of every cell
+	warmup       time.Duration // compare: unrecorded run of every contender first
+	out          string        // compare: directory of the report and the profiles
+	idleSessions int           // compare: idle legacy sessions opened per server; 0 skips
+	idleStreams  bool          // compare: also hold each idle session's GET stream open
+	idleSettle   time.Duration // compare: how long a server gets before its memory is read
+	node         string        // compare: Node.js binary; "" finds e2e/node's, "off" skips
+	profile      bool          // compare: take a CPU profile of every Go server's run
 }
 
 func main() {
@@ -51,6 +68,13 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if cfg.compare {
+		if err := compareMain(ctx, cfg, asJSON); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	rep, err := run(ctx, cfg, os.Stderr)
 	if rep != nil {
 		if asJSON {
@@ -70,9 +94,9 @@ func main() {
 // parseFlags turns the command line into a config; the second result asks
 // for JSON output.
 func parseFlags(args []string) (config, bool, error) {
-	cfg := config{}
+	cfg := config{idleSettle: 2 * time.Second}
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.StringVar(&cfg.binary, "binary", "", "switchboard executable to run (default: go build one into a temp dir)")
+	fs.StringVar(&cfg.binary, "binary", "", "switchboard executable to run (default: go build one into a temp dir; with -compare, build it with bench/debugport for profiles, see README)")
 	fs.IntVar(&cfg.users, "users", 20, "users, each connecting one GitHub account")
 	fs.IntVar(&cfg.concurrency, "concurrency", 8, "concurrent workers per scenario, each with its own MCP session")
 	fs.DurationVar(&cfg.duration, "duration", 10*time.Second, "how long each scenario runs")
@@ -82,8 +106,31 @@ func parseFlags(args []string) (config, bool, error) {
 	fs.StringVar(&cfg.databaseURL, "database-url", "", "measure on PostgreSQL at this URL (postgres://…; a fresh schema, dropped after) instead of SQLite")
 	scenario := fs.String("scenario", "all", "comma-separated scenarios: "+strings.Join(scenarioNames(), ", ")+", or all")
 	asJSON := fs.Bool("json", false, "write a JSON document instead of a table")
+	fs.BoolVar(&cfg.compare, "compare", false, "measure Switchboard side by side with a bare mcp-go server and the TypeScript SDK's (see README, Measuring)")
+	fs.IntVar(&cfg.rounds, "rounds", 5, "compare: rounds of every cell")
+	fs.DurationVar(&cfg.warmup, "warmup", time.Second, "compare: unrecorded run of every contender before the rounds")
+	fs.StringVar(&cfg.out, "out", "", "compare: directory of the report and profiles (default bench/results/<UTC time>)")
+	fs.IntVar(&cfg.idleSessions, "idle-sessions", 10_000, "compare: idle legacy sessions opened on each server; 0 skips")
+	fs.BoolVar(&cfg.idleStreams, "idle-streams", true, "compare: also hold the GET stream of each idle session open")
+	fs.BoolVar(&cfg.profile, "profile", true, "compare: write a CPU profile of every run of a Go server (each run then lasts at least 1s)")
+	fs.StringVar(&cfg.node, "node", "", "compare: Node.js binary for the TypeScript reference (default e2e/node's); off skips it")
 	if err := fs.Parse(args); err != nil {
 		return cfg, false, err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if cfg.compare && !set["concurrency"] {
+		cfg.concurrency = 16 // issue 11's figure
+	}
+	if cfg.compare && !set["duration"] {
+		cfg.duration = 3 * time.Second
+	}
+	if cfg.compare && cfg.out == "" {
+		root, err := moduleRoot()
+		if err != nil {
+			return cfg, false, err
+		}
+		cfg.out = filepath.Join(root, "bench", "results", time.Now().UTC().Format("20060102-150405"))
 	}
 	if fs.NArg() > 0 {
 		return cfg, false, fmt.Errorf("unexpected arguments %q", fs.Args())
@@ -102,6 +149,10 @@ func parseFlags(args []string) (config, bool, error) {
 		return cfg, false, fmt.Errorf("-duration and -timeout must be positive")
 	case cfg.maxRequests < 1:
 		return cfg, false, fmt.Errorf("-max-requests must be at least 1")
+	case cfg.compare && cfg.rounds < 1:
+		return cfg, false, fmt.Errorf("-rounds must be at least 1")
+	case cfg.compare && cfg.idleSessions < 0:
+		return cfg, false, fmt.Errorf("-idle-sessions must not be negative")
 	}
 	return cfg, *asJSON, nil
 }
@@ -168,4 +219,31 @@ func run(ctx context.Context, cfg config, progress io.Writer) (rep *report, err 
 		return rep, fmt.Errorf("interrupted: %w", err)
 	}
 	return rep, nil
+}
+
+// compareMain runs the compare mode and writes its report: the table (or
+// JSON) on stdout, and both into cfg.out beside the profiles.
+func compareMain(ctx context.Context, cfg config, asJSON bool) error {
+	rep, err := runCompare(ctx, cfg, os.Stderr)
+	if rep == nil {
+		return err
+	}
+	var table strings.Builder
+	rep.writeTable(&table)
+	doc, jerr := json.MarshalIndent(rep, "", "  ")
+	if asJSON {
+		os.Stdout.Write(append(doc, '\n'))
+	} else {
+		os.Stdout.WriteString(table.String())
+	}
+	if jerr == nil {
+		jerr = os.WriteFile(filepath.Join(cfg.out, "report.json"), append(doc, '\n'), 0o644)
+	}
+	if werr := os.WriteFile(filepath.Join(cfg.out, "report.txt"), []byte(table.String()), 0o644); jerr == nil {
+		jerr = werr
+	}
+	if err == nil {
+		err = jerr
+	}
+	return err
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,11 +18,14 @@ import (
 	"time"
 )
 
-// serverProc is one running `switchboard serve`, a child process of the
-// driver in its own process group, so that a terminal's Ctrl-C reaches only
-// the driver, which then stops the server itself.
+// serverProc is one running server (`switchboard serve`, or a reference
+// server of the compare mode), a child process of the driver in its own
+// process group, so that a terminal's Ctrl-C reaches only the driver, which
+// then stops the server itself.
 type serverProc struct {
+	name    string // for messages: switchboard, mcp-go, typescript-sdk
 	base    string // http://127.0.0.1:port
+	debug   string // http://127.0.0.1:port of the debugport listener, or ""
 	cmd     *exec.Cmd
 	logs    *logSink
 	waited  chan struct{} // closed when the process has been waited for
@@ -29,16 +33,72 @@ type serverProc struct {
 }
 
 // buildBinary builds switchboard into dir with the go tool; the working
-// directory must be inside the switchboard module.
-func buildBinary(ctx context.Context, dir string, progress io.Writer) (string, error) {
+// directory must be inside the switchboard module. With debug, the build
+// adds one file to package main through -overlay, importing
+// switchboard/bench/debugport, so that the server serves profiles when
+// SWITCHBOARD_BENCH_DEBUG_ADDR is set; Switchboard's sources are not
+// touched.
+func buildBinary(ctx context.Context, dir string, debug bool, progress io.Writer) (string, error) {
 	bin := filepath.Join(dir, "switchboard")
+	args := []string{"build", "-o", bin}
+	if debug {
+		overlay, err := debugOverlay(dir)
+		if err != nil {
+			return "", err
+		}
+		args = append(args, "-overlay", overlay)
+	}
 	fmt.Fprintln(progress, "building switchboard")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "switchboard")
+	cmd := exec.CommandContext(ctx, "go", append(args, "switchboard")...)
 	cmd.Stdout, cmd.Stderr = progress, progress
 	if err := cmd.Run(); err != nil {
 		return "", fmt.Errorf("go build switchboard (run inside the module, or pass -binary): %w", err)
 	}
 	return bin, nil
+}
+
+// buildCeiling builds the mcp-go reference server (bench/ceiling) into dir.
+func buildCeiling(ctx context.Context, dir string, progress io.Writer) (string, error) {
+	bin := filepath.Join(dir, "ceiling")
+	fmt.Fprintln(progress, "building the mcp-go ceiling")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "switchboard/bench/ceiling")
+	cmd.Stdout, cmd.Stderr = progress, progress
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("go build switchboard/bench/ceiling: %w", err)
+	}
+	return bin, nil
+}
+
+// debugOverlay writes, into dir, a Go file that imports debugport and an
+// overlay that adds it to the module's root package (package main), and
+// returns the overlay's path.
+func debugOverlay(dir string) (string, error) {
+	root, err := moduleRoot()
+	if err != nil {
+		return "", err
+	}
+	src := filepath.Join(dir, "bench_debugport.go")
+	code := "package main\n\nimport _ \"switchboard/bench/debugport\"\n"
+	if err := os.WriteFile(src, []byte(code), 0o644); err != nil {
+		return "", err
+	}
+	target := filepath.Join(root, "zz_bench_debugport.go")
+	overlay, err := json.Marshal(map[string]any{"Replace": map[string]string{target: src}})
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, "overlay.json")
+	return path, os.WriteFile(path, overlay, 0o644)
+}
+
+// moduleRoot is the directory of the switchboard module the driver runs in.
+func moduleRoot() (string, error) {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	gomod := strings.TrimSpace(string(out))
+	if err != nil || gomod == "" || gomod == os.DevNull {
+		return "", fmt.Errorf("finding the switchboard module (run inside it): %v", err)
+	}
+	return filepath.Dir(gomod), nil
 }
 
 // freeLoopbackAddr returns a loopback address with a port nobody listens on.
@@ -53,9 +113,10 @@ func freeLoopbackAddr() (string, error) {
 
 // startServer runs bin serve on a free loopback port with dataDir, the fake
 // GitHub at githubURL and key as the only operator API key, and waits until
-// /healthz answers. Its log goes to logs. extra are more flags, and
-// NAME=value entries for the environment.
-func startServer(ctx context.Context, bin, dataDir, githubURL, key string, logs *logSink, extra ...string) (*serverProc, error) {
+// /healthz answers. Its log goes to logs. With debug, it also asks the
+// server for the debugport listener (a binary built with debug). extra are
+// more flags, and NAME=value entries for the environment.
+func startServer(ctx context.Context, bin, dataDir, githubURL, key string, debug bool, logs *logSink, extra ...string) (*serverProc, error) {
 	addr, err := freeLoopbackAddr()
 	if err != nil {
 		return nil, err
@@ -71,19 +132,38 @@ func startServer(ctx context.Context, bin, dataDir, githubURL, key string, logs 
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Env = env
+	return startProc(ctx, "switchboard", cmd, addr, debug, logs)
+}
+
+// startProc starts cmd, a server that listens on addr and answers GET
+// /healthz, in its own process group, and waits until it is healthy. With
+// debug, the process gets a free loopback address for debugport in its
+// environment.
+func startProc(ctx context.Context, name string, cmd *exec.Cmd, addr string, debug bool, logs *logSink) (*serverProc, error) {
+	s := &serverProc{name: name, base: "http://" + addr, cmd: cmd, logs: logs, waited: make(chan struct{})}
+	if debug {
+		daddr, err := freeLoopbackAddr()
+		if err != nil {
+			return nil, err
+		}
+		if cmd.Env == nil {
+			cmd.Env = cleanEnv()
+		}
+		cmd.Env = append(cmd.Env, "SWITCHBOARD_BENCH_DEBUG_ADDR="+daddr)
+		s.debug = "http://" + daddr
+	}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	s := &serverProc{base: "http://" + addr, cmd: cmd, logs: logs, waited: make(chan struct{})}
 	go func() {
 		s.waitErr = cmd.Wait()
 		close(s.waited)
 	}()
 	if err := s.awaitHealthy(ctx, 15*time.Second); err != nil {
 		s.stop()
-		return nil, fmt.Errorf("%w; server log:\n%s", err, logs.tail())
+		return nil, fmt.Errorf("%w; %s log:\n%s", err, name, logs.tail())
 	}
 	return s, nil
 }
@@ -114,11 +194,11 @@ func (s *serverProc) awaitHealthy(ctx context.Context, limit time.Duration) erro
 			}
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("switchboard did not become healthy within %s", limit)
+			return fmt.Errorf("%s did not become healthy within %s", s.name, limit)
 		}
 		select {
 		case <-s.waited:
-			return fmt.Errorf("switchboard exited during start: %v", s.waitErr)
+			return fmt.Errorf("%s exited during start: %v", s.name, s.waitErr)
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(50 * time.Millisecond):
@@ -131,7 +211,7 @@ func (s *serverProc) awaitHealthy(ctx context.Context, limit time.Duration) erro
 func (s *serverProc) stop() error {
 	select {
 	case <-s.waited:
-		return fmt.Errorf("switchboard had already exited: %v", s.waitErr)
+		return fmt.Errorf("%s had already exited: %v", s.name, s.waitErr)
 	default:
 	}
 	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
@@ -140,13 +220,13 @@ func (s *serverProc) stop() error {
 	select {
 	case <-s.waited:
 		if s.waitErr != nil {
-			return fmt.Errorf("switchboard exited uncleanly after SIGTERM: %v", s.waitErr)
+			return fmt.Errorf("%s exited uncleanly after SIGTERM: %v", s.name, s.waitErr)
 		}
 		return nil
 	case <-time.After(15 * time.Second):
 		s.cmd.Process.Kill()
 		<-s.waited
-		return errors.New("switchboard did not stop within 15s of SIGTERM; killed")
+		return fmt.Errorf("%s did not stop within 15s of SIGTERM; killed", s.name)
 	}
 }
 
