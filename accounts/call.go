@@ -2,6 +2,7 @@ package accounts
 
 import (
 	"context"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -53,10 +54,16 @@ func (s *Service) Call(ctx context.Context, sc *Scope, tool *tools.Tool, args ma
 		}
 		res, err = s.exec.Call(ctx, tool, args, scheme.Authorizer(secretFor(tool, cred)))
 	}
-	a.LastUsedAt = s.now()
-	// The upstream call happened: record it even if the client gave up meanwhile.
-	if terr := s.store.TouchAccount(context.WithoutCancel(ctx), a); terr != nil {
-		s.log.Warn("recording account use", zap.String("account", a.ID), zap.Error(terr))
+	// The upstream call happened: record it even if the client gave up
+	// meanwhile. LastUsedAt is shown to people, to the minute; writing it
+	// on every call would put a write, and SQLite's write lock, on the
+	// path of every call, so a use within accountTouchEvery of the last one
+	// recorded is not written again.
+	if now := s.now(); now.Sub(a.LastUsedAt) >= accountTouchEvery {
+		a.LastUsedAt = now
+		if terr := s.store.TouchAccount(context.WithoutCancel(ctx), a); terr != nil {
+			s.log.Warn("recording account use", zap.String("account", a.ID), zap.Error(terr))
+		}
 	}
 	if isUnauthorized(err) {
 		s.expire(ctx, a, tk.Name+" rejected the credential (HTTP 401); it was revoked or has expired")
@@ -67,6 +74,10 @@ func (s *Service) Call(ctx context.Context, sc *Scope, tool *tools.Tool, args ma
 	}
 	return &CallResult{Account: a, SelectedBy: by, Result: res}, nil
 }
+
+// accountTouchEvery is how stale an account's recorded last use may grow before
+// a call writes it again.
+const accountTouchEvery = time.Minute
 
 // secretFor picks the token a tool acts with: the user token for a tool
 // that needs one, where the account holds one beside its main token.

@@ -96,49 +96,29 @@ func (d *DB) UpdateSession(ctx context.Context, s *accounts.Session, changes map
 }
 
 // Session returns the session id, or accounts.ErrNotFound. Selected and
-// AuthConfigs are never nil; Toolkits is nil exactly when it was created nil.
+// AuthConfigs are never nil; Toolkits is nil exactly when it was created
+// nil. Every request reads its session, so the row and its selections
+// come in one statement (the selections as a JSON object), which needs no
+// transaction to be consistent.
 func (d *DB) Session(ctx context.Context, id string) (*accounts.Session, error) {
-	var s *accounts.Session
-	err := d.read(ctx, func(tx *sql.Tx) error {
-		var err error
-		if s, err = sessionRow(ctx, d.inTx(tx), id); err != nil {
-			return err
-		}
-		rows, err := d.inTx(tx).QueryContext(ctx,
-			`SELECT toolkit, account_id FROM session_selections WHERE session_id = ?`, id)
-		if err != nil {
-			return fmt.Errorf("sqlite: session: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var toolkit, accountID string
-			if err := rows.Scan(&toolkit, &accountID); err != nil {
-				return fmt.Errorf("sqlite: session: %w", err)
-			}
-			s.Selected[toolkit] = accountID
-		}
-		return rows.Err()
-	})
-	if err != nil {
-		return nil, err
-	}
-	return s, nil
+	return sessionRow(ctx, d.q(), id)
 }
 
-// sessionRow reads the sessions row of id, without its selections.
+// sessionRow reads the sessions row of id with its selections.
 func sessionRow(ctx context.Context, tx querier, id string) (*accounts.Session, error) {
 	var (
 		s                  = accounts.Session{Selected: map[string]string{}}
 		toolkits           sql.NullString
-		configs            string
+		configs, selected  string
 		created, updatedAt sql.NullInt64
 		expires            sql.NullInt64
 	)
 	err := tx.QueryRowContext(ctx, `SELECT id, user_id, key_id, toolkits, auth_configs,
-		require_explicit_selection, tool_mode, token_hash, expires_at, created_at, updated_at
+		require_explicit_selection, tool_mode, token_hash, expires_at, created_at, updated_at,
+		(SELECT coalesce(json_group_object(toolkit, account_id), '{}') FROM session_selections WHERE session_id = sessions.id)
 		FROM sessions WHERE id = ?`, id).
 		Scan(&s.ID, &s.UserID, &s.KeyID, &toolkits, &configs, &s.RequireExplicitSelection,
-			&s.ToolMode, &s.TokenHash, &expires, &created, &updatedAt)
+			&s.ToolMode, &s.TokenHash, &expires, &created, &updatedAt, &selected)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, accounts.ErrNotFound
 	}
@@ -153,6 +133,9 @@ func sessionRow(ctx context.Context, tx querier, id string) (*accounts.Session, 
 	}
 	if err := json.Unmarshal([]byte(configs), &s.AuthConfigs); err != nil {
 		return nil, fmt.Errorf("sqlite: session %s auth configs: %w", id, err)
+	}
+	if err := json.Unmarshal([]byte(selected), &s.Selected); err != nil {
+		return nil, fmt.Errorf("sqlite: session %s selections: %w", id, err)
 	}
 	s.CreatedAt, s.UpdatedAt, s.ExpiresAt = timeOf(created), timeOf(updatedAt), timeOf(expires)
 	return &s, nil

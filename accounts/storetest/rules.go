@@ -189,6 +189,7 @@ func runRules(t *testing.T, open Opener) {
 		{"NonActiveNeverChosenByDefault", testNonActiveNeverDefault},
 		{"PrecedenceHeaderSessionDefault", testPrecedence},
 		{"HeaderAliasNotYetConnected", testPendingHeaderAlias},
+		{"LastUsedRecordedToTheMinute", testLastUsed},
 		{"SelectedInactiveNeverFallsBack", testNoFallback},
 		{"StrictModeRefusesToGuess", testStrictMode},
 		{"AuthorizingInSessionMakesItActive", testAuthorizeInSession},
@@ -563,5 +564,44 @@ func testPendingHeaderAlias(t *testing.T, open Opener) {
 	var he *accounts.HeaderError
 	if !errors.As(err, &he) || he.Malformed {
 		t.Errorf("an unknown id: %v", err)
+	}
+}
+
+// testLastUsed pins when a call records the account's last use: at the
+// first call, not again for calls within a minute of the one recorded
+// (no write on every call), and again after that.
+func testLastUsed(t *testing.T, open Opener) {
+	w := newWorld(t, open, t.TempDir())
+	ctx := context.Background()
+	sc := w.scope(t, "alice")
+	a := w.connect(t, sc, tokWork, "")
+	call := func() {
+		t.Helper()
+		if _, err := w.svc.Call(ctx, w.reload(t, sc), w.svc.Catalog().Tool("GITHUB_GET_AUTHENTICATED_USER"), map[string]any{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lastUsed := func() time.Time {
+		t.Helper()
+		got, err := w.store.Account(ctx, "alice", a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.LastUsedAt
+	}
+	first := w.clock()
+	call()
+	if got := lastUsed(); !got.Equal(first) {
+		t.Fatalf("after the first call: last used %v, want %v", got, first)
+	}
+	w.tick(30 * time.Second)
+	call()
+	if got := lastUsed(); !got.Equal(first) {
+		t.Errorf("a call 30s later wrote last used %v", got)
+	}
+	w.tick(45 * time.Second)
+	call()
+	if got := lastUsed(); !got.Equal(w.clock()) {
+		t.Errorf("a call 75s after the recorded use: last used %v, want %v", got, w.clock())
 	}
 }
