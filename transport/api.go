@@ -233,15 +233,12 @@ func (h *HTTP) admit(c *apiCall, a access) error {
 func sessionError(id string, err error) error {
 	switch {
 	case errors.Is(err, accounts.ErrNotFound):
-		return apiErrorf(http.StatusNotFound, codeNotFound, "There is no session %s for this key.", quoteID(id))
+		return apiErrorf(http.StatusNotFound, codeNotFound, "There is no session %s for this key.", quote(id))
 	case errors.Is(err, accounts.ErrSessionExpired):
-		return apiErrorf(http.StatusGone, codeSessionExpired, "The session %s has ended (its ttl passed); create a new one.", quoteID(id))
+		return apiErrorf(http.StatusGone, codeSessionExpired, "The session %s has ended (its ttl passed); create a new one.", quote(id))
 	}
 	return err
 }
-
-// quoteID shows an id from a URL in a message: printable and bounded.
-func quoteID(id string) string { return quote(id) }
 
 // writeAPIError answers err as {error:{code, message, …}} with its status.
 // Coded failures carry what tool results carry (candidates, account,

@@ -54,22 +54,11 @@ func (h *HTTP) listAccounts(c *apiCall) (int, any, error) {
 		case accounts.StatusInitiated, accounts.StatusActive, accounts.StatusFailed, accounts.StatusExpired, accounts.StatusInactive:
 			aq.Statuses = append(aq.Statuses, status)
 		default:
-			return 0, nil, badRequest("status %s is not one of INITIATED, ACTIVE, FAILED, EXPIRED, INACTIVE.", quoteID(st))
+			return 0, nil, badRequest("status %s is not one of INITIATED, ACTIVE, FAILED, EXPIRED, INACTIVE.", quote(st))
 		}
 	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > accounts.MaxListLimit {
-			return 0, nil, badRequest("limit must be a whole number from 1 to %d.", accounts.MaxListLimit)
-		}
-		aq.Limit = n
-	}
-	if v := q.Get("cursor"); v != "" {
-		seq, ok := parseCursor(v)
-		if !ok {
-			return 0, nil, badRequest("cursor is not one this API returned.")
-		}
-		aq.Before = seq
+	if err := pageQuery(q, &aq); err != nil {
+		return 0, nil, err
 	}
 	list, next, err := h.svc.ListAccounts(c.ctx(), aq)
 	if err != nil {
@@ -84,6 +73,25 @@ func (h *HTTP) listAccounts(c *apiCall) (int, any, error) {
 		cursor = formatCursor(next)
 	}
 	return http.StatusOK, map[string]any{"items": items, "next_cursor": cursor}, nil
+}
+
+// pageQuery reads limit and cursor of a listing of accounts into aq.
+func pageQuery(q url.Values, aq *accounts.AccountQuery) error {
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > accounts.MaxListLimit {
+			return badRequest("limit must be a whole number from 1 to %d.", accounts.MaxListLimit)
+		}
+		aq.Limit = n
+	}
+	if v := q.Get("cursor"); v != "" {
+		seq, ok := parseCursor(v)
+		if !ok {
+			return badRequest("cursor is not one this API returned.")
+		}
+		aq.Before = seq
+	}
+	return nil
 }
 
 // formatCursor and parseCursor carry the position of the next page: the
@@ -126,7 +134,7 @@ func onlyParams(q url.Values, allowed ...string) error {
 			known = known || a == k
 		}
 		if !known {
-			return badRequest("unknown query parameter %s; this route takes %s.", quoteID(k), strings.Join(allowed, ", "))
+			return badRequest("unknown query parameter %s; this route takes %s.", quote(k), strings.Join(allowed, ", "))
 		}
 	}
 	return nil

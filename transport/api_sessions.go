@@ -30,7 +30,7 @@ func ttlOf(n *json.Number) (time.Duration, error) {
 	}
 	secs, err := n.Int64()
 	if err != nil || secs <= 0 || secs > int64(365*24*time.Hour/time.Second) {
-		return 0, accounts.Errorf(accounts.CodeInvalidArguments, "ttl must be a whole number of seconds, at least 60; %s is not one.", quoteID(n.String()))
+		return 0, accounts.Errorf(accounts.CodeInvalidArguments, "ttl must be a whole number of seconds, at least 60; %s is not one.", quote(n.String()))
 	}
 	return time.Duration(secs) * time.Second, nil
 }
@@ -304,7 +304,7 @@ func (h *HTTP) toolCall(name string, raw json.RawMessage) (*tools.Tool, map[stri
 	}
 	t := h.svc.Catalog().Tool(name)
 	if t == nil {
-		return nil, nil, apiErrorf(http.StatusNotFound, codeNotFound, "There is no tool %s; GET /api/v1/sessions/{id}/tools lists the session's tools.", quoteID(name))
+		return nil, nil, apiErrorf(http.StatusNotFound, codeNotFound, "There is no tool %s; GET /api/v1/sessions/{id}/tools lists the session's tools.", quote(name))
 	}
 	// Numbers stay exact (json.Number) and anything but an object is
 	// refused, as for a tools/call.

@@ -513,7 +513,7 @@ func (h *HTTP) composioListAccounts(c *apiCall) (int, any, error) {
 			aq.Statuses = append(aq.Statuses, status)
 		case "INITIALIZING", "REVOKED":
 		default:
-			return 0, nil, badRequest("statuses: %s is not a status.", quoteID(st))
+			return 0, nil, badRequest("statuses: %s is not a status.", quote(st))
 		}
 	}
 	known := len(asked) == 0 || len(aq.Statuses) > 0
@@ -522,19 +522,8 @@ func (h *HTTP) composioListAccounts(c *apiCall) (int, any, error) {
 	} else if t != "" && t != "PRIVATE" && t != "ALL" {
 		return 0, nil, badRequest("account_type must be PRIVATE, SHARED or ALL.")
 	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > accounts.MaxListLimit {
-			return 0, nil, badRequest("limit must be a whole number from 1 to %d.", accounts.MaxListLimit)
-		}
-		aq.Limit = n
-	}
-	if v := q.Get("cursor"); v != "" {
-		seq, ok := parseCursor(v)
-		if !ok {
-			return 0, nil, badRequest("cursor is not one this API returned.")
-		}
-		aq.Before = seq
+	if err := pageQuery(q, &aq); err != nil {
+		return 0, nil, err
 	}
 	items := []any{}
 	var next any
