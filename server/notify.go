@@ -14,45 +14,91 @@ import (
 // listeners tracks the MCP sessions of this process that can receive
 // notifications (a legacy HTTP session's GET stream, the stdio session) and
 // forwards account activations to them as notifications/tools/list_changed,
-// only to sessions of the user whose account changed.
+// only to sessions of the user whose account changed. One subscription and
+// one goroutine serve all the sessions of a user: thousands of idle
+// sessions of a few users cost a map entry each, not a goroutine each.
 type listeners struct {
-	mu     sync.Mutex
-	cancel map[string]func()
+	mu    sync.Mutex
+	users map[string]*userListeners
+	user  map[string]string // MCP session id → user id
 }
 
-func newListeners() *listeners { return &listeners{cancel: map[string]func(){}} }
+// userListeners are the sessions of one user and the subscription that
+// feeds them.
+type userListeners struct {
+	sessions map[string]*accounts.Scope // MCP session id → its scope
+	stop     func()
+}
+
+func newListeners() *listeners {
+	return &listeners{users: map[string]*userListeners{}, user: map[string]string{}}
+}
 
 func (s *Server) registerSession(ctx context.Context, cs mcpserver.ClientSession) {
 	sc := ScopeFromContext(ctx)
 	if sc == nil {
 		return
 	}
-	id := cs.SessionID()
-	events, cancel := s.svc.Subscribe(sc.UserID())
-	done := make(chan struct{})
-	s.sessions.mu.Lock()
-	if prev := s.sessions.cancel[id]; prev != nil {
-		prev()
+	id, userID := cs.SessionID(), sc.UserID()
+	l := s.sessions
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if prev, ok := l.user[id]; ok {
+		l.removeLocked(id, prev)
 	}
-	s.sessions.cancel[id] = func() { cancel(); close(done) }
-	s.sessions.mu.Unlock()
-	go s.forward(done, sc, events, func() {
-		if err := s.mcp.SendNotificationToSpecificClient(id, "notifications/tools/list_changed", nil); err != nil {
-			s.log.Debug("tools/list_changed not delivered", zap.String("mcp_session", id), zap.Error(err))
-		}
-	})
+	u := l.users[userID]
+	if u == nil {
+		events, cancel := s.svc.Subscribe(userID)
+		done := make(chan struct{})
+		u = &userListeners{sessions: map[string]*accounts.Scope{}, stop: func() { cancel(); close(done) }}
+		l.users[userID] = u
+		go s.fanOut(done, u, events)
+	}
+	u.sessions[id] = sc
+	l.user[id] = userID
 }
 
-// forward calls notify for every event that changes the tools sc lists:
-// an account of an allowed toolkit that turned ACTIVE. Other events (a
-// failed link, which only wakes waiters) pass. It returns when done closes.
+// fanOut sends notifications/tools/list_changed to each session of u whose
+// tools an event changes, until done closes.
+func (s *Server) fanOut(done <-chan struct{}, u *userListeners, events <-chan accounts.Event) {
+	for {
+		select {
+		case <-done:
+			return
+		case ev := <-events:
+			var ids []string
+			s.sessions.mu.Lock()
+			for id, sc := range u.sessions {
+				if changesTools(ev, sc) {
+					ids = append(ids, id)
+				}
+			}
+			s.sessions.mu.Unlock()
+			for _, id := range ids {
+				if err := s.mcp.SendNotificationToSpecificClient(id, "notifications/tools/list_changed", nil); err != nil {
+					s.log.Debug("tools/list_changed not delivered", zap.String("mcp_session", id), zap.Error(err))
+				}
+			}
+		}
+	}
+}
+
+// changesTools reports whether ev changes the tools sc lists: an account of
+// an allowed toolkit that turned ACTIVE. Other events (a failed link, which
+// only wakes waiters) do not.
+func changesTools(ev accounts.Event, sc *accounts.Scope) bool {
+	return ev.Account.Active() && sc.Allows(ev.Account.Toolkit)
+}
+
+// forward calls notify for every event that changes the tools sc lists,
+// until done closes.
 func (s *Server) forward(done <-chan struct{}, sc *accounts.Scope, events <-chan accounts.Event, notify func()) {
 	for {
 		select {
 		case <-done:
 			return
 		case ev := <-events:
-			if ev.Account.Active() && sc.Allows(ev.Account.Toolkit) {
+			if changesTools(ev, sc) {
 				notify()
 			}
 		}
@@ -60,11 +106,26 @@ func (s *Server) forward(done <-chan struct{}, sc *accounts.Scope, events <-chan
 }
 
 func (s *Server) unregisterSession(ctx context.Context, cs mcpserver.ClientSession) {
-	s.sessions.mu.Lock()
-	defer s.sessions.mu.Unlock()
-	if cancel := s.sessions.cancel[cs.SessionID()]; cancel != nil {
-		cancel()
-		delete(s.sessions.cancel, cs.SessionID())
+	l := s.sessions
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if userID, ok := l.user[cs.SessionID()]; ok {
+		l.removeLocked(cs.SessionID(), userID)
+	}
+}
+
+// removeLocked forgets session id of userID, ending the user's
+// subscription with its last session. l.mu is held.
+func (l *listeners) removeLocked(id, userID string) {
+	delete(l.user, id)
+	u := l.users[userID]
+	if u == nil {
+		return
+	}
+	delete(u.sessions, id)
+	if len(u.sessions) == 0 {
+		u.stop()
+		delete(l.users, userID)
 	}
 }
 
