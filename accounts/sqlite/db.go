@@ -39,9 +39,8 @@ type DB struct {
 	stmts *stmts
 }
 
-// q runs queries through the statement cache; inTx does so inside tx.
-func (d *DB) q() prepared              { return prepared{s: d.stmts} }
-func (d *DB) inTx(tx *sql.Tx) prepared { return prepared{s: d.stmts, tx: tx} }
+// q runs queries through the statement cache.
+func (d *DB) q() prepared { return prepared{s: d.stmts} }
 
 // Open opens the SQLite database at path, creating the file if needed, and
 // applies the embedded migrations that it has not seen yet. The caller
@@ -130,17 +129,6 @@ func (d *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return fmt.Errorf("sqlite: commit: %w", err)
 	}
 	return nil
-}
-
-// read runs fn in a read-only transaction, so that several queries see one
-// snapshot of the database.
-func (d *DB) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := d.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return fmt.Errorf("sqlite: begin: %w", err)
-	}
-	defer tx.Rollback()
-	return fn(tx)
 }
 
 // isAliasConflict reports whether err is the violation of the unique index
