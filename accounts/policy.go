@@ -173,6 +173,18 @@ func checkToolList(tk *tools.Toolkit, field string, list []string) ([]string, er
 	return out, nil
 }
 
+// CheckPolicy returns the error SetPolicy gives for p on an account of
+// toolkit, if any, writing nothing: a caller that changes several things
+// at once refuses them all before it writes any.
+func (s *Service) CheckPolicy(toolkit string, p Policy) error {
+	tk, err := s.toolkit(toolkit)
+	if err != nil {
+		return err
+	}
+	_, err = checkPolicy(tk, p)
+	return err
+}
+
 // SetPolicy replaces the policy of the account a and returns the account
 // as stored. Only the policy is written, so that a concurrent change of
 // anything else (a reconnect, a refresh) is kept, and no other write of

@@ -222,7 +222,9 @@ func (h *HTTP) sessionToolkits(c *apiCall) (int, any, error) {
 			"tool_count":        len(st.Toolkit.Tools),
 		}
 		if st.Active != nil {
-			item["connected_account"] = server.AccountBrief(st.Active)
+			brief := server.AccountBrief(st.Active)
+			brief["policy"] = server.PolicyJSON(st.Active.Policy)
+			item["connected_account"] = brief
 			item["selected_by"] = st.SelectedBy
 		}
 		if st.Problem != nil {

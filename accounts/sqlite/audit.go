@@ -39,8 +39,14 @@ func (d *DB) Audit(ctx context.Context, q accounts.AuditQuery) ([]*accounts.Audi
 	if before <= 0 {
 		before = math.MaxInt64
 	}
+	// Nanoseconds since 1970 fit an int64 from 1678 to 2262; a bound
+	// beyond either end selects all or nothing.
 	since := int64(math.MinInt64)
-	if !q.Since.IsZero() {
+	switch {
+	case q.Since.IsZero() || q.Since.Year() < 1678:
+	case q.Since.Year() >= 2262:
+		since = math.MaxInt64
+	default:
 		since = q.Since.UnixNano()
 	}
 	rows, err := d.q().QueryContext(ctx, `SELECT `+auditColumns+` FROM audit
