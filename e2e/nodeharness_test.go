@@ -378,7 +378,7 @@ func inspectorCall(tb testing.TB, raw json.RawMessage) nodeToolResult {
 }
 
 // metaTools are listed to every session (DESIGN.md, MCP surface).
-var metaTools = []string{"list_toolkits", "list_accounts", "authorize", "wait_for_connection", "select_account"}
+var metaTools = []string{"list_toolkits", "list_accounts", "authorize", "wait_for_connection", "select_account", "list_activity"}
 
 // mark is a position in the fake GitHub's request log.
 func mark(gh *fakeupstream.GitHub) int { return len(gh.Requests()) }
