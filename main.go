@@ -316,7 +316,7 @@ func build(ctx context.Context, cfg config, publicURL string, log *zap.Logger, m
 	go svc.RunRetention(sweepCtx, sweepPeriod)
 	srv := server.New(server.Config{Service: svc, Log: log.Named("mcp"), Version: version, OnToolCall: onToolCall, LocalLinks: cfg.connectAddr != "",
 		ToolMode: cfg.toolMode, AutoThreshold: cfg.toolModeAt})
-	return svc, srv, func() { stopSweep(); store.Close() }, nil
+	return svc, srv, func() { stopSweep(); _ = svc.FlushAudit(context.Background()); store.Close() }, nil
 }
 
 func serve(ctx context.Context, cfg config, log *zap.Logger) error {

@@ -9,8 +9,6 @@ import (
 	"errors"
 	"time"
 
-	"go.uber.org/zap"
-
 	"switchboard/tools"
 )
 
@@ -129,10 +127,10 @@ func (s *Service) newTrail(sc *Scope, tool *tools.Tool, args map[string]any, via
 	}}
 }
 
-// record writes the audit entry of a finished call: res and err are what
-// Call returns. A failed write is logged; the call's answer stands (it may
-// have acted upstream already).
-func (s *Service) record(ctx context.Context, tr *trail, res *CallResult, err error) {
+// record queues the audit entry of a finished call (see auditQueue): res
+// and err are what Call returns. A failed write is logged; the call's
+// answer stands (it may have acted upstream already).
+func (s *Service) record(tr *trail, res *CallResult, err error) {
 	e := tr.entry
 	e.Latency = time.Since(tr.start)
 	e.Outcome = OutcomeOK
@@ -156,10 +154,13 @@ func (s *Service) record(ctx context.Context, tr *trail, res *CallResult, err er
 	if a != nil {
 		e.AccountID, e.AccountAlias, e.AccountLabel = a.ID, a.Alias, a.Label
 	}
-	if err := s.store.AppendAudit(context.WithoutCancel(ctx), &e); err != nil {
-		s.log.Error("recording the audit entry", zap.String("user", e.UserID), zap.String("tool", e.Tool), zap.Error(err))
-	}
+	s.audit.add(&e)
 }
+
+// FlushAudit returns once the audit entries of calls that already
+// answered are in the store, or when ctx ends. A program flushes before it
+// closes the store.
+func (s *Service) FlushAudit(ctx context.Context) error { return s.audit.flush(ctx) }
 
 // Audit returns one page of the entries q selects, newest first, and the
 // cursor of the next page (0 when this is the last). A user's own view
@@ -167,6 +168,10 @@ func (s *Service) record(ctx context.Context, tr *trail, res *CallResult, err er
 func (s *Service) Audit(ctx context.Context, q AuditQuery) ([]*AuditEntry, int64, error) {
 	if q.Limit <= 0 || q.Limit > MaxAuditLimit {
 		return nil, 0, Errorf(CodeInvalidArguments, "limit must be from 1 to %d.", MaxAuditLimit)
+	}
+	// The reader sees the calls this process answered before it asked.
+	if err := s.FlushAudit(ctx); err != nil {
+		return nil, 0, internal(err, "read the audit trail")
 	}
 	want := q.Limit
 	q.Limit++

@@ -39,7 +39,7 @@ func (s *Service) Call(ctx context.Context, sc *Scope, tool *tools.Tool, args ma
 // whatever its outcome, leaves an entry in the audit trail.
 func (s *Service) CallWith(ctx context.Context, sc *Scope, tool *tools.Tool, args map[string]any, opts CallOptions) (done *CallResult, err error) {
 	tr := s.newTrail(sc, tool, args, opts.Via)
-	defer func() { s.record(ctx, tr, done, err) }()
+	defer func() { s.record(tr, done, err) }()
 	tk, err := s.enabled(sc, tool.Toolkit)
 	if err != nil {
 		return nil, err

@@ -118,9 +118,10 @@ type Store interface {
 	// back, so that a session in use is not swept as idle; ErrNotFound
 	// when there is no such session.
 	TouchSession(ctx context.Context, id string, at time.Time) error
-	// AppendAudit records one toolkit call, assigning e.Seq (strictly
-	// increasing, the cursor of Audit).
-	AppendAudit(ctx context.Context, e *AuditEntry) error
+	// AppendAudit records toolkit calls in one transaction, in the order
+	// given, assigning each entry's Seq (strictly increasing, the cursor
+	// of Audit).
+	AppendAudit(ctx context.Context, entries []*AuditEntry) error
 	// Audit returns the entries q selects, newest first (Seq descending),
 	// at most q.Limit of them.
 	Audit(ctx context.Context, q AuditQuery) ([]*AuditEntry, error)

@@ -4,6 +4,7 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestAccountsCommand pins the operator's command: list, disable (never
@@ -76,8 +77,13 @@ func TestPolicyAndAuditCommands(t *testing.T) {
 		t.Errorf("a bad --confirm was taken:\n%s", out)
 	}
 
-	trail := run("audit", "--user-id", "alice")
-	lines := strings.Split(strings.TrimSpace(trail), "\n")
+	// The server writes an entry a moment after the call answered.
+	var trail string
+	var lines []string
+	for deadline := time.Now().Add(5 * time.Second); len(lines) < 3 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		trail = run("audit", "--user-id", "alice")
+		lines = strings.Split(strings.TrimSpace(trail), "\n")
+	}
 	if len(lines) != 3 || !strings.Contains(lines[0], "GITHUB_GET_AUTHENTICATED_USER") || !strings.Contains(lines[1], "ACCOUNT_POLICY_DENIED") ||
 		!strings.Contains(lines[2], "\tok\t201\t") || !strings.Contains(lines[2], "alice-work") || strings.Contains(trail, "from the agent") {
 		t.Errorf("alice's trail:\n%s", trail)

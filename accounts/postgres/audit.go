@@ -18,7 +18,7 @@ import (
 const auditColumns = `seq, at, user_id, session_id, via, tool, toolkit, account_id, account_alias,
 	account_label, selected_by, outcome, upstream_status, latency_us, args_hash, confirmation_id`
 
-// appendAuditQuery runs on every tool call.
+// appendAuditQuery records one toolkit call.
 const appendAuditQuery = `INSERT INTO audit (at, user_id, session_id, via, tool, toolkit,
 	account_id, account_alias, account_label, selected_by, outcome, upstream_status, latency_us,
 	args_hash, confirmation_id)
@@ -38,18 +38,21 @@ const (
 		WHERE seq < $1 AND at >= $2 AND account_id = $4 AND user_id = $5 ORDER BY seq DESC LIMIT $3`
 )
 
-// AppendAudit records e and sets e.Seq. As TouchAccount does, it does not
+// AppendAudit records the entries and sets each one's Seq, in one round
+// trip and one implicit transaction. As TouchAccount does, it does not
 // wait for the server to flush its log (synchronous_commit off, for this
 // one transaction): a crash of the database server may lose the last
-// entries, and nothing else; both statements travel in one round trip.
-func (d *DB) AppendAudit(ctx context.Context, e *accounts.AuditEntry) error {
+// entries, and nothing else.
+func (d *DB) AppendAudit(ctx context.Context, entries []*accounts.AuditEntry) error {
 	b := &pgx.Batch{}
 	b.Queue(`SET LOCAL synchronous_commit = off`)
-	b.Queue(appendAuditQuery, ts(e.At), e.UserID, e.SessionID, e.Via, e.Tool, e.Toolkit,
-		e.AccountID, e.AccountAlias, e.AccountLabel, string(e.SelectedBy), e.Outcome, e.UpstreamStatus,
-		e.Latency.Microseconds(), e.ArgsHash, e.ConfirmationID).QueryRow(func(row pgx.Row) error {
-		return row.Scan(&e.Seq)
-	})
+	for _, e := range entries {
+		b.Queue(appendAuditQuery, ts(e.At), e.UserID, e.SessionID, e.Via, e.Tool, e.Toolkit,
+			e.AccountID, e.AccountAlias, e.AccountLabel, string(e.SelectedBy), e.Outcome, e.UpstreamStatus,
+			e.Latency.Microseconds(), e.ArgsHash, e.ConfirmationID).QueryRow(func(row pgx.Row) error {
+			return row.Scan(&e.Seq)
+		})
+	}
 	if err := d.pool.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("postgres: append audit: %w", err)
 	}

@@ -15,19 +15,25 @@ import (
 const auditColumns = `seq, at, user_id, session_id, via, tool, toolkit, account_id, account_alias,
 	account_label, selected_by, outcome, upstream_status, latency_us, args_hash, confirmation_id`
 
-// AppendAudit records e and sets e.Seq.
-func (d *DB) AppendAudit(ctx context.Context, e *accounts.AuditEntry) error {
-	err := d.q().QueryRowContext(ctx, `INSERT INTO audit (at, user_id, session_id, via, tool, toolkit,
-		account_id, account_alias, account_label, selected_by, outcome, upstream_status, latency_us,
-		args_hash, confirmation_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
-		e.At.UnixNano(), e.UserID, e.SessionID, e.Via, e.Tool, e.Toolkit,
-		e.AccountID, e.AccountAlias, e.AccountLabel, string(e.SelectedBy), e.Outcome, e.UpstreamStatus,
-		e.Latency.Microseconds(), e.ArgsHash, e.ConfirmationID).Scan(&e.Seq)
-	if err != nil {
-		return fmt.Errorf("sqlite: append audit: %w", err)
-	}
-	return nil
+// AppendAudit records the entries in one write transaction, setting each
+// one's Seq.
+func (d *DB) AppendAudit(ctx context.Context, entries []*accounts.AuditEntry) error {
+	return d.write(ctx, func(tx *sql.Tx) error {
+		q := d.inTx(tx)
+		for _, e := range entries {
+			err := q.QueryRowContext(ctx, `INSERT INTO audit (at, user_id, session_id, via, tool, toolkit,
+				account_id, account_alias, account_label, selected_by, outcome, upstream_status, latency_us,
+				args_hash, confirmation_id)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+				e.At.UnixNano(), e.UserID, e.SessionID, e.Via, e.Tool, e.Toolkit,
+				e.AccountID, e.AccountAlias, e.AccountLabel, string(e.SelectedBy), e.Outcome, e.UpstreamStatus,
+				e.Latency.Microseconds(), e.ArgsHash, e.ConfirmationID).Scan(&e.Seq)
+			if err != nil {
+				return fmt.Errorf("sqlite: append audit: %w", err)
+			}
+		}
+		return nil
+	})
 }
 
 // Audit returns the entries q selects, newest first.

@@ -33,13 +33,11 @@ func newAuditEntry(userID, accountID string, minutes int) *accounts.AuditEntry {
 	}
 }
 
-// appendAudit stores each entry, failing tb on an error.
+// appendAudit stores the entries in one batch, failing tb on an error.
 func appendAudit(tb testing.TB, st accounts.Store, list ...*accounts.AuditEntry) {
 	tb.Helper()
-	for _, e := range list {
-		if err := st.AppendAudit(tb.Context(), e); err != nil {
-			tb.Fatalf("AppendAudit: %v", err)
-		}
+	if err := st.AppendAudit(tb.Context(), list); err != nil {
+		tb.Fatalf("AppendAudit: %v", err)
 	}
 }
 
@@ -67,7 +65,8 @@ func testAuditRoundTripAndFilters(t *testing.T, s suite) {
 	bare.AccountAlias, bare.AccountLabel, bare.SelectedBy, bare.UpstreamStatus, bare.ConfirmationID = "", "", "", 0, ""
 	bare.Outcome = "ACCOUNT_REQUIRED"
 	inOrder := []*accounts.AuditEntry{alice1, alice2, bob, alice3, bare}
-	appendAudit(t, st, inOrder...)
+	appendAudit(t, st, inOrder[:2]...)
+	appendAudit(t, st, inOrder[2:]...)
 	for i := 1; i < len(inOrder); i++ {
 		if inOrder[i].Seq <= inOrder[i-1].Seq {
 			t.Errorf("Seq %d after %d: not strictly increasing", inOrder[i].Seq, inOrder[i-1].Seq)
