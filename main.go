@@ -109,13 +109,14 @@ func run(args []string) error {
 	case "version", "--version", "-v":
 		fmt.Print(versionText(version))
 		return nil
-	case "accounts", "audit":
+	case "accounts":
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
-		if cmd == "audit" {
-			return auditCommand(ctx, args, os.Stdout)
-		}
 		return accountsCommand(ctx, args, os.Stdout)
+	case "audit":
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return auditCommand(ctx, args, os.Stdout)
 	case "serve", "stdio":
 	default:
 		return usageErrorf("unknown command %q; run 'switchboard help' for the commands", cmd)
