@@ -15,7 +15,7 @@ import (
 	"switchboard/accounts"
 )
 
-// accountsCommand runs `switchboard accounts list|delete|disable|enable`:
+// accountsCommand runs `switchboard accounts list|delete|disable|enable|policy`:
 // the operator's view of one user's accounts in the data dir.
 func accountsCommand(ctx context.Context, args []string, out io.Writer) error {
 	if len(args) == 0 {
@@ -26,7 +26,7 @@ func accountsCommand(ctx context.Context, args []string, out io.Writer) error {
 	switch verb {
 	case "help", "--help", "-help", "-h":
 		return &helpError{accountsUsage}
-	case "list", "delete", "disable", "enable":
+	case "list", "delete", "disable", "enable", "policy":
 	default:
 		return usageErrorf("unknown accounts verb %q; run 'switchboard accounts --help' for the verbs", verb)
 	}
@@ -35,6 +35,10 @@ func accountsCommand(ctx context.Context, args []string, out io.Writer) error {
 	user := fs.String("user-id", env("SWITCHBOARD_USER_ID", ""), "the end user")
 	toolkit := fs.String("toolkit", "", "the toolkit")
 	ref := fs.String("account", "", "account id, alias or label")
+	var change policyFlags
+	if verb == "policy" {
+		change.define(fs)
+	}
 	// The store and key settings come from the same flags as serve.
 	cfg, err := parseFlags("accounts", nil)
 	if err != nil {
@@ -94,8 +98,59 @@ func accountsCommand(ctx context.Context, args []string, out io.Writer) error {
 			return err
 		}
 		fmt.Fprintf(out, "%s is %s\n", accounts.Describe(a), a.Status)
+	case "policy":
+		a, err := svc.Find(ctx, *user, *toolkit, *ref)
+		if err != nil {
+			return err
+		}
+		if p, changed := change.apply(fs, a.Policy); changed {
+			if a, err = svc.SetPolicy(ctx, a, p); err != nil {
+				return err
+			}
+		}
+		fmt.Fprintf(out, "%s: %s\n", accounts.Describe(a), a.Policy)
 	}
 	return nil
+}
+
+// policyFlags are the flags of `accounts policy`; only those given change
+// the policy.
+type policyFlags struct {
+	access, allow, deny, confirm string
+	reset                        bool
+}
+
+func (f *policyFlags) define(fs *flag.FlagSet) {
+	fs.StringVar(&f.access, "access", "", "read_only or read_write")
+	fs.StringVar(&f.allow, "allow-tools", "", "comma-separated tools (or PREFIX_* patterns) that alone may run; empty: every tool")
+	fs.StringVar(&f.deny, "deny-tools", "", "comma-separated tools (or PREFIX_* patterns) that never run")
+	fs.StringVar(&f.confirm, "confirm", "", "none, destructive or writes: which calls ask the person first")
+	fs.BoolVar(&f.reset, "reset", false, "start from the default policy")
+}
+
+// apply returns p changed by the flags given on the command line, and
+// whether any was.
+func (f *policyFlags) apply(fs *flag.FlagSet, p accounts.Policy) (accounts.Policy, bool) {
+	changed := false
+	if f.reset {
+		p, changed = accounts.Policy{}, true
+	}
+	fs.Visit(func(fl *flag.Flag) {
+		switch fl.Name {
+		case "access":
+			p.Access = accounts.Access(f.access)
+		case "allow-tools":
+			p.AllowTools = splitList(f.allow)
+		case "deny-tools":
+			p.DenyTools = splitList(f.deny)
+		case "confirm":
+			p.Confirm = accounts.Confirm(f.confirm)
+		default:
+			return
+		}
+		changed = true
+	})
+	return p, changed
 }
 
 // dataDirGiven reports whether the data dir was named, by --data-dir or

@@ -77,6 +77,7 @@ func TestEveryFlagHasAnEnvironmentVariable(t *testing.T) {
 		"database-max-conns":         "8",
 		"session-idle-ttl":           "1h",
 		"retention-failed":           "2h",
+		"audit-retention":            "720h",
 		"session-ttl":                "30m",
 		"session-max-ttl":            "48h",
 		"app-name":                   "Acme Assistant",

@@ -4,7 +4,8 @@
 //
 //	switchboard serve    streamable HTTP on --addr (default 127.0.0.1:8080), endpoint /mcp
 //	switchboard stdio    one MCP session over stdin/stdout
-//	switchboard accounts list|delete|disable|enable  manage a user's accounts
+//	switchboard accounts list|delete|disable|enable|policy  manage a user's accounts
+//	switchboard audit    read the audit trail of toolkit calls
 //	switchboard version  print the version and the VCS revision
 //	switchboard help     print the commands; `switchboard COMMAND --help` a command's flags
 //
@@ -59,6 +60,7 @@ type config struct {
 	databaseMaxConns int           // PostgreSQL pool size per process; 0: pgxpool's default
 	sessionIdleTTL   time.Duration // stored sessions unused this long are deleted
 	retentionFailed  time.Duration // FAILED placeholder accounts and expired links are kept this long
+	auditRetention   time.Duration // audit entries are kept this long (0: forever)
 
 	authConfigs []accounts.AuthConfig // from the config file, then SWITCHBOARD_OAUTH_* variables
 
@@ -111,6 +113,10 @@ func run(args []string) error {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		return accountsCommand(ctx, args, os.Stdout)
+	case "audit":
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return auditCommand(ctx, args, os.Stdout)
 	case "serve", "stdio":
 	default:
 		return usageErrorf("unknown command %q; run 'switchboard help' for the commands", cmd)
@@ -145,6 +151,7 @@ func parseFlags(cmd string, args []string) (config, error) {
 	fs.IntVar(&cfg.databaseMaxConns, "database-max-conns", envInt("SWITCHBOARD_DATABASE_MAX_CONNS", 0), "PostgreSQL connections per process (0: max(4, CPUs))")
 	fs.DurationVar(&cfg.sessionIdleTTL, "session-idle-ttl", envDuration("SWITCHBOARD_SESSION_IDLE_TTL", 24*time.Hour), "delete stored MCP sessions (those without a TTL) unused this long (0: keep)")
 	fs.DurationVar(&cfg.retentionFailed, "retention-failed", envDuration("SWITCHBOARD_RETENTION_FAILED", 24*time.Hour), "delete FAILED placeholder accounts and expired connect links this long after (0: keep)")
+	fs.DurationVar(&cfg.auditRetention, "audit-retention", envDuration("SWITCHBOARD_AUDIT_RETENTION", 90*24*time.Hour), "delete audit entries of toolkit calls this long after the call (0: keep)")
 	fs.DurationVar(&cfg.sessionTTL, "session-ttl", envDuration("SWITCHBOARD_SESSION_TTL", accounts.DefaultSessionTTL), "default lifetime of a session created through the application API")
 	fs.DurationVar(&cfg.sessionMaxTTL, "session-max-ttl", envDuration("SWITCHBOARD_SESSION_MAX_TTL", accounts.DefaultMaxSessionTTL), "longest lifetime a session created through the application API may ask for")
 	fs.StringVar(&cfg.appName, "app-name", env("SWITCHBOARD_APP_NAME", "Switchboard"), "the application named on connect pages (\"Acme Assistant asks to act in your GitHub account\")")
@@ -310,7 +317,7 @@ func build(ctx context.Context, cfg config, publicURL string, log *zap.Logger, m
 	go svc.RunRetention(sweepCtx, sweepPeriod)
 	srv := server.New(server.Config{Service: svc, Log: log.Named("mcp"), Version: version, OnToolCall: onToolCall, LocalLinks: cfg.connectAddr != "",
 		ToolMode: cfg.toolMode, AutoThreshold: cfg.toolModeAt})
-	return svc, srv, func() { stopSweep(); store.Close() }, nil
+	return svc, srv, func() { stopSweep(); _ = svc.FlushAudit(context.Background()); store.Close() }, nil
 }
 
 func serve(ctx context.Context, cfg config, log *zap.Logger) error {

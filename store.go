@@ -79,5 +79,5 @@ const sweepPeriod = 10 * time.Minute
 // share the window of FAILED placeholders: both are what is left of
 // connection attempts that ended.
 func retention(cfg config) accounts.Retention {
-	return accounts.Retention{Links: cfg.retentionFailed, Failed: cfg.retentionFailed, SessionIdle: cfg.sessionIdleTTL}
+	return accounts.Retention{Links: cfg.retentionFailed, Failed: cfg.retentionFailed, SessionIdle: cfg.sessionIdleTTL, Audit: cfg.auditRetention}
 }

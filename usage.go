@@ -45,6 +45,7 @@ var flagEnv = map[string]string{
 	"database-max-conns":         "SWITCHBOARD_DATABASE_MAX_CONNS",
 	"session-idle-ttl":           "SWITCHBOARD_SESSION_IDLE_TTL",
 	"retention-failed":           "SWITCHBOARD_RETENTION_FAILED",
+	"audit-retention":            "SWITCHBOARD_AUDIT_RETENTION",
 	"session-ttl":                "SWITCHBOARD_SESSION_TTL",
 	"session-max-ttl":            "SWITCHBOARD_SESSION_MAX_TTL",
 	"app-name":                   "SWITCHBOARD_APP_NAME",
@@ -89,7 +90,8 @@ service.
 Usage:
   switchboard serve [flags]          MCP over streamable HTTP (http://127.0.0.1:8080/mcp)
   switchboard stdio [flags]          one MCP session over stdin and stdout
-  switchboard accounts VERB [flags]  list, disable, enable or delete a user's accounts
+  switchboard accounts VERB [flags]  list, disable, enable or delete a user's accounts, or set a policy
+  switchboard audit [flags]          the audit trail of toolkit calls, newest first
   switchboard version                print the version and the VCS revision
   switchboard help [COMMAND]         print this, or a command's help
 
@@ -132,6 +134,24 @@ Deletes the account and revokes its OAuth grant where the provider has a
 revocation endpoint (the OAuth app comes from --config or
 SWITCHBOARD_OAUTH_*).
 `,
+	"accounts policy": `Usage: switchboard accounts policy --user-id USER --toolkit TOOLKIT --account ACCOUNT [--access …] [--allow-tools …] [--deny-tools …] [--confirm …] [--reset] [flags]
+
+Shows the account's policy, or changes the parts the flags name and shows
+the result: what agents may do with the account. A tool --deny-tools names
+never runs, even when --allow-tools names it too; with --allow-tools only
+the tools it names run; --access read_only runs only read-only tools;
+--confirm asks the person before writes (or destructive calls) run. Tools
+are names or patterns ending in * (GITHUB_LIST_*), comma-separated; an
+empty list clears it. --reset returns to the default first. Running
+sessions follow the change from their next call.
+`,
+	"audit": `Usage: switchboard audit [--user-id USER] [--account ID] [--since 24h|TIME] [--limit N] [flags]
+
+Prints the audit trail of toolkit calls, newest first, one a line: time,
+user, session, path, tool, account (id and label), how it was chosen,
+outcome, upstream status, latency. Arguments and results are never
+recorded. Entries older than --audit-retention are deleted by the server.
+`,
 }
 
 const accountsUsage = `Usage: switchboard accounts VERB --user-id USER [flags]
@@ -142,6 +162,7 @@ for one user:
   disable  turn an account INACTIVE: never chosen, never used
   enable   turn a disabled account ACTIVE again
   delete   delete an account, revoking its OAuth grant where the provider can
+  policy   show or change what agents may do with an account
 
 'switchboard accounts VERB --help' lists a verb's flags.
 `

@@ -63,6 +63,9 @@ type Account struct {
 	LastUsedAt time.Time
 	// Seq is the store's insertion order, the tie-breaker of rule 3.
 	Seq int64
+	// Policy is what agents may do with the account; the zero Policy
+	// restricts nothing. Only Store.SetAccountPolicy changes it.
+	Policy Policy
 }
 
 // Active reports whether the account may act.

@@ -19,15 +19,27 @@ type CallResult struct {
 	Result *tools.Result
 }
 
-// Call runs tool with args as the scope's active account for the tool's
+// Call is CallWith without options.
+func (s *Service) Call(ctx context.Context, sc *Scope, tool *tools.Tool, args map[string]any) (*CallResult, error) {
+	return s.CallWith(ctx, sc, tool, args, CallOptions{})
+}
+
+// CallWith runs tool with args as the scope's active account for the tool's
 // toolkit. Arguments are validated before an account is even looked up, so
-// invalid input never reaches the upstream. An OAuth token about to expire
+// invalid input never reaches the upstream. The account's policy is read
+// with the account, on every call: a tool it never lets run answers
+// ACCOUNT_POLICY_DENIED, and one it makes ask first runs only with a
+// confirmation the person gave for this very call (see confirm), all
+// before any upstream request. An OAuth token about to expire
 // is refreshed first. When the upstream rejects the credential (HTTP 401),
 // an OAuth token is refreshed once and the call retried; a credential
 // rejected after that, or a token-scheme credential (which has no refresh),
 // turns the account EXPIRED and the call answers ACCOUNT_INACTIVE with how
-// to re-authorize. No other account is ever tried instead.
-func (s *Service) Call(ctx context.Context, sc *Scope, tool *tools.Tool, args map[string]any) (*CallResult, error) {
+// to re-authorize. No other account is ever tried instead. Every call,
+// whatever its outcome, leaves an entry in the audit trail.
+func (s *Service) CallWith(ctx context.Context, sc *Scope, tool *tools.Tool, args map[string]any, opts CallOptions) (done *CallResult, err error) {
+	tr := s.newTrail(sc, tool, args, opts.Via)
+	defer func() { s.record(tr, done, err) }()
 	tk, err := s.enabled(sc, tool.Toolkit)
 	if err != nil {
 		return nil, err
@@ -36,8 +48,17 @@ func (s *Service) Call(ctx context.Context, sc *Scope, tool *tools.Tool, args ma
 		return nil, err
 	}
 	a, by, err := s.Active(ctx, sc, tk.Slug)
+	tr.account, tr.entry.SelectedBy = a, by
 	if err != nil {
 		return nil, err
+	}
+	if rule, detail := a.Policy.Refusal(tool); rule != "" {
+		return nil, policyDenied(a, tool, rule, detail)
+	}
+	if a.Policy.Asks(tool) {
+		if err := s.confirm(ctx, sc, a, tool, args, opts, tr); err != nil {
+			return nil, err
+		}
 	}
 	scheme := tk.Scheme(a.Scheme)
 	if scheme == nil {

@@ -245,16 +245,24 @@ func (s *Service) expireLink(ctx context.Context, l *Link) {
 // CSRFToken returns the form token of a connect page: an HMAC of the link's
 // token hash under a key derived from the sealing key, so it needs no
 // storage and differs per link.
-func (s *Service) CSRFToken(token string) string {
-	mac := hmac.New(sha256.New, s.keys.macKey())
-	mac.Write([]byte("csrf:" + HashToken(token)))
-	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
-}
+func (s *Service) CSRFToken(token string) string { return s.formToken("csrf", token) }
 
 // CheckCSRF reports whether got is the form token of the link token.
 func (s *Service) CheckCSRF(token, got string) bool {
-	return hmac.Equal([]byte(s.CSRFToken(token)), []byte(got))
+	return checkFormToken(s.CSRFToken(token), got)
 }
+
+// formToken is the form token of a page behind the link token: an HMAC of
+// the token's hash under a label, so that the pages of different kinds of
+// link never accept each other's tokens.
+func (s *Service) formToken(label, token string) string {
+	mac := hmac.New(sha256.New, s.keys.macKey())
+	mac.Write([]byte(label + ":" + HashToken(token)))
+	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// checkFormToken compares form tokens in constant time.
+func checkFormToken(want, got string) bool { return hmac.Equal([]byte(want), []byte(got)) }
 
 // LinkError is a refusal to complete a connect link, worded for the person
 // on the connect page. Retry reports whether the same link can be tried again.

@@ -150,33 +150,48 @@ func (kr *KeyRing) Seal(accountID string, c Credential) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return kr.sealBytes(accountID, plain)
+}
+
+// sealBytes encrypts plain with the primary key and ad as additional data.
+func (kr *KeyRing) sealBytes(ad string, plain []byte) ([]byte, error) {
 	aead := kr.aeads[kr.primary]
 	nonce := make([]byte, aead.NonceSize())
 	if _, err := rand.Read(nonce); err != nil {
 		return nil, err
 	}
 	out := append([]byte(kr.primary+"."), nonce...)
-	return aead.Seal(out, nonce, plain, []byte(accountID)), nil
+	return aead.Seal(out, nonce, plain, []byte(ad)), nil
+}
+
+// openBytes decrypts what sealBytes sealed with ad. The error never
+// contains key material or plaintext.
+func (kr *KeyRing) openBytes(ad string, sealed []byte) ([]byte, error) {
+	id, rest, ok := strings.Cut(string(sealed), ".")
+	if !ok {
+		return nil, errors.New("sealed credential: malformed")
+	}
+	aead := kr.aeads[id]
+	if aead == nil {
+		return nil, fmt.Errorf("sealed credential: key %q is not in SWITCHBOARD_SECRET_KEYS", id)
+	}
+	body := []byte(rest)
+	if len(body) < aead.NonceSize() {
+		return nil, errors.New("sealed credential: malformed")
+	}
+	plain, err := aead.Open(nil, body[:aead.NonceSize()], body[aead.NonceSize():], []byte(ad))
+	if err != nil {
+		return nil, errors.New("sealed credential: does not open with this key and account")
+	}
+	return plain, nil
 }
 
 // Open decrypts a blob sealed for accountID. The error never contains key
 // material or plaintext.
 func (kr *KeyRing) Open(accountID string, sealed []byte) (Credential, error) {
-	id, rest, ok := strings.Cut(string(sealed), ".")
-	if !ok {
-		return Credential{}, errors.New("sealed credential: malformed")
-	}
-	aead := kr.aeads[id]
-	if aead == nil {
-		return Credential{}, fmt.Errorf("sealed credential: key %q is not in SWITCHBOARD_SECRET_KEYS", id)
-	}
-	body := []byte(rest)
-	if len(body) < aead.NonceSize() {
-		return Credential{}, errors.New("sealed credential: malformed")
-	}
-	plain, err := aead.Open(nil, body[:aead.NonceSize()], body[aead.NonceSize():], []byte(accountID))
+	plain, err := kr.openBytes(accountID, sealed)
 	if err != nil {
-		return Credential{}, errors.New("sealed credential: does not open with this key and account")
+		return Credential{}, err
 	}
 	var sc sealedCredential
 	if err := json.Unmarshal(plain, &sc); err != nil {

@@ -28,6 +28,17 @@ const (
 	// as the operator allows (beyond DESIGN.md's list: it answers the
 	// creation of a session, never a tool call).
 	CodeSessionLimit Code = "SESSION_LIMIT"
+	// CodeAccountPolicyDenied refuses a call that the policy of the
+	// account that would act never lets run (Policy.Refusal).
+	CodeAccountPolicyDenied Code = "ACCOUNT_POLICY_DENIED"
+	// CodeConfirmationRequired refuses a call that the account's policy
+	// makes ask the person first, until the person allowed it (Error's
+	// Confirmation says how).
+	CodeConfirmationRequired Code = "CONFIRMATION_REQUIRED"
+	// CodeConfirmationDeclined answers a call the person declined (beyond
+	// DESIGN.md's list): unlike CONFIRMATION_REQUIRED, asking again will
+	// not help unless the person asks for it.
+	CodeConfirmationDeclined Code = "CONFIRMATION_DECLINED"
 )
 
 // Error is a failure meant for the agent: Message says what happened and
@@ -43,6 +54,9 @@ type Error struct {
 	Account *Account
 	// RetryAfterSeconds is set for UPSTREAM_RATE_LIMITED.
 	RetryAfterSeconds int
+	// Confirmation is set for CONFIRMATION_REQUIRED when a confirmation
+	// was issued: how the person allows the call.
+	Confirmation *ConfirmationRequest
 	// Err is the underlying cause, if any.
 	Err error
 }

@@ -27,11 +27,14 @@ type Retention struct {
 	// this says. Every request that reads a session through the Service
 	// keeps UpdatedAt fresh (see Service.Session).
 	SessionIdle time.Duration
+	// Audit: an audit entry is deleted this long after its call.
+	Audit time.Duration
 }
 
-// Swept counts what one Sweep deleted.
+// Swept counts what one Sweep deleted. Confirmations past their expiry
+// are deleted whatever the policy says: they can allow nothing more.
 type Swept struct {
-	Links, Accounts, Sessions int64
+	Links, Accounts, Sessions, Audit, Confirmations int64
 }
 
 // touchEvery is the part of the idle TTL after which reading a session
@@ -82,7 +85,8 @@ func (s *Service) RunRetention(ctx context.Context, period time.Duration) {
 			continue
 		}
 		if n != (Swept{}) {
-			s.log.Info("retention sweep", zap.Int64("links", n.Links), zap.Int64("accounts", n.Accounts), zap.Int64("sessions", n.Sessions))
+			s.log.Info("retention sweep", zap.Int64("links", n.Links), zap.Int64("accounts", n.Accounts), zap.Int64("sessions", n.Sessions),
+				zap.Int64("audit", n.Audit), zap.Int64("confirmations", n.Confirmations))
 		}
 	}
 }

@@ -92,6 +92,7 @@ type Service struct {
 	log       *zap.Logger
 	now       func() time.Time
 	events    *broker
+	audit     *auditQueue
 	pollTick  time.Duration
 	locker    Locker
 	refreshed func(toolkit, outcome string)
@@ -152,6 +153,7 @@ func NewService(cfg Config) (*Service, error) {
 	if s.log == nil {
 		s.log = zap.NewNop()
 	}
+	s.audit = newAuditQueue(s.store, s.log)
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -17,6 +17,9 @@ var (
 	ErrAliasTaken = errors.New("alias already taken")
 	// ErrLinkUsed: the connect link was already completed.
 	ErrLinkUsed = errors.New("link already used")
+	// ErrConfirmationSettled: the confirmation can no longer change that
+	// way: already answered, already used, not approved, or expired.
+	ErrConfirmationSettled = errors.New("confirmation settled")
 )
 
 // Store persists accounts, sealed credentials, sessions and connect links.
@@ -29,10 +32,14 @@ type Store interface {
 	CreateAccount(ctx context.Context, a *Account) error
 	// UpdateAccount writes every mutable field of a (alias, label, upstream
 	// id, auth config, scheme, status, reason, connected and last-used
-	// times). It
+	// times) except its policy, so that a stale copy of the account never
+	// undoes a policy change. It
 	// returns ErrNotFound when no account of a.UserID has a.ID, and
 	// ErrAliasTaken as CreateAccount does.
 	UpdateAccount(ctx context.Context, a *Account) error
+	// SetAccountPolicy replaces the policy of the account id of userID and
+	// writes nothing else; ErrNotFound when userID has no account id.
+	SetAccountPolicy(ctx context.Context, userID, id string, p Policy) error
 	// TouchAccount records that the account acted at a.LastUsedAt without
 	// touching anything else; ErrNotFound when the account is gone.
 	TouchAccount(ctx context.Context, a *Account) error
@@ -111,6 +118,34 @@ type Store interface {
 	// back, so that a session in use is not swept as idle; ErrNotFound
 	// when there is no such session.
 	TouchSession(ctx context.Context, id string, at time.Time) error
+	// AppendAudit records toolkit calls in one transaction, in the order
+	// given, assigning each entry's Seq (strictly increasing, the cursor
+	// of Audit).
+	AppendAudit(ctx context.Context, entries []*AuditEntry) error
+	// Audit returns the entries q selects, newest first (Seq descending),
+	// at most q.Limit of them.
+	Audit(ctx context.Context, q AuditQuery) ([]*AuditEntry, error)
+
+	// CreateConfirmation inserts c.
+	CreateConfirmation(ctx context.Context, c *Confirmation) error
+	// Confirmation returns the confirmation id of userID, or ErrNotFound
+	// (also when it is another user's).
+	Confirmation(ctx context.Context, userID, id string) (*Confirmation, error)
+	// ConfirmationByToken returns the confirmation whose link token
+	// hashes to tokenHash, or ErrNotFound. It is not scoped to a user:
+	// knowing the token is what entitles the bearer to answer it.
+	ConfirmationByToken(ctx context.Context, tokenHash string) (*Confirmation, error)
+	// DecideConfirmation records the person's answer to the confirmation
+	// id of userID at the moment at, atomically and once:
+	// ErrConfirmationSettled when it was answered already or expired
+	// before at, ErrNotFound when userID has no confirmation id.
+	DecideConfirmation(ctx context.Context, userID, id string, approved bool, at time.Time) error
+	// UseConfirmation marks the confirmation id of userID used at the
+	// moment at, atomically and once, provided it was approved and has not
+	// expired; ErrConfirmationSettled otherwise, ErrNotFound when userID
+	// has no confirmation id.
+	UseConfirmation(ctx context.Context, userID, id string, at time.Time) error
+
 	// Sweep deletes what p says has outlived its use as of now (see
 	// Retention) and reports how much it deleted. Deletes are idempotent,
 	// so processes sharing the store may sweep at once; a store may let

@@ -60,52 +60,88 @@ func (s *Service) Toolkits(ctx context.Context, sc *Scope) ([]ToolkitState, erro
 	return out, nil
 }
 
-// ListedToolkits returns the toolkits whose tools the scope lists: those
-// it allows where the user has an ACTIVE account, or that it names
-// explicitly and users can connect (a named toolkit the operator has not
-// configured would list tools that can never work). Tools of other
-// toolkits stay callable, and answer with a code the agent can act on
-// (ACCOUNT_REQUIRED, TOOLKIT_NOT_ENABLED, TOOLKIT_NOT_CONFIGURED).
-func (s *Service) ListedToolkits(ctx context.Context, sc *Scope) (map[string]bool, error) {
-	out := map[string]bool{}
-	var active map[string]bool
+// Listing is what a scope lists of the toolkit tools.
+type Listing struct {
+	// Toolkits are those whose tools are listed: those the scope allows
+	// where the user has an ACTIVE account, or that it names explicitly and
+	// users can connect (a named toolkit the operator has not configured
+	// would list tools that can never work). Tools of other toolkits stay
+	// callable, and answer with a code the agent can act on
+	// (ACCOUNT_REQUIRED, TOOLKIT_NOT_ENABLED, TOOLKIT_NOT_CONFIGURED).
+	Toolkits map[string]bool
+	// policies holds the policy of the account that acts for a listed
+	// toolkit in the scope, where one does.
+	policies map[string]Policy
+}
+
+// Lists reports whether the listing holds t: its toolkit is listed, and
+// the policy of the account that would act lets it run at all. A tool
+// the policy refuses (deny_tools, allow_tools, read_only for a tool that
+// is not read-only) is left out, since listing it would only invite a
+// refusal; called anyway, it answers ACCOUNT_POLICY_DENIED. A tool that
+// asks the person first is listed.
+func (l *Listing) Lists(t *tools.Tool) bool {
+	if !l.Toolkits[t.Toolkit] {
+		return false
+	}
+	p, ok := l.policies[t.Toolkit]
+	if !ok {
+		return true
+	}
+	rule, _ := p.Refusal(t)
+	return rule == ""
+}
+
+// Listing returns what the scope lists, from one read of the user's
+// accounts. The policies are those of the accounts rule 5 chooses now, so
+// that a changed selection or policy changes the next listing.
+func (s *Service) Listing(ctx context.Context, sc *Scope) (*Listing, error) {
+	all, err := s.store.Accounts(ctx, sc.UserID(), "")
+	if err != nil {
+		return nil, internal(err, "list accounts")
+	}
+	l := &Listing{Toolkits: map[string]bool{}, policies: map[string]Policy{}}
+	active := map[string]bool{}
+	for _, a := range all {
+		if a.Active() {
+			active[a.Toolkit] = true
+		}
+	}
 	for _, tk := range s.catalog.Toolkits() {
 		if !sc.Allows(tk.Slug) {
 			continue
 		}
-		if sc.Names(tk.Slug) && s.Configured(tk.Slug) {
-			out[tk.Slug] = true
+		if !(sc.Names(tk.Slug) && s.Configured(tk.Slug)) && !active[tk.Slug] {
 			continue
 		}
-		if active == nil {
-			all, err := s.store.Accounts(ctx, sc.UserID(), "")
-			if err != nil {
-				return nil, internal(err, "list accounts")
-			}
-			active = map[string]bool{}
-			for _, a := range all {
-				if a.Active() {
-					active[a.Toolkit] = true
-				}
-			}
-		}
-		if active[tk.Slug] {
-			out[tk.Slug] = true
+		l.Toolkits[tk.Slug] = true
+		if a, _, err := s.ActiveIn(sc, tk.Slug, all); err == nil && !a.Policy.IsZero() {
+			l.policies[tk.Slug] = a.Policy
 		}
 	}
-	return out, nil
+	return l, nil
 }
 
-// ListedTools returns the catalog tools the scope lists (ListedToolkits),
+// ListedToolkits returns the toolkits whose tools the scope lists (see
+// Listing.Toolkits).
+func (s *Service) ListedToolkits(ctx context.Context, sc *Scope) (map[string]bool, error) {
+	l, err := s.Listing(ctx, sc)
+	if err != nil {
+		return nil, err
+	}
+	return l.Toolkits, nil
+}
+
+// ListedTools returns the catalog tools the scope lists (Listing.Lists),
 // in catalog order.
 func (s *Service) ListedTools(ctx context.Context, sc *Scope) ([]*tools.Tool, error) {
-	listed, err := s.ListedToolkits(ctx, sc)
+	l, err := s.Listing(ctx, sc)
 	if err != nil {
 		return nil, err
 	}
 	var out []*tools.Tool
 	for _, t := range s.catalog.Tools() {
-		if listed[t.Toolkit] {
+		if l.Lists(t) {
 			out = append(out, t)
 		}
 	}

@@ -234,6 +234,11 @@ func (c *countingStore) report(b *testing.B) {
 	b.ReportMetric(float64(total)/float64(b.N), "store_calls/op")
 }
 
+func (c *countingStore) AppendAudit(ctx context.Context, entries []*accounts.AuditEntry) error {
+	c.count("AppendAudit")
+	return c.Store.AppendAudit(ctx, entries)
+}
+
 func (c *countingStore) CreateAccount(ctx context.Context, a *accounts.Account) error {
 	c.count("CreateAccount")
 	return c.Store.CreateAccount(ctx, a)

@@ -61,10 +61,10 @@ func assertEmptyDir(tb testing.TB, dir, what string) {
 // TestHelp pins that every way of asking for help prints it on stdout,
 // exits 0 and creates nothing.
 func TestHelp(t *testing.T) {
-	commands := []string{"switchboard serve", "switchboard stdio", "switchboard accounts", "switchboard version", "switchboard help"}
+	commands := []string{"switchboard serve", "switchboard stdio", "switchboard accounts", "switchboard audit", "switchboard version", "switchboard help"}
 	serveFlags := []string{"--addr", "SWITCHBOARD_ADDR", "--data-dir", "SWITCHBOARD_DATA_DIR", "--max-body-bytes", "SWITCHBOARD_MAX_BODY_BYTES", "SWITCHBOARD_API_KEYS", "SWITCHBOARD_SECRET_KEYS"}
 	stdioFlags := []string{"--user-id", "SWITCHBOARD_USER_ID", "--connect-addr", "SWITCHBOARD_CONNECT_ADDR", "SWITCHBOARD_SECRET_KEYS"}
-	verbs := []string{"list", "disable", "enable", "delete", "switchboard accounts VERB --help"}
+	verbs := []string{"list", "disable", "enable", "delete", "policy", "switchboard accounts VERB --help"}
 	verbFlags := []string{"--user-id", "--toolkit", "--account", "--data-dir", "SWITCHBOARD_DATA_DIR"}
 	for _, tc := range []struct {
 		args []string
@@ -83,6 +83,8 @@ func TestHelp(t *testing.T) {
 		{[]string{"accounts", "disable", "--help"}, verbFlags},
 		{[]string{"accounts", "enable", "-h"}, verbFlags},
 		{[]string{"accounts", "delete", "--help"}, append(verbFlags, "revokes")},
+		{[]string{"accounts", "policy", "--help"}, append(verbFlags, "--access", "--allow-tools", "--deny-tools", "--confirm", "--reset")},
+		{[]string{"audit", "--help"}, []string{"--user-id", "--account", "--since", "--limit", "--data-dir", "never"}},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			dir := t.TempDir()

@@ -159,6 +159,9 @@ type driverInput struct {
 	Progress       bool              `json:"progress,omitempty"`
 	AllowHTTPError bool              `json:"allowHttpError,omitempty"`
 	TimeoutMs      int               `json:"timeoutMs,omitempty"`
+	// Elicitation, "accept" or "decline", makes the SDK driver declare
+	// form and URL elicitation and answer every request that way.
+	Elicitation string `json:"elicitation,omitempty"`
 }
 
 type step map[string]any
@@ -188,6 +191,13 @@ type driverOutput struct {
 		Total    *float64 `json:"total"`
 		Message  string   `json:"message"`
 	} `json:"progress"`
+	// Elicitations are the elicitation/create requests the SDK driver
+	// received, as their params.
+	Elicitations []struct {
+		Mode    string `json:"mode"`
+		Message string `json:"message"`
+		URL     string `json:"url"`
+	} `json:"elicitations"`
 	Error *struct {
 		Status  int    `json:"status"`
 		Message string `json:"message"`
@@ -368,7 +378,7 @@ func inspectorCall(tb testing.TB, raw json.RawMessage) nodeToolResult {
 }
 
 // metaTools are listed to every session (DESIGN.md, MCP surface).
-var metaTools = []string{"list_toolkits", "list_accounts", "authorize", "wait_for_connection", "select_account"}
+var metaTools = []string{"list_toolkits", "list_accounts", "authorize", "wait_for_connection", "select_account", "list_activity"}
 
 // mark is a position in the fake GitHub's request log.
 func mark(gh *fakeupstream.GitHub) int { return len(gh.Requests()) }

@@ -72,8 +72,12 @@ func (s *Server) listAccounts(ctx context.Context, sc *accounts.Scope, args map[
 			"last_used_at":      timeOrNil(a.LastUsedAt),
 			"active_in_session": isActive,
 			"selected_by":       nil,
+			"policy":            PolicyJSON(a.Policy),
 		}
 		line := fmt.Sprintf("- %s %s [%s]", a.Toolkit, name(a), a.Status)
+		if note := policyNote(a.Policy); note != "" {
+			line += " (" + note + ")"
+		}
 		if isActive {
 			item["selected_by"] = c.by
 			line += fmt.Sprintf(" — active in this session (%s)", c.by)

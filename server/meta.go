@@ -26,45 +26,51 @@ func (s *Server) addMetaTools() {
 	for _, m := range []metaTool{
 		{
 			name: "list_toolkits", title: "List toolkits", readOnly: true, idempotent: true,
-			description: "The services (toolkits) this session may use: for each, whether it can be connected and is, the account active in this session (id, alias, label, status, and why it was chosen), the account count and tool count. Call it first to see what you can act in and as whom.",
+			description: "The services (toolkits) of this session: whether each can be connected and is, the account active here (why, and its policy), account and tool counts. Call it first.",
 			schema:      `{"type":"object","properties":{},"additionalProperties":false}`,
 			handler:     s.listToolkits,
 		},
 		{
 			name: "list_accounts", title: "List connected accounts", readOnly: true, idempotent: true,
-			description: "The user's connected accounts, most recent first: id, toolkit, alias, label (e.g. the GitHub login), status, times, and whether it is this session's active account (selected_by: header, session or default). Non-ACTIVE accounts only with include_inactive.",
+			description: "The user's connected accounts, newest first: id, toolkit, alias, label (e.g. a GitHub login), status, policy, whether active in this session (selected_by). Non-ACTIVE ones only with include_inactive.",
 			schema:      `{"type":"object","properties":{"toolkit":{"type":"string","description":"Only this toolkit's accounts."},"include_inactive":{"type":"boolean","default":false}},"additionalProperties":false}`,
 			handler:     s.listAccounts,
 		},
 		{
 			name: "authorize", title: "Connect an account",
-			description: "Connect an account of a toolkit for the user, or re-authorize one (account). Returns a short-lived link (redirect_url): show it to the user, then call wait_for_connection with connected_account_id. Each connection is a separate account; once connected it is this session's active account for the toolkit.",
-			schema:      `{"type":"object","properties":{"toolkit":{"type":"string","description":"e.g. \"github\"."},"alias":{"type":"string","description":"A name for the new account, e.g. \"work\"."},"auth_config":{"type":"string","description":"Auth config id (ac_…); the default when omitted."},"account":{"type":"string","description":"Re-authorize this account (id, alias or label)."}},"required":["toolkit"],"additionalProperties":false}`,
+			description: "Connect an account of a toolkit for the user, or re-authorize one (account). Returns a short-lived link (redirect_url): show it to the user, then call wait_for_connection. Each connection is a separate account; once connected it is active in this session.",
+			schema:      `{"type":"object","properties":{"toolkit":{"type":"string","description":"e.g. \"github\"."},"alias":{"type":"string","description":"A name for it, e.g. \"work\"."},"auth_config":{"type":"string","description":"Auth config id (ac_…)."},"account":{"type":"string","description":"Re-authorize this account (id, alias or label)."}},"required":["toolkit"],"additionalProperties":false}`,
 			handler:     s.authorize,
 		},
 		{
 			name: "wait_for_connection", title: "Wait for a connection", readOnly: true, idempotent: true,
-			description: "Wait until the user completes or abandons a link from authorize. Returns the account: ACTIVE when connected, FAILED when the link failed or expired, or pending=true when the timeout passed first (call again).",
+			description: "Wait until the user completes or abandons a link from authorize: the account ACTIVE, FAILED (link failed or expired), or pending=true if the timeout passed first (call again).",
 			schema:      `{"type":"object","properties":{"connected_account_id":{"type":"string","description":"From authorize."},"timeout_seconds":{"type":"integer","minimum":1,"maximum":300,"default":60}},"required":["connected_account_id"],"additionalProperties":false}`,
 			handler:     s.waitForConnection,
 		},
 		{
 			name: "select_account", title: "Select the active account", idempotent: true,
-			description: "Make one of the user's accounts this session's active account for a toolkit, by id, alias, or label when unique. Refused when the account is not ACTIVE, the name is ambiguous (candidates listed), or the X-Connected-Accounts header fixes the toolkit.",
+			description: "Make one of the user's accounts this session's active one for a toolkit (by id, alias, or unique label). Refused when it is not ACTIVE, the name is ambiguous, or X-Connected-Accounts fixes the toolkit.",
 			schema:      `{"type":"object","properties":{"toolkit":{"type":"string"},"account":{"type":"string","description":"Account id, alias or label."}},"required":["toolkit","account"],"additionalProperties":false}`,
 			handler:     s.selectAccount,
 		},
 		{
 			name: "search_tools", title: "Find tools", readOnly: true, idempotent: true,
-			description: "Find the tools for a task among every service of this session, also those not connected yet. Describe the task in plain words (\"archive this email\", \"move the standup to 10am\"). Returns the best matches with input schemas and the account each would act as; run one with execute_tool.",
+			description: "Find tools for a task in plain words (\"archive this email\") among every service of this session, connected or not. Returns the best matches with input schemas and the account (and policy) each would act as; run one with execute_tool.",
 			schema:      `{"type":"object","properties":{"query":{"type":"string","description":"What you want to do."},"toolkit":{"type":"string","description":"Only this toolkit's tools."},"limit":{"type":"integer","minimum":1,"maximum":20,"default":5}},"required":["query"],"additionalProperties":false}`,
 			handler:     s.searchTools,
 		},
 		{
 			name: "execute_tool", title: "Run a tool", openWorld: true,
-			description: "Run a tool found with search_tools, exactly as calling it by name would: same argument checks, same account, same result.",
-			schema:      `{"type":"object","properties":{"tool":{"type":"string","description":"The tool's name, e.g. GMAIL_SEND_EMAIL."},"arguments":{"type":"object","description":"Its arguments, as its input_schema says."}},"required":["tool"],"additionalProperties":false}`,
+			description: "Run a tool found with search_tools exactly as calling it by name would.",
+			schema:      `{"type":"object","properties":{"tool":{"type":"string","description":"The tool's name, e.g. GMAIL_SEND_EMAIL."},"arguments":{"type":"object","description":"Per its input_schema."},"confirmation":{"type":"string","description":"From CONFIRMATION_REQUIRED, once the user allowed it."}},"required":["tool"],"additionalProperties":false}`,
 			handler:     s.executeTool,
+		},
+		{
+			name: "list_activity", title: "Recent activity", readOnly: true, idempotent: true,
+			description: "The user's recent toolkit calls, newest first: tool, account and who chose it, outcome. Never arguments or results.",
+			schema:      `{"type":"object","properties":{"limit":{"type":"integer","minimum":1,"maximum":50},"cursor":{"type":"string"}},"additionalProperties":false}`,
+			handler:     s.listActivity,
 		},
 	} {
 		m := m

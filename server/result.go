@@ -43,7 +43,50 @@ func ErrorBody(err error) (*accounts.Error, map[string]any) {
 	if e.RetryAfterSeconds > 0 {
 		body["retry_after_seconds"] = e.RetryAfterSeconds
 	}
+	if e.Account != nil && (e.Code == accounts.CodeAccountPolicyDenied || e.Code == accounts.CodeConfirmationRequired) {
+		body["policy"] = PolicyJSON(e.Account.Policy)
+	}
+	if c := e.Confirmation; c != nil {
+		body["confirmation"] = map[string]any{"id": c.ID, "url": nullable(c.URL), "expires_at": timeOrNil(c.ExpiresAt)}
+	}
 	return e, body
+}
+
+// PolicyJSON is how an account's policy is shown, with its defaults
+// spelled out: access, allow_tools (empty: every tool), deny_tools and
+// confirm. Tool results and the application API show the same object.
+func PolicyJSON(p accounts.Policy) map[string]any {
+	n := p.Normal()
+	return map[string]any{
+		"access":      n.Access,
+		"allow_tools": nonNil(n.AllowTools),
+		"deny_tools":  nonNil(n.DenyTools),
+		"confirm":     n.Confirm,
+	}
+}
+
+// policyNote is a policy in a few words for result text, "" for none.
+func policyNote(p accounts.Policy) string {
+	if p.IsZero() {
+		return ""
+	}
+	var parts []string
+	if p.Access == accounts.AccessReadOnly {
+		parts = append(parts, "read-only")
+	}
+	if len(p.AllowTools) > 0 {
+		parts = append(parts, "only "+strings.Join(p.AllowTools, ", "))
+	}
+	if len(p.DenyTools) > 0 {
+		parts = append(parts, "never "+strings.Join(p.DenyTools, ", "))
+	}
+	switch p.Confirm {
+	case accounts.ConfirmWrites:
+		parts = append(parts, "asks the person before writes")
+	case accounts.ConfirmDestructive:
+		parts = append(parts, "asks the person before destructive calls")
+	}
+	return "policy: " + strings.Join(parts, "; ")
 }
 
 // okResult is a successful result with text and structured content.

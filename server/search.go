@@ -25,7 +25,10 @@ const (
 
 // searchTools answers search_tools: the session's toolkit tools best
 // matching the query, with their schemas, annotations, and the account
-// that would act (or why none can).
+// that would act (or why none can), its policy, and what the policy makes
+// of the tool (policy_decision: allowed, confirm or denied). Search lists
+// tools a policy refuses, marked denied, so that the agent can say why it
+// cannot do what was asked; the all-mode listing leaves them out.
 func (s *Server) searchTools(ctx context.Context, sc *accounts.Scope, args map[string]any, _ mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 	if err := checkArgs(args, "query", "toolkit", "limit"); err != nil {
 		return nil, err
@@ -76,8 +79,19 @@ func (s *Server) searchTools(ctx context.Context, sc *accounts.Scope, args map[s
 			item["account_error"] = map[string]any{"code": e.Code, "message": e.Message}
 			line += fmt.Sprintf(" (no account can act: %s)", e.Code)
 		} else {
-			item["account"] = map[string]any{"id": a.ID, "alias": nullable(a.Alias), "label": nullable(a.Label), "selected_by": by}
-			line += fmt.Sprintf(" (acts as %s, by %s)", name(a), by)
+			item["account"] = map[string]any{"id": a.ID, "alias": nullable(a.Alias), "label": nullable(a.Label), "selected_by": by, "policy": PolicyJSON(a.Policy)}
+			line += fmt.Sprintf(" (acts as %s, by %s", name(a), by)
+			switch rule, _ := a.Policy.Refusal(t); {
+			case rule != "":
+				item["policy_decision"] = "denied"
+				line += "; its policy refuses this tool: " + rule
+			case a.Policy.Asks(t):
+				item["policy_decision"] = "confirm"
+				line += "; asks the person first"
+			default:
+				item["policy_decision"] = "allowed"
+			}
+			line += ")"
 		}
 		items = append(items, item)
 		lines = append(lines, line)
@@ -109,8 +123,9 @@ func wholeNumber(v any) (int, bool) {
 // upstream request), account choice, refusals and result.
 func (s *Server) executeTool(ctx context.Context, sc *accounts.Scope, _ map[string]any, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 	var in struct {
-		Tool      string          `json:"tool"`
-		Arguments json.RawMessage `json:"arguments"`
+		Tool         string          `json:"tool"`
+		Arguments    json.RawMessage `json:"arguments"`
+		Confirmation string          `json:"confirmation"`
 	}
 	raw, _ := json.Marshal(req.GetRawArguments())
 	if r, ok := req.GetRawArguments().(json.RawMessage); ok {
@@ -119,7 +134,7 @@ func (s *Server) executeTool(ctx context.Context, sc *accounts.Scope, _ map[stri
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&in); err != nil {
-		return nil, accounts.Errorf(accounts.CodeInvalidArguments, "execute_tool takes {\"tool\": name, \"arguments\": {...}}.")
+		return nil, accounts.Errorf(accounts.CodeInvalidArguments, "execute_tool takes {\"tool\": name, \"arguments\": {...}, \"confirmation\": id (optional)}.")
 	}
 	in.Tool = strings.TrimSpace(in.Tool)
 	if in.Tool == "" {
@@ -133,10 +148,5 @@ func (s *Server) executeTool(ctx context.Context, sc *accounts.Scope, _ map[stri
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.Execute(ctx, sc, t, args)
-	if err != nil {
-		return nil, err
-	}
-	text, structured := CallOutput(res)
-	return okResult(text, structured), nil
+	return s.runTool(ctx, sc, t, args, req, accounts.CallOptions{Via: accounts.ViaExecuteTool, Confirmation: strings.TrimSpace(in.Confirmation)})
 }

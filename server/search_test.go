@@ -76,8 +76,8 @@ func TestToolModeSources(t *testing.T) {
 			if isSearchListing(got) != tt.search {
 				t.Errorf("listed %v, want search mode %v", got, tt.search)
 			}
-			if tt.search && len(got) != 7 {
-				t.Errorf("search mode lists %d tools, want the 5 meta tools and 2 search tools", len(got))
+			if tt.search && len(got) != 8 {
+				t.Errorf("search mode lists %d tools, want the 6 meta tools and 2 search tools", len(got))
 			}
 		})
 	}

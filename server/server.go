@@ -60,7 +60,7 @@ type Server struct {
 // metaTools are listed in every session, whatever its accounts and mode.
 var metaTools = map[string]bool{
 	"list_toolkits": true, "list_accounts": true, "authorize": true,
-	"wait_for_connection": true, "select_account": true,
+	"wait_for_connection": true, "select_account": true, "list_activity": true,
 }
 
 // searchTools are listed instead of the toolkit tools in search mode; in
@@ -132,16 +132,17 @@ func mcpTool(t *tools.Tool) mcp.Tool {
 }
 
 // filter decides per request which tools exist: the meta tools always;
-// in all mode the toolkit tools the scope lists (Service.ListedToolkits:
-// allowed, and named or with an ACTIVE account of the user); in search
-// mode search_tools and execute_tool instead of them (see toolMode).
+// in all mode the toolkit tools the scope lists (Service.Listing: allowed,
+// named or with an ACTIVE account of the user, and not refused by the
+// policy of the account that would act); in search mode search_tools and
+// execute_tool instead of them (see toolMode).
 //
 // mcp-go applies the filter at tools/call as well, passing only the called
 // tool. There every tool passes, so that the call answers with a code the
 // agent can act on (ACCOUNT_REQUIRED with how to connect one,
 // TOOLKIT_NOT_ENABLED) instead of a bare "tool not found", and so that in
 // search mode a client that remembers a tool's name can still call it;
-// Service.Call enforces the same rules. A list always holds the five meta
+// Service.Call enforces the same rules. A list always holds the six meta
 // tools, so a one-tool slice is a call.
 func (s *Server) filter(ctx context.Context, in []mcp.Tool) []mcp.Tool {
 	sc := ScopeFromContext(ctx)
@@ -160,10 +161,10 @@ func (s *Server) filter(ctx context.Context, in []mcp.Tool) []mcp.Tool {
 		}
 		return out
 	}
-	listed, err := s.svc.ListedToolkits(ctx, sc)
+	listed, err := s.svc.Listing(ctx, sc)
 	if err != nil {
 		s.log.Error("listing toolkits for the tool filter", zap.String("user", sc.UserID()), zap.Error(err))
-		listed = map[string]bool{}
+		listed = &accounts.Listing{}
 	}
 	search := s.toolMode(sc, listed) == accounts.ToolModeSearch
 	out := in[:0:0]
@@ -176,7 +177,7 @@ func (s *Server) filter(ctx context.Context, in []mcp.Tool) []mcp.Tool {
 				out = append(out, t)
 			}
 		case !search:
-			if ct := s.svc.Catalog().Tool(t.Name); ct != nil && listed[ct.Toolkit] {
+			if ct := s.svc.Catalog().Tool(t.Name); ct != nil && listed.Lists(ct) {
 				out = append(out, t)
 			}
 		}
@@ -186,9 +187,9 @@ func (s *Server) filter(ctx context.Context, in []mcp.Tool) []mcp.Tool {
 
 // toolMode is the scope's effective tool mode, all or search: the
 // request's X-Tool-Mode, else the session's, else the server's default;
-// auto becomes search when the toolkits the scope lists hold more than the
-// threshold's tools.
-func (s *Server) toolMode(sc *accounts.Scope, listed map[string]bool) string {
+// auto becomes search when the scope lists more than the threshold's
+// toolkit tools.
+func (s *Server) toolMode(sc *accounts.Scope, listed *accounts.Listing) string {
 	mode := sc.ToolMode
 	if mode == "" {
 		mode = sc.Session.ToolMode
@@ -200,9 +201,13 @@ func (s *Server) toolMode(sc *accounts.Scope, listed map[string]bool) string {
 		return mode
 	}
 	n := 0
-	for slug := range listed {
+	for slug := range listed.Toolkits {
 		if tk := s.svc.Catalog().Toolkit(slug); tk != nil {
-			n += len(tk.Tools)
+			for _, t := range tk.Tools {
+				if listed.Lists(t) {
+					n++
+				}
+			}
 		}
 	}
 	if n > s.auto {

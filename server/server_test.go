@@ -103,7 +103,7 @@ func names(tb testing.TB, raw []byte) []string {
 }
 
 func TestListingFollowsTheSession(t *testing.T) {
-	meta := []string{"authorize", "list_accounts", "list_toolkits", "select_account", "wait_for_connection"}
+	meta := []string{"authorize", "list_accounts", "list_activity", "list_toolkits", "select_account", "wait_for_connection"}
 	t.Run("NoAccountsOnlyMetaTools", func(t *testing.T) {
 		srv, _, ctx := newServer(t, nil)
 		if got := names(t, listTools(t, srv, ctx)); !slices.Equal(got, meta) {

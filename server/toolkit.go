@@ -31,6 +31,9 @@ func (s *Server) listToolkits(ctx context.Context, sc *accounts.Scope, args map[
 		switch a := st.Active; {
 		case a != nil:
 			line += fmt.Sprintf("; active: %s [%s, by %s]", name(a), a.Status, st.SelectedBy)
+			if note := policyNote(a.Policy); note != "" {
+				line += " (" + note + ")"
+			}
 		case st.Problem != nil && st.Problem.Code == accounts.CodeToolkitNotConfigured:
 			line = fmt.Sprintf("- %s (%s): cannot be connected on this server until the operator configures it (%s)", tk.Slug, tk.Name, st.Problem.Code)
 		case st.Problem != nil && st.Problem.Code == accounts.CodeAccountRequired:
@@ -50,8 +53,8 @@ func (s *Server) listToolkits(ctx context.Context, sc *accounts.Scope, args map[
 
 // ToolkitItem is how one toolkit's state is shown in list_toolkits: slug,
 // name, auth schemes, configured (whether users can connect it at all),
-// connected, active_account (with selected_by) or null, account and tool
-// counts, and selection_error when no account can act.
+// connected, active_account (with selected_by and its policy) or null,
+// account and tool counts, and selection_error when no account can act.
 func ToolkitItem(st accounts.ToolkitState) map[string]any {
 	item := map[string]any{
 		"slug":           st.Toolkit.Slug,
@@ -66,6 +69,7 @@ func ToolkitItem(st accounts.ToolkitState) map[string]any {
 	if st.Active != nil {
 		brief := AccountBrief(st.Active)
 		brief["selected_by"] = st.SelectedBy
+		brief["policy"] = PolicyJSON(st.Active.Policy)
 		item["active_account"] = brief
 	}
 	if st.Problem != nil {
@@ -90,22 +94,22 @@ func (s *Server) callToolkitTool(t *tools.Tool) mcpserver.ToolHandlerFunc {
 			s.logCall(sc, t.Name, nil, time.Now(), err)
 			return errorResult(err), nil
 		}
-		res, err := s.Execute(ctx, sc, t, args)
+		res, err := s.runTool(ctx, sc, t, args, req, accounts.CallOptions{Via: accounts.ViaMCP})
 		if err != nil {
 			return errorResult(err), nil
 		}
-		text, structured := CallOutput(res)
-		return okResult(text, structured), nil
+		return res, nil
 	}
 }
 
 // Execute runs a toolkit tool in the scope, as a tools/call does, and
-// records the call in the log and the metrics. The application API's
-// execute route calls it too, so both paths choose the account, refuse
-// and report the same way.
-func (s *Server) Execute(ctx context.Context, sc *accounts.Scope, t *tools.Tool, args map[string]any) (*accounts.CallResult, error) {
+// records the call in the log and the metrics (the audit trail records it
+// too, in accounts). The application API's execute routes call it too, so
+// every path chooses the account, applies its policy, refuses and reports
+// the same way; opts say which path it is and carry a confirmation.
+func (s *Server) Execute(ctx context.Context, sc *accounts.Scope, t *tools.Tool, args map[string]any, opts accounts.CallOptions) (*accounts.CallResult, error) {
 	start := time.Now()
-	res, err := s.svc.Call(ctx, sc, t, args)
+	res, err := s.svc.CallWith(ctx, sc, t, args, opts)
 	if err != nil {
 		s.logCall(sc, t.Name, accounts.ErrorOf(err).Account, start, err)
 		return nil, err

@@ -67,6 +67,8 @@ type Result struct {
 	// list {<list_key>: [...], "count": n, "page": p, "next_page": p+1}.
 	// Upstream numbers are json.Number, so large ids survive.
 	Structured map[string]any
+	// Status is the HTTP status of the upstream's answer.
+	Status int
 }
 
 // Identity is whom a credential belongs to upstream.
@@ -154,13 +156,16 @@ func (e *Executor) Call(ctx context.Context, t *Tool, args map[string]any, auth 
 		return nil, err
 	}
 	if res := binaryResult(t.kit, resp); res != nil {
+		res.Status = resp.status
 		return res, nil
 	}
 	doc, err := decodeBody(t.kit, resp, graphql)
 	if err != nil {
 		return nil, err
 	}
-	return t.shape(doc, resp, norm, e.budget), nil
+	res := t.shape(doc, resp, norm, e.budget)
+	res.Status = resp.status
+	return res, nil
 }
 
 // sameOrigin follows a redirect only within the origin of the request:

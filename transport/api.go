@@ -63,8 +63,10 @@ func statusOf(code accounts.Code) int {
 	case accounts.CodeAccountRequired, accounts.CodeAccountAmbiguous, accounts.CodeAccountInactive,
 		accounts.CodeAccountFixedByHeader, accounts.CodeToolkitNotConfigured:
 		return http.StatusConflict
-	case accounts.CodeToolkitNotEnabled:
+	case accounts.CodeToolkitNotEnabled, accounts.CodeAccountPolicyDenied, accounts.CodeConfirmationDeclined:
 		return http.StatusForbidden
+	case accounts.CodeConfirmationRequired:
+		return http.StatusPreconditionRequired
 	case accounts.CodeToolkitUnknown, accounts.CodeInvalidArguments:
 		return http.StatusUnprocessableEntity
 	case accounts.CodeUpstreamError:
@@ -146,6 +148,7 @@ func (h *HTTP) routes() []apiRoute {
 		{http.MethodPost, "/api/v1/connected_accounts/{id}/disable", operatorOnly, h.disableAccount(true)},
 		{http.MethodPost, "/api/v1/connected_accounts/{id}/enable", operatorOnly, h.disableAccount(false)},
 		{http.MethodPost, "/api/v1/connected_accounts/{id}/refresh", operatorOnly, h.refreshAccount},
+		{http.MethodGet, "/api/v1/audit", operatorOnly, h.listAudit},
 	}
 }
 

@@ -1,13 +1,16 @@
 package transport
 
 import (
+	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 
 	"switchboard/accounts"
+	"switchboard/server"
 )
 
 // accountJSON is a connected account as the API shows it. Its credential
@@ -26,6 +29,7 @@ func accountJSON(a *accounts.Account) map[string]any {
 		"created_at":    timeJSON(a.CreatedAt),
 		"connected_at":  timeJSON(a.ConnectedAt),
 		"last_used_at":  timeJSON(a.LastUsedAt),
+		"policy":        server.PolicyJSON(a.Policy),
 	}
 }
 
@@ -162,8 +166,50 @@ func (h *HTTP) getAccount(c *apiCall) (int, any, error) {
 type accountPatch struct {
 	// Alias renames the account; null removes its alias.
 	Alias optional[string] `json:"alias"`
+	// Policy changes the fields of the account's policy it names; null
+	// returns the whole policy to the default.
+	Policy optional[policyPatch] `json:"policy"`
 }
 
+// policyPatch is the policy of an accountPatch, merged field by field
+// (JSON merge patch): a field given replaces the account's, null returns
+// it to the default, an absent one stays.
+type policyPatch struct {
+	Access     optional[accounts.Access]  `json:"access"`
+	AllowTools optional[[]string]         `json:"allow_tools"`
+	DenyTools  optional[[]string]         `json:"deny_tools"`
+	Confirm    optional[accounts.Confirm] `json:"confirm"`
+}
+
+// UnmarshalJSON refuses unknown fields, as the body's decoder does for the
+// top level (it does not reach into a field's own decoding).
+func (pp *policyPatch) UnmarshalJSON(b []byte) error {
+	type plain policyPatch
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	return dec.Decode((*plain)(pp))
+}
+
+// apply returns p changed as pp says.
+func (pp policyPatch) apply(p accounts.Policy) accounts.Policy {
+	if pp.Access.Set {
+		p.Access = pp.Access.Value
+	}
+	if pp.AllowTools.Set {
+		p.AllowTools = pp.AllowTools.Value
+	}
+	if pp.DenyTools.Set {
+		p.DenyTools = pp.DenyTools.Value
+	}
+	if pp.Confirm.Set {
+		p.Confirm = pp.Confirm.Value
+	}
+	return p
+}
+
+// patchAccount answers PATCH /api/v1/connected_accounts/{id}: a new alias,
+// a new policy, or both. The policy is checked before anything is written,
+// so a refused policy leaves the alias as it was too.
 func (h *HTTP) patchAccount(c *apiCall) (int, any, error) {
 	a, err := h.account(c)
 	if err != nil {
@@ -173,8 +219,23 @@ func (h *HTTP) patchAccount(c *apiCall) (int, any, error) {
 	if err := c.decode(&req); err != nil {
 		return 0, nil, err
 	}
+	policy := a.Policy
+	if req.Policy.Set {
+		policy = req.Policy.Value.apply(a.Policy)
+		if req.Policy.Null {
+			policy = accounts.Policy{}
+		}
+		if err := h.svc.CheckPolicy(a.Toolkit, policy); err != nil {
+			return 0, nil, err
+		}
+	}
 	if req.Alias.Set {
 		if a, err = h.svc.SetAlias(c.ctx(), a, strings.TrimSpace(req.Alias.Value)); err != nil {
+			return 0, nil, err
+		}
+	}
+	if req.Policy.Set {
+		if a, err = h.svc.SetPolicy(c.ctx(), a, policy); err != nil {
 			return 0, nil, err
 		}
 	}

@@ -222,7 +222,9 @@ func (h *HTTP) sessionToolkits(c *apiCall) (int, any, error) {
 			"tool_count":        len(st.Toolkit.Tools),
 		}
 		if st.Active != nil {
-			item["connected_account"] = server.AccountBrief(st.Active)
+			brief := server.AccountBrief(st.Active)
+			brief["policy"] = server.PolicyJSON(st.Active.Policy)
+			item["connected_account"] = brief
 			item["selected_by"] = st.SelectedBy
 		}
 		if st.Problem != nil {
@@ -273,6 +275,9 @@ func toolJSON(t *tools.Tool) map[string]any {
 type executeRequest struct {
 	Tool      string          `json:"tool"`
 	Arguments json.RawMessage `json:"arguments"`
+	// Confirmation is the id of a confirmation the person gave for this
+	// call, when the account's policy made it answer CONFIRMATION_REQUIRED.
+	Confirmation string `json:"confirmation"`
 }
 
 // sessionExecute answers POST /api/v1/sessions/{id}/execute: the tool runs
@@ -287,7 +292,7 @@ func (h *HTTP) sessionExecute(c *apiCall) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	res, err := h.srv.Execute(c.ctx(), c.scope(), t, args)
+	res, err := h.srv.Execute(c.ctx(), c.scope(), t, args, accounts.CallOptions{Via: accounts.ViaAPI, Confirmation: strings.TrimSpace(req.Confirmation)})
 	if err != nil {
 		return 0, nil, err
 	}

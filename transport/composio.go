@@ -462,7 +462,7 @@ func (h *HTTP) composioExecute(c *apiCall) (int, any, error) {
 		}
 		sc.Header = map[string]string{t.Toolkit: id}
 	}
-	res, err := h.srv.Execute(c.ctx(), sc, t, args)
+	res, err := h.srv.Execute(c.ctx(), sc, t, args, accounts.CallOptions{Via: accounts.ViaComposio})
 	if err != nil {
 		return failed(err)
 	}

@@ -94,6 +94,7 @@ func NewHTTP(cfg HTTPConfig, svc *accounts.Service, srv *server.Server) (*HTTP, 
 	mux.Handle("/mcp", h.guardMCP(h.mcp))
 	mux.Handle("/sessions/{id}/mcp", h.guardMCP(h.mcp))
 	mux.Handle("/connect/{token}", h.pages)
+	mux.Handle("/confirm/{token}", newConfirmPages(svc, cfg.AppName, cfg.Log.Named("confirm")))
 	mux.HandleFunc("GET /oauth/callback", h.pages.callback)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")

@@ -52,7 +52,8 @@ func ListenConnect(addr string) (net.Listener, string, error) {
 	return ln, "http://" + ln.Addr().String(), nil
 }
 
-// ServeConnect serves connect pages and /healthz on ln until ctx ends.
+// ServeConnect serves connect pages, confirmation pages and /healthz on
+// ln until ctx ends.
 // appName names the application on the pages ("Switchboard" when empty).
 func ServeConnect(ctx context.Context, ln net.Listener, svc *accounts.Service, publicURL, appName string, log *zap.Logger) error {
 	pub, err := parsePublic(publicURL)
@@ -62,6 +63,7 @@ func ServeConnect(ctx context.Context, ln net.Listener, svc *accounts.Service, p
 	mux := http.NewServeMux()
 	pages := newConnectPages(svc, appName, log.Named("connect"))
 	mux.Handle("/connect/{token}", pages)
+	mux.Handle("/confirm/{token}", newConfirmPages(svc, appName, log.Named("confirm")))
 	mux.HandleFunc("GET /oauth/callback", pages.callback)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, `{"status":"ok"}`) })
 	hs := &http.Server{Handler: hosts{public: pub.Host, listen: ln.Addr().String()}.guard(mux), ReadHeaderTimeout: 10 * time.Second, ErrorLog: zap.NewStdLog(log)}

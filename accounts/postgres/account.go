@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -16,7 +17,7 @@ import (
 
 // accountColumns is the column list scanAccount reads, in its order.
 const accountColumns = `seq, id, user_id, toolkit, auth_config_id, scheme, alias, label,
-	upstream_id, status, status_reason, created_at, connected_at, last_used_at`
+	upstream_id, status, status_reason, created_at, connected_at, last_used_at, policy::text`
 
 // aliasKey folds alias for the uniqueness index. Upper then lower maps the
 // letters that have several case forms (ſ, K) onto one, as strings.EqualFold
@@ -31,11 +32,11 @@ func aliasKey(alias string) string {
 func (d *DB) CreateAccount(ctx context.Context, a *accounts.Account) error {
 	err := d.pool.QueryRow(ctx, `INSERT INTO accounts (id, user_id, toolkit, auth_config_id,
 		scheme, alias, alias_key, label, upstream_id, status, status_reason,
-		created_at, connected_at, last_used_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING seq`,
+		created_at, connected_at, last_used_at, policy)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::text::jsonb) RETURNING seq`,
 		a.ID, a.UserID, a.Toolkit, a.AuthConfigID, a.Scheme, a.Alias, aliasKey(a.Alias),
 		a.Label, a.UpstreamID, string(a.Status), a.StatusReason,
-		ts(a.CreatedAt), ts(a.ConnectedAt), ts(a.LastUsedAt)).Scan(&a.Seq)
+		ts(a.CreatedAt), ts(a.ConnectedAt), ts(a.LastUsedAt), policyJSON(a.Policy)).Scan(&a.Seq)
 	if isAliasConflict(err) {
 		return accounts.ErrAliasTaken
 	}
@@ -47,7 +48,8 @@ func (d *DB) CreateAccount(ctx context.Context, a *accounts.Account) error {
 
 // UpdateAccount writes the mutable fields of a: auth config and scheme,
 // alias, label, upstream id, status, reason, and the connected and
-// last-used times. ID, UserID, Toolkit, CreatedAt and Seq never change.
+// last-used times. ID, UserID, Toolkit, CreatedAt and Seq never change,
+// and the policy changes only through SetAccountPolicy.
 func (d *DB) UpdateAccount(ctx context.Context, a *accounts.Account) error {
 	return updateAccount(ctx, d.pool, a)
 }
@@ -95,6 +97,22 @@ func (d *DB) TouchAccount(ctx context.Context, a *accounts.Account) error {
 		return accounts.ErrNotFound
 	}
 	return nil
+}
+
+// SetAccountPolicy replaces the account's policy and nothing else. It
+// returns accounts.ErrNotFound for an unknown or foreign account.
+func (d *DB) SetAccountPolicy(ctx context.Context, userID, id string, p accounts.Policy) error {
+	tag, err := d.pool.Exec(ctx, `UPDATE accounts SET policy = $1::text::jsonb WHERE id = $2 AND user_id = $3`, policyJSON(p), id, userID)
+	if err != nil {
+		return fmt.Errorf("postgres: set account policy: %w", err)
+	}
+	return affected(tag)
+}
+
+// policyJSON encodes a policy for the policy column.
+func policyJSON(p accounts.Policy) string {
+	b, _ := json.Marshal(p) // strings and string slices always marshal
+	return string(b)
 }
 
 // Account returns the account id of userID, or accounts.ErrNotFound.
@@ -211,12 +229,19 @@ func scanAccount(row pgx.CollectableRow) (*accounts.Account, error) {
 		a                            accounts.Account
 		status                       string
 		created, connected, lastUsed pgtype.Timestamptz
+		policy                       string
 	)
 	err := row.Scan(&a.Seq, &a.ID, &a.UserID, &a.Toolkit, &a.AuthConfigID, &a.Scheme,
 		&a.Alias, &a.Label, &a.UpstreamID, &status, &a.StatusReason,
-		&created, &connected, &lastUsed)
+		&created, &connected, &lastUsed, &policy)
 	if err != nil {
 		return nil, err
+	}
+	// Most accounts have no policy: skip the decoder on the hot path.
+	if policy != "{}" {
+		if err := json.Unmarshal([]byte(policy), &a.Policy); err != nil {
+			return nil, fmt.Errorf("policy of %s: %w", a.ID, err)
+		}
 	}
 	a.Status = accounts.Status(status)
 	a.CreatedAt, a.ConnectedAt, a.LastUsedAt = timeOf(created), timeOf(connected), timeOf(lastUsed)

@@ -37,7 +37,7 @@ func (d *DB) CountSessions(ctx context.Context, userID string) (int, error) {
 // the others find the sweep lock taken and return zero counts at once,
 // rather than queueing to delete what is already gone. Every delete has an
 // index to find its rows (accounts_unfinished, links_expires,
-// sessions_updated, sessions_expires).
+// sessions_updated, sessions_expires, confirmations_expires, audit_at).
 func (d *DB) Sweep(ctx context.Context, now time.Time, p accounts.Retention) (accounts.Swept, error) {
 	unlock, ok, err := d.tryLock(ctx, sweepLock)
 	if err != nil {
@@ -85,6 +85,17 @@ func (d *DB) Sweep(ctx context.Context, now time.Time, p accounts.Retention) (ac
 				return fmt.Errorf("postgres: sweep sessions: %w", err)
 			}
 			n.Sessions += tag.RowsAffected()
+		}
+		if tag, err = tx.Exec(ctx, `DELETE FROM confirmations WHERE expires_at < $1`, ts(now)); err != nil {
+			return fmt.Errorf("postgres: sweep confirmations: %w", err)
+		}
+		n.Confirmations = tag.RowsAffected()
+		if p.Audit > 0 {
+			tag, err := tx.Exec(ctx, `DELETE FROM audit WHERE at < $1`, ts(now.Add(-p.Audit)))
+			if err != nil {
+				return fmt.Errorf("postgres: sweep audit: %w", err)
+			}
+			n.Audit = tag.RowsAffected()
 		}
 		return nil
 	})

@@ -22,7 +22,7 @@ type querier interface {
 
 // accountColumns is the column list scanAccount reads, in its order.
 const accountColumns = `seq, id, user_id, toolkit, auth_config_id, scheme, alias, label,
-	upstream_id, status, status_reason, created_at, connected_at, last_used_at`
+	upstream_id, status, status_reason, created_at, connected_at, last_used_at, policy`
 
 // aliasKey folds alias for the uniqueness index. Upper then lower maps the
 // letters that have several case forms (ſ, K) onto one, as strings.EqualFold
@@ -38,11 +38,11 @@ func (d *DB) CreateAccount(ctx context.Context, a *accounts.Account) error {
 	var seq int64
 	err := d.db.QueryRowContext(ctx, `INSERT INTO accounts (id, user_id, toolkit, auth_config_id,
 		scheme, alias, alias_key, label, upstream_id, status, status_reason,
-		created_at, connected_at, last_used_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+		created_at, connected_at, last_used_at, policy)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
 		a.ID, a.UserID, a.Toolkit, a.AuthConfigID, a.Scheme, a.Alias, aliasKey(a.Alias),
 		a.Label, a.UpstreamID, string(a.Status), a.StatusReason,
-		nanos(a.CreatedAt), nanos(a.ConnectedAt), nanos(a.LastUsedAt)).Scan(&seq)
+		nanos(a.CreatedAt), nanos(a.ConnectedAt), nanos(a.LastUsedAt), policyJSON(a.Policy)).Scan(&seq)
 	if isAliasConflict(err) {
 		return accounts.ErrAliasTaken
 	}
@@ -56,7 +56,8 @@ func (d *DB) CreateAccount(ctx context.Context, a *accounts.Account) error {
 // UpdateAccount writes the mutable fields of a: auth config and scheme (a
 // re-authorization may switch both), alias, label, upstream id, status,
 // reason, and the connected and last-used times. ID, UserID, Toolkit,
-// CreatedAt and Seq never change.
+// CreatedAt and Seq never change, and the policy changes only through
+// SetAccountPolicy.
 func (d *DB) UpdateAccount(ctx context.Context, a *accounts.Account) error {
 	return updateAccount(ctx, d.db, a)
 }
@@ -90,6 +91,22 @@ func (d *DB) TouchAccount(ctx context.Context, a *accounts.Account) error {
 		return fmt.Errorf("sqlite: touch account: %w", err)
 	}
 	return affected(res)
+}
+
+// SetAccountPolicy replaces the account's policy and nothing else. It
+// returns accounts.ErrNotFound for an unknown or foreign account.
+func (d *DB) SetAccountPolicy(ctx context.Context, userID, id string, p accounts.Policy) error {
+	res, err := d.q().ExecContext(ctx, `UPDATE accounts SET policy = ? WHERE id = ? AND user_id = ?`, policyJSON(p), id, userID)
+	if err != nil {
+		return fmt.Errorf("sqlite: set account policy: %w", err)
+	}
+	return affected(res)
+}
+
+// policyJSON encodes a policy for the policy column.
+func policyJSON(p accounts.Policy) string {
+	b, _ := json.Marshal(p) // strings and string slices always marshal
+	return string(b)
 }
 
 // Account returns the account id of userID, or accounts.ErrNotFound.
@@ -243,12 +260,19 @@ func scanAccount(row interface{ Scan(...any) error }) (*accounts.Account, error)
 		a                            accounts.Account
 		status                       string
 		created, connected, lastUsed sql.NullInt64
+		policy                       string
 	)
 	err := row.Scan(&a.Seq, &a.ID, &a.UserID, &a.Toolkit, &a.AuthConfigID, &a.Scheme,
 		&a.Alias, &a.Label, &a.UpstreamID, &status, &a.StatusReason,
-		&created, &connected, &lastUsed)
+		&created, &connected, &lastUsed, &policy)
 	if err != nil {
 		return nil, err
+	}
+	// Most accounts have no policy: skip the decoder on the hot path.
+	if policy != "{}" {
+		if err := json.Unmarshal([]byte(policy), &a.Policy); err != nil {
+			return nil, fmt.Errorf("policy of %s: %w", a.ID, err)
+		}
 	}
 	a.Status = accounts.Status(status)
 	a.CreatedAt, a.ConnectedAt, a.LastUsedAt = timeOf(created), timeOf(connected), timeOf(lastUsed)

@@ -39,8 +39,9 @@ type DB struct {
 	stmts *stmts
 }
 
-// q runs queries through the statement cache.
-func (d *DB) q() prepared { return prepared{s: d.stmts} }
+// q runs queries through the statement cache; inTx does so inside tx.
+func (d *DB) q() prepared              { return prepared{s: d.stmts} }
+func (d *DB) inTx(tx *sql.Tx) prepared { return prepared{s: d.stmts, tx: tx} }
 
 // Open opens the SQLite database at path, creating the file if needed, and
 // applies the embedded migrations that it has not seen yet. The caller

@@ -43,15 +43,19 @@ func (s *stmts) close() {
 	s.cache = nil
 }
 
-// prepared is a querier that runs every query through the statement cache.
-// The cached statements serve single statements on the database; a
-// transaction's statements are its own (they run rarely: writes).
+// prepared is a querier that runs every query through the statement cache,
+// on the database or, when tx is set, inside that transaction.
 type prepared struct {
-	s *stmts
+	s  *stmts
+	tx *sql.Tx
 }
 
 func (p prepared) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
-	return p.s.get(ctx, query)
+	st, err := p.s.get(ctx, query)
+	if err != nil || p.tx == nil {
+		return st, err
+	}
+	return p.tx.StmtContext(ctx, st), nil
 }
 
 func (p prepared) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
@@ -75,6 +79,9 @@ func (p prepared) QueryContext(ctx context.Context, query string, args ...any) (
 func (p prepared) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	st, err := p.stmt(ctx, query)
 	if err != nil {
+		if p.tx != nil {
+			return p.tx.QueryRowContext(ctx, query, args...)
+		}
 		return p.s.db.QueryRowContext(ctx, query, args...)
 	}
 	return st.QueryRowContext(ctx, args...)

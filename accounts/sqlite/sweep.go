@@ -73,6 +73,14 @@ func (d *DB) Sweep(ctx context.Context, now time.Time, p accounts.Retention) (ac
 			now.UnixNano(), idleCutoff)); err != nil {
 			return fmt.Errorf("sqlite: sweep sessions: %w", err)
 		}
+		if n.Confirmations, err = count(tx.ExecContext(ctx, `DELETE FROM confirmations WHERE expires_at < ?`, now.UnixNano())); err != nil {
+			return fmt.Errorf("sqlite: sweep confirmations: %w", err)
+		}
+		if p.Audit > 0 {
+			if n.Audit, err = count(tx.ExecContext(ctx, `DELETE FROM audit WHERE at < ?`, now.Add(-p.Audit).UnixNano())); err != nil {
+				return fmt.Errorf("sqlite: sweep audit: %w", err)
+			}
+		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM locks WHERE expires_at < ?`, now.UnixNano()); err != nil {
 			return fmt.Errorf("sqlite: sweep locks: %w", err)
 		}

@@ -199,6 +199,12 @@ func runRules(t *testing.T, open Opener) {
 		{"ReauthorizeBringsSameIDBack", testReauthorize},
 		{"SelectionSurvivesReopen", testSelectionSurvivesReopen},
 		{"CredentialsSealedPerAccount", testSealed},
+		{"ReadOnlyRefusesWritesAllowsReads", testReadOnly},
+		{"DenyBeatsAllow", testDenyBeatsAllow},
+		{"PolicyAppliesOnNextCall", testPolicyAppliesOnNextCall},
+		{"ConfirmByLinkOncePerCall", testConfirmByLink},
+		{"ConfirmByClientAcceptOrDecline", testConfirmByClient},
+		{"AuditTrailOfEveryCall", testAuditTrail},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

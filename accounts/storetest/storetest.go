@@ -63,8 +63,13 @@ func Run(t *testing.T, open Opener) {
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"TwoHandlesOneDir", testTwoHandles},
 		{"TouchSessionOnlyForward", testTouchSession},
+		{"PolicyStoredWithTheAccount", testPolicyRoundTrip},
+		{"AuditRoundTripAndFilters", testAuditRoundTripAndFilters},
+		{"ConfirmationRoundTrip", testConfirmationRoundTrip},
+		{"ConfirmationDecidedAndUsedOnce", testConfirmationDecideAndUseOnce},
+		{"ConfirmationUseRaceOnlyOneWins", testConfirmationUseRace},
 		{"SweepDeletesWhatOutlivedItsUse", testSweep},
-		{"SweepZeroPolicyKeepsAllButEndedSessions", testSweepZeroPolicy},
+		{"SweepZeroPolicyKeepsAllButWhatEnded", testSweepZeroPolicy},
 		{"SweepConcurrently", testSweepConcurrently},
 	}
 	// Subtests run in parallel: each has a store of its own (a fresh

@@ -12,7 +12,7 @@ import (
 )
 
 // sweepPolicy keeps everything for a day.
-var sweepPolicy = accounts.Retention{Links: 24 * time.Hour, Failed: 24 * time.Hour, SessionIdle: 24 * time.Hour}
+var sweepPolicy = accounts.Retention{Links: 24 * time.Hour, Failed: 24 * time.Hour, SessionIdle: 24 * time.Hour, Audit: 24 * time.Hour}
 
 // sweepFixture is a store holding one row of every kind Sweep decides on,
 // as of now: two days after t0.
@@ -23,6 +23,8 @@ type sweepFixture struct {
 	oldLink, recentLink, liveLink        *accounts.Link
 	idle, fresh, ended, endsLater        *accounts.Session
 	idleWithExpiry                       *accounts.Session
+	oldAudit, recentAudit                *accounts.AuditEntry
+	lapsed, live                         *accounts.Confirmation
 }
 
 func newSweepFixture(tb testing.TB, st accounts.Store) *sweepFixture {
@@ -81,6 +83,17 @@ func newSweepFixture(tb testing.TB, st accounts.Store) *sweepFixture {
 	if err := st.SelectAccount(ctx, f.fresh.ID, "github", f.failedOld.ID); err != nil {
 		tb.Fatalf("SelectAccount: %v", err)
 	}
+
+	// The trail keeps a day; a confirmation goes once it expired.
+	f.oldAudit = newAuditEntry("alice", f.active.ID, 0)
+	f.recentAudit = newAuditEntry("alice", f.active.ID, 0)
+	f.recentAudit.At = f.now.Add(-time.Hour)
+	appendAudit(tb, st, f.oldAudit, f.recentAudit)
+	f.lapsed, f.live = newConfirmation("alice"), newConfirmation("alice")
+	f.lapsed.ExpiresAt = f.now.Add(-time.Second)
+	f.live.ExpiresAt = f.now.Add(time.Minute)
+	createConfirmation(tb, st, f.lapsed)
+	createConfirmation(tb, st, f.live)
 	return f
 }
 
@@ -119,11 +132,25 @@ func (f *sweepFixture) wantSwept(tb testing.TB, st accounts.Store) {
 	if sel := mustSession(tb, st, f.fresh.ID).Selected; len(sel) != 0 {
 		tb.Errorf("the fresh session still selects %v, a swept account", sel)
 	}
+
+	wantSame(tb, "audit entries left", []*accounts.AuditEntry{f.recentAudit}, audit(tb, st, accounts.AuditQuery{UserID: "alice", Limit: 10}))
+	_, err = st.Confirmation(ctx, "alice", f.lapsed.ID)
+	wantErr(tb, "Confirmation(expired)", err, accounts.ErrNotFound)
+	mustConfirmation(tb, st, "alice", f.live.ID)
 }
 
 // want is what one sweep of the fixture deletes: the links of swept
 // accounts go with them and are not counted as links.
-var wantSweptCounts = accounts.Swept{Links: 1, Accounts: 2, Sessions: 2}
+var wantSweptCounts = accounts.Swept{Links: 1, Accounts: 2, Sessions: 2, Audit: 1, Confirmations: 1}
+
+// add sums sweep counts.
+func (f *sweepFixture) add(total *accounts.Swept, n accounts.Swept) {
+	total.Links += n.Links
+	total.Accounts += n.Accounts
+	total.Sessions += n.Sessions
+	total.Audit += n.Audit
+	total.Confirmations += n.Confirmations
+}
 
 func testSweep(t *testing.T, s suite) {
 	st := s.store(t)
@@ -150,11 +177,15 @@ func testSweepZeroPolicy(t *testing.T, s suite) {
 	if err != nil {
 		t.Fatalf("Sweep: %v", err)
 	}
-	// A session past its expiry is over whatever the policy keeps.
-	wantSame(t, "sweep with the zero policy", accounts.Swept{Sessions: 1}, got)
+	// A session past its expiry is over whatever the policy keeps, and so
+	// is an expired confirmation.
+	wantSame(t, "sweep with the zero policy", accounts.Swept{Sessions: 1, Confirmations: 1}, got)
 	mustAccount(t, st, "alice", f.failedOld.ID)
 	mustLink(t, st, f.oldLink.TokenHash)
 	mustSession(t, st, f.idle.ID)
+	if n := len(audit(t, st, accounts.AuditQuery{Limit: 10})); n != 2 {
+		t.Errorf("%d audit entries left, want both", n)
+	}
 }
 
 // testSweepConcurrently models replicas sweeping at the same moment: none
@@ -176,7 +207,7 @@ func testSweepConcurrently(t *testing.T, s suite) {
 				t.Errorf("Sweep: %v", err)
 			}
 			mu.Lock()
-			total.Links, total.Accounts, total.Sessions = total.Links+n.Links, total.Accounts+n.Accounts, total.Sessions+n.Sessions
+			f.add(&total, n)
 			mu.Unlock()
 		})
 	}
@@ -187,7 +218,7 @@ func testSweepConcurrently(t *testing.T, s suite) {
 	if err != nil {
 		t.Fatalf("Sweep: %v", err)
 	}
-	total.Links, total.Accounts, total.Sessions = total.Links+n.Links, total.Accounts+n.Accounts, total.Sessions+n.Sessions
+	f.add(&total, n)
 	wantSame(t, "deleted by all sweeps together", wantSweptCounts, total)
 	f.wantSwept(t, second)
 }
