@@ -162,19 +162,7 @@ func (d *DB) ListAccounts(ctx context.Context, q accounts.AccountQuery) ([]*acco
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list accounts: %w", err)
 	}
-	defer rows.Close()
-	var list []*accounts.Account
-	for rows.Next() {
-		a, err := scanAccount(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: list accounts: %w", err)
-		}
-		list = append(list, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: list accounts: %w", err)
-	}
-	return list, nil
+	return collectAccounts(rows, "list accounts")
 }
 
 // jsonList encodes a filter list as a JSON array; nil becomes "[]".
@@ -195,19 +183,7 @@ func (d *DB) Accounts(ctx context.Context, userID, toolkit string) ([]*accounts.
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: accounts: %w", err)
 	}
-	defer rows.Close()
-	var list []*accounts.Account
-	for rows.Next() {
-		a, err := scanAccount(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: accounts: %w", err)
-		}
-		list = append(list, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: accounts: %w", err)
-	}
-	return list, nil
+	return collectAccounts(rows, "accounts")
 }
 
 // DeleteAccount removes the account with its credential, the session
@@ -252,6 +228,24 @@ func deleteAccount(ctx context.Context, tx *sql.Tx, userID, id string) error {
 		}
 	}
 	return nil
+}
+
+// collectAccounts reads every row of rows (accountColumns) and closes it;
+// what names the query in errors.
+func collectAccounts(rows *sql.Rows, what string) ([]*accounts.Account, error) {
+	defer rows.Close()
+	var list []*accounts.Account
+	for rows.Next() {
+		a, err := scanAccount(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: %s: %w", what, err)
+		}
+		list = append(list, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: %s: %w", what, err)
+	}
+	return list, nil
 }
 
 // scanAccount reads one row of accountColumns.
