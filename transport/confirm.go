@@ -10,7 +10,7 @@ import (
 	"switchboard/accounts"
 )
 
-var confirmTemplate = template.Must(template.ParseFS(pageFiles, "pages/confirm.html"))
+var confirmTemplate = template.Must(template.ParseFS(pageFiles, "pages/confirm.html", "pages/layout.html"))
 
 // confirmPages serves /confirm/{token}: GET shows the person the call an
 // account's policy makes ask first, POST (fields action allow or deny, and

@@ -17,7 +17,7 @@ import (
 //go:embed pages/*.html
 var pageFiles embed.FS
 
-var connectTemplate = template.Must(template.ParseFS(pageFiles, "pages/connect.html"))
+var connectTemplate = template.Must(template.ParseFS(pageFiles, "pages/connect.html", "pages/layout.html"))
 
 // connectPages serves /connect/{token}: GET shows the page, POST completes a
 // token-scheme connection (form fields credential, alias, csrf).
