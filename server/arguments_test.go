@@ -3,12 +3,10 @@ package server_test
 import (
 	"context"
 	"encoding/json"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"switchboard/accounts"
-	"switchboard/accounts/sqlite"
 	"switchboard/internal/fakeupstream"
 	"switchboard/server"
 	"switchboard/tools"
@@ -30,23 +28,7 @@ func newGitHubServerMode(tb testing.TB, mode string) (*server.Server, context.Co
 	gh := fakeupstream.NewGitHub()
 	tb.Cleanup(gh.Close)
 	gh.AddUser("ghp_alice", "alice-gh", 1)
-	catalog, err := tools.Builtin()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	store, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "s.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { store.Close() })
-	keys, _ := accounts.ParseKeyRing("k1:" + strings.Repeat("C", 43) + "=")
-	svc, err := accounts.NewService(accounts.Config{
-		Store: store, Keys: keys, Catalog: catalog, PublicURL: "http://127.0.0.1",
-		Executor: tools.NewExecutor(catalog, tools.ExecutorOptions{BaseURLs: map[string]string{"github": gh.URL()}}),
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
+	svc := testService(tb, map[string]string{"github": gh.URL()}, nil)
 	srv := server.New(server.Config{Service: svc, Version: "test", ToolMode: mode})
 	ctx := context.Background()
 	sess, err := svc.CreateSession(ctx, accounts.SessionOptions{UserID: "alice"})

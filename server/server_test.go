@@ -13,7 +13,6 @@ import (
 
 	"switchboard/accounts"
 	"switchboard/accounts/sqlite"
-	"switchboard/internal/fakeupstream"
 	"switchboard/server"
 	"switchboard/tools"
 )
@@ -28,6 +27,30 @@ func newServer(tb testing.TB, toolkits []string) (*server.Server, *accounts.Serv
 // newServerMode is newServer with the server's default tool mode.
 func newServerMode(tb testing.TB, toolkits []string, mode string) (*server.Server, *accounts.Service, context.Context) {
 	tb.Helper()
+	// Every OAuth toolkit has an app, as on a server the operator set up:
+	// a toolkit no one can connect lists no tools.
+	svc := testService(tb, nil, func(c *tools.Catalog) (configs []accounts.AuthConfig) {
+		for _, tk := range c.Toolkits() {
+			if tk.Scheme("oauth2") != nil {
+				configs = append(configs, accounts.AuthConfig{ID: "ac_" + tk.Slug, Toolkit: tk.Slug, Scheme: "oauth2", ClientID: "id", ClientSecret: "secret"})
+			}
+		}
+		return configs
+	})
+	srv := server.New(server.Config{Service: svc, Version: "test", ToolMode: mode})
+	sess, err := svc.CreateSession(context.Background(), accounts.SessionOptions{UserID: "alice"})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ctx := server.NewContext(context.Background(), &accounts.Scope{Session: sess, Toolkits: toolkits})
+	return srv, svc, ctx
+}
+
+// testService builds a Service on a fresh SQLite store with the built-in
+// catalog, toolkits sent to urls, and the auth configs configs returns
+// (none when nil).
+func testService(tb testing.TB, urls map[string]string, configs func(*tools.Catalog) []accounts.AuthConfig) *accounts.Service {
+	tb.Helper()
 	catalog, err := tools.Builtin()
 	if err != nil {
 		tb.Fatal(err)
@@ -38,28 +61,18 @@ func newServerMode(tb testing.TB, toolkits []string, mode string) (*server.Serve
 	}
 	tb.Cleanup(func() { store.Close() })
 	keys, _ := accounts.ParseKeyRing("k1:" + strings.Repeat("C", 43) + "=")
-	// Every OAuth toolkit has an app, as on a server the operator set up:
-	// a toolkit no one can connect lists no tools.
-	var configs []accounts.AuthConfig
-	for _, tk := range catalog.Toolkits() {
-		if tk.Scheme("oauth2") != nil {
-			configs = append(configs, accounts.AuthConfig{ID: "ac_" + tk.Slug, Toolkit: tk.Slug, Scheme: "oauth2", ClientID: "id", ClientSecret: "secret"})
-		}
+	cfg := accounts.Config{
+		Store: store, Keys: keys, Catalog: catalog, PublicURL: "http://127.0.0.1",
+		Executor: tools.NewExecutor(catalog, tools.ExecutorOptions{BaseURLs: urls}),
 	}
-	svc, err := accounts.NewService(accounts.Config{
-		Store: store, Keys: keys, Catalog: catalog, PublicURL: "http://127.0.0.1", AuthConfigs: configs,
-		Executor: tools.NewExecutor(catalog, tools.ExecutorOptions{}),
-	})
+	if configs != nil {
+		cfg.AuthConfigs = configs(catalog)
+	}
+	svc, err := accounts.NewService(cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	srv := server.New(server.Config{Service: svc, Version: "test", ToolMode: mode})
-	sess, err := svc.CreateSession(context.Background(), accounts.SessionOptions{UserID: "alice"})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	ctx := server.NewContext(context.Background(), &accounts.Scope{Session: sess, Toolkits: toolkits})
-	return srv, svc, ctx
+	return svc
 }
 
 // listTools answers tools/list in ctx and returns the raw result.
@@ -186,40 +199,7 @@ func benchmarkListing(b *testing.B, mode string) {
 // session reload, rule 5's choice, credential unsealing, the upstream
 // request to a local fake GitHub, result shaping and logging.
 func BenchmarkToolCall(b *testing.B) {
-	gh := fakeupstream.NewGitHub()
-	defer gh.Close()
-	gh.AddUser("ghp_bench", "bench-user", 1)
-	catalog, err := tools.Builtin()
-	if err != nil {
-		b.Fatal(err)
-	}
-	store, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "s.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer store.Close()
-	keys, _ := accounts.ParseKeyRing("k1:" + strings.Repeat("C", 43) + "=")
-	svc, err := accounts.NewService(accounts.Config{
-		Store: store, Keys: keys, Catalog: catalog, PublicURL: "http://127.0.0.1",
-		Executor: tools.NewExecutor(catalog, tools.ExecutorOptions{BaseURLs: map[string]string{"github": gh.URL()}}),
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv := server.New(server.Config{Service: svc, Version: "bench"})
-	ctx := context.Background()
-	sess, _ := svc.CreateSession(ctx, accounts.SessionOptions{UserID: "alice"})
-	sc := &accounts.Scope{Session: sess}
-	auth, err := svc.Authorize(ctx, sc, accounts.AuthorizeRequest{Toolkit: "github"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	_, token, _ := strings.Cut(auth.URL, "/connect/")
-	if _, err := svc.CompleteWithSecret(ctx, token, "ghp_bench", ""); err != nil {
-		b.Fatal(err)
-	}
-	ctx = server.NewContext(ctx, sc)
-	srv.MCP().HandleMessage(ctx, json.RawMessage(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"b","version":"1"}}}`))
+	srv, ctx, gh := newGitHubServer(b)
 	call := json.RawMessage(`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"GITHUB_GET_AUTHENTICATED_USER","arguments":{}}}`)
 	for b.Loop() {
 		resp, _ := json.Marshal(srv.MCP().HandleMessage(ctx, call))
