@@ -122,16 +122,6 @@ func (s *Service) Listing(ctx context.Context, sc *Scope) (*Listing, error) {
 	return l, nil
 }
 
-// ListedToolkits returns the toolkits whose tools the scope lists (see
-// Listing.Toolkits).
-func (s *Service) ListedToolkits(ctx context.Context, sc *Scope) (map[string]bool, error) {
-	l, err := s.Listing(ctx, sc)
-	if err != nil {
-		return nil, err
-	}
-	return l.Toolkits, nil
-}
-
 // ListedTools returns the catalog tools the scope lists (Listing.Lists),
 // in catalog order.
 func (s *Service) ListedTools(ctx context.Context, sc *Scope) ([]*tools.Tool, error) {
