@@ -109,7 +109,7 @@ func NewService(cfg Config) (*Service, error) {
 		return nil, errors.New("accounts: Config needs Store, Keys, Catalog and Executor")
 	}
 	s := &Service{
-		store:     cfg.Store,
+		store:     newCachedStore(cfg.Store),
 		keys:      cfg.Keys,
 		catalog:   cfg.Catalog,
 		exec:      cfg.Executor,

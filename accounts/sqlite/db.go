@@ -25,7 +25,10 @@ import (
 	"switchboard/accounts"
 )
 
-var _ accounts.Store = (*DB)(nil)
+var (
+	_ accounts.Store       = (*DB)(nil)
+	_ accounts.Generations = (*DB)(nil)
+)
 
 // busyTimeout is how long a connection waits for another one's lock before
 // giving up with SQLITE_BUSY. Write transactions here are short, so a wait

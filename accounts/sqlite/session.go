@@ -205,3 +205,17 @@ func (d *DB) DeleteSession(ctx context.Context, id string) error {
 	}
 	return nil
 }
+
+// Generation returns userID's change counter (accounts.Generations), kept
+// by the triggers of migration 0007; 0 for a user with no change yet.
+func (d *DB) Generation(ctx context.Context, userID string) (int64, error) {
+	var n int64
+	err := d.q().QueryRowContext(ctx, `SELECT n FROM generations WHERE user_id = ?`, userID).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: generation: %w", err)
+	}
+	return n, nil
+}
