@@ -82,7 +82,8 @@ type Config struct {
 // Service applies the rules of DESIGN.md to a Store. It is safe for
 // concurrent use.
 type Service struct {
-	store     Store
+	store     Store // raw behind the cache of sessions and accounts
+	raw       Store
 	keys      *KeyRing
 	catalog   *tools.Catalog
 	exec      *tools.Executor
@@ -110,6 +111,7 @@ func NewService(cfg Config) (*Service, error) {
 	}
 	s := &Service{
 		store:     newCachedStore(cfg.Store),
+		raw:       cfg.Store,
 		keys:      cfg.Keys,
 		catalog:   cfg.Catalog,
 		exec:      cfg.Executor,
@@ -210,8 +212,9 @@ func CheckAuthConfigs(catalog *tools.Catalog, configs []AuthConfig) error {
 // Catalog returns the toolkit catalog the service serves.
 func (s *Service) Catalog() *tools.Catalog { return s.catalog }
 
-// Store returns the underlying store.
-func (s *Service) Store() Store { return s.store }
+// Store returns the store as configured, without the service's cache in
+// front of it (see cachedStore): its reads always go to the database.
+func (s *Service) Store() Store { return s.raw }
 
 // authConfigs returns the auth configs of toolkit, the default first.
 func (s *Service) authConfigs(toolkit string) []AuthConfig {

@@ -36,9 +36,10 @@ import (
 )
 
 var (
-	_ accounts.Store    = (*DB)(nil)
-	_ accounts.Locker   = (*DB)(nil)
-	_ accounts.Notifier = (*DB)(nil)
+	_ accounts.Store       = (*DB)(nil)
+	_ accounts.Generations = (*DB)(nil)
+	_ accounts.Locker      = (*DB)(nil)
+	_ accounts.Notifier    = (*DB)(nil)
 )
 
 // Options tune Open. The zero value is usable.

@@ -189,3 +189,17 @@ func (d *DB) DeleteSession(ctx context.Context, id string) error {
 	}
 	return affected(tag)
 }
+
+// Generation returns userID's change counter (accounts.Generations), kept
+// by the triggers of migration 0003; 0 for a user with no change yet.
+func (d *DB) Generation(ctx context.Context, userID string) (int64, error) {
+	var n int64
+	err := d.pool.QueryRow(ctx, `SELECT n FROM generations WHERE user_id = $1`, userID).Scan(&n)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("postgres: generation: %w", err)
+	}
+	return n, nil
+}

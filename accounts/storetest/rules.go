@@ -205,6 +205,7 @@ func runRules(t *testing.T, open Opener) {
 		{"ConfirmByLinkOncePerCall", testConfirmByLink},
 		{"ConfirmByClientAcceptOrDecline", testConfirmByClient},
 		{"AuditTrailOfEveryCall", testAuditTrail},
+		{"CachedReadsSeeOtherProcesses", testCacheSeesOtherProcesses},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -71,6 +71,7 @@ func Run(t *testing.T, open Opener) {
 		{"SweepDeletesWhatOutlivedItsUse", testSweep},
 		{"SweepZeroPolicyKeepsAllButWhatEnded", testSweepZeroPolicy},
 		{"SweepConcurrently", testSweepConcurrently},
+		{"GenerationMovesWithEveryChange", testGenerations},
 	}
 	// Subtests run in parallel: each has a store of its own (a fresh
 	// directory; a fresh schema in PostgreSQL), and ids are unique across

@@ -1,0 +1,199 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"switchboard/accounts"
+	"switchboard/tools"
+)
+
+// peer is a second process on the world's store: another Service over
+// another handle of the same data, as a CLI run beside a server or a
+// replica behind the same load balancer would be.
+func (w *world) peer(tb testing.TB, open Opener, dir string) *accounts.Service {
+	tb.Helper()
+	catalog, err := tools.Builtin()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	exec := tools.NewExecutor(catalog, tools.ExecutorOptions{BaseURLs: map[string]string{"github": w.gh.URL()}})
+	svc, err := accounts.NewService(accounts.Config{
+		Store: open(tb, dir), Keys: w.keys, Catalog: catalog, Executor: exec,
+		PublicURL: "http://switchboard.test", Now: w.clock,
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return svc
+}
+
+// testCacheSeesOtherProcesses pins the promise of the service's cache of
+// sessions and accounts: whatever another process changes is seen by the
+// very next read here, as if nothing were cached. Each step first reads
+// twice here (so that the second read is served from memory), then changes
+// the store through the peer, then reads here again.
+func testCacheSeesOtherProcesses(t *testing.T, open Opener) {
+	dir := t.TempDir()
+	w := newWorld(t, open, dir)
+	ctx := context.Background()
+	setup := w.scope(t, "alice") // connecting in sc would select there (rule 4)
+	work := w.connect(t, setup, tokWork, "work")
+	home := w.connect(t, setup, tokHome, "home")
+	sc := w.scope(t, "alice")
+	peer := w.peer(t, open, dir)
+	id := sc.Session.ID
+
+	// read is one request's view here: its session, freshly read, and the
+	// account rule 5 makes act for github in it.
+	read := func() (*accounts.Scope, *accounts.Account, accounts.SelectedBy, error) {
+		t.Helper()
+		var sess *accounts.Session
+		var err error
+		for range 2 {
+			if sess, err = w.svc.Session(ctx, id, "alice", ""); err != nil {
+				return nil, nil, "", err
+			}
+		}
+		fresh := &accounts.Scope{Session: sess}
+		a, by, err := w.svc.Active(ctx, fresh, "github")
+		return fresh, a, by, err
+	}
+	wantActive := func(step, id string, by accounts.SelectedBy) {
+		t.Helper()
+		_, a, gotBy, err := read()
+		if err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+		if a.ID != id || gotBy != by {
+			t.Errorf("%s: acting account %s (%s), want %s (%s)", step, a.ID, gotBy, id, by)
+		}
+	}
+
+	wantActive("before any change", home.ID, accounts.SelectedByDefault)
+
+	if _, err := peer.Disable(ctx, home, true); err != nil {
+		t.Fatal(err)
+	}
+	wantActive("home disabled by the peer", work.ID, accounts.SelectedByDefault)
+
+	if _, err := peer.Disable(ctx, home, false); err != nil {
+		t.Fatal(err)
+	}
+	wantActive("home enabled again by the peer", home.ID, accounts.SelectedByDefault)
+
+	peerSession, err := peer.Session(ctx, id, "alice", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := peer.Select(ctx, &accounts.Scope{Session: peerSession}, "github", "work"); err != nil {
+		t.Fatal(err)
+	}
+	wantActive("work selected by the peer", work.ID, accounts.SelectedBySession)
+
+	renamed, err := peer.SetAlias(ctx, work, "office")
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := w.svc.Accounts(ctx, "alice", "github")
+	if err != nil {
+		t.Fatal(err)
+	}
+	aliases := []string{}
+	for _, a := range list {
+		aliases = append(aliases, a.Alias)
+	}
+	if got := strings.Join(aliases, ","); !strings.Contains(got, "office") || strings.Contains(got, "work") {
+		t.Errorf("aliases after the peer renamed work: %s, want office and no work", got)
+	}
+
+	if _, err := peer.SetPolicy(ctx, renamed, accounts.Policy{DenyTools: []string{"GITHUB_CREATE_*"}}); err != nil {
+		t.Fatal(err)
+	}
+	fresh, _, _, err := read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = w.call(t, fresh, "GITHUB_CREATE_ISSUE", issueArgs("after the peer's policy"), accounts.CallOptions{})
+	wantCode(t, err, accounts.CodeAccountPolicyDenied)
+
+	// Changes made here, the cached reads see too.
+	if _, err := w.svc.Select(ctx, fresh, "github", "home"); err != nil {
+		t.Fatal(err)
+	}
+	wantActive("home selected here", home.ID, accounts.SelectedBySession)
+
+	if err := peer.EndSession(ctx, peerSession); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := read(); !errors.Is(err, accounts.ErrNotFound) {
+		t.Errorf("the session the peer ended: got %v, want not found", err)
+	}
+}
+
+// testGenerations pins what a store's generation (accounts.Generations)
+// moves with: every change the service reads from memory, for that user
+// only; and not a session's keep-alive.
+func testGenerations(t *testing.T, s suite) {
+	st := s.store(t)
+	gens, ok := st.(accounts.Generations)
+	if !ok {
+		t.Skipf("%T keeps no generations; the service reads it uncached", st)
+	}
+	ctx := t.Context()
+	gen := func(user string) int64 {
+		t.Helper()
+		n, err := gens.Generation(ctx, user)
+		if err != nil {
+			t.Fatalf("Generation(%s): %v", user, err)
+		}
+		return n
+	}
+	if n := gen("nobody"); n != 0 {
+		t.Errorf("generation of a user with no change: %d, want 0", n)
+	}
+	a, b := newAccount("alice", "github"), newAccount("alice", "github")
+	other := newAccount("bob", "github")
+	sess := newSession("alice")
+	steps := []struct {
+		what   string
+		moves  bool
+		change func() error
+	}{
+		{"create an account", true, func() error { return st.CreateAccount(ctx, a) }},
+		{"create a second account", true, func() error { return st.CreateAccount(ctx, b) }},
+		{"create another user's account", false, func() error { return st.CreateAccount(ctx, other) }},
+		{"update an account", true, func() error { a.Status = accounts.StatusInactive; return st.UpdateAccount(ctx, a) }},
+		{"set a policy", true, func() error {
+			return st.SetAccountPolicy(ctx, "alice", a.ID, accounts.Policy{Access: accounts.AccessReadOnly})
+		}},
+		{"touch an account", true, func() error { a.LastUsedAt = t0.Add(time.Hour); return st.TouchAccount(ctx, a) }},
+		{"replace a credential", false, func() error { return st.SetCredential(ctx, "alice", a.ID, []byte("sealed")) }},
+		{"create a session", false, func() error { return st.CreateSession(ctx, sess) }},
+		{"select an account", true, func() error { return st.SelectAccount(ctx, sess.ID, "github", b.ID) }},
+		{"select another account", true, func() error { return st.SelectAccount(ctx, sess.ID, "github", a.ID) }},
+		{"clear the selection", true, func() error { return st.SelectAccount(ctx, sess.ID, "github", "") }},
+		{"touch the session", false, func() error { return st.TouchSession(ctx, sess.ID, t0.Add(2*time.Hour)) }},
+		{"update the session", true, func() error {
+			sess.ToolMode = accounts.ToolModeSearch
+			return st.UpdateSession(ctx, sess, map[string]string{"github": b.ID})
+		}},
+		{"delete an account", true, func() error { return st.DeleteAccount(ctx, "alice", a.ID) }},
+		{"delete the session", true, func() error { return st.DeleteSession(ctx, sess.ID) }},
+	}
+	for _, step := range steps {
+		before, beforeBob := gen("alice"), gen("bob")
+		if err := step.change(); err != nil {
+			t.Fatalf("%s: %v", step.what, err)
+		}
+		if moved := gen("alice") != before; moved != step.moves {
+			t.Errorf("%s: alice's generation moved %v, want %v", step.what, moved, step.moves)
+		}
+		if step.what != "create another user's account" && gen("bob") != beforeBob {
+			t.Errorf("%s: bob's generation moved", step.what)
+		}
+	}
+}
