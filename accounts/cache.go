@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -20,6 +21,17 @@ import (
 // process's writes do.
 type Generations interface {
 	Generation(ctx context.Context, userID string) (int64, error)
+}
+
+// Stamper is implemented by a Store that can tell, without a query,
+// whether anything at all may have been committed to it since an earlier
+// moment, by any process: Stamp returns a value that differs from every
+// earlier one once a commit has happened, and ok false when it cannot tell
+// right now. The cache then skips the generation query as long as the
+// stamp stays put. A store whose stamp can only say "maybe" must return
+// ok false, never an unchanged stamp.
+type Stamper interface {
+	Stamp() (stamp uint64, ok bool)
 }
 
 // Cache bounds: past them an arbitrary entry is dropped for each new one,
@@ -45,13 +57,21 @@ const (
 // committed between the two reads leaves the entry tagged with the older
 // generation, so the next check reloads it instead of trusting it.
 //
+// A store that is also a Stamper spares even that query while nothing at
+// all has been committed since the generation was last seen to hold
+// (SQLite's stamp is the WAL-index header that every process's commit
+// rewrites): reads, the bulk of the traffic, then touch no database at
+// all. Any commit, whoever makes it and whatever it changes, sends the next
+// check back to the generation.
+//
 // What is not cached: credentials (a refresh must see a token rotated by
 // another replica at once, under its lock), links, confirmations, audit
 // entries, and single-account reads. Answers are copies: callers may change
 // what they get without touching the cache.
 type cachedStore struct {
 	Store
-	gens Generations
+	gens   Generations
+	stamps Stamper // nil when the store has none
 
 	mu       sync.Mutex
 	users    map[string]*cachedAccounts
@@ -63,13 +83,46 @@ type cachedStore struct {
 }
 
 type cachedAccounts struct {
-	gen      int64
+	tag
 	accounts []*Account // every toolkit, in the store's order (Seq)
 }
 
 type cachedSession struct {
-	gen     int64
+	tag
 	session *Session
+}
+
+// tag is what an entry was read at: the user's generation, and the latest
+// store stamp at which that generation was seen to hold (0: none). The
+// stamp and then the generation are read before the rows, so an entry is
+// never newer than its tag says.
+type tag struct {
+	gen   int64
+	stamp atomic.Uint64
+}
+
+// check reports whether an entry tagged t still holds for userID. When it
+// does not, it returns the tag that rows read from now on carry.
+func (c *cachedStore) check(ctx context.Context, userID string, t *tag) (ok bool, now int64, stamp uint64, err error) {
+	if c.stamps != nil {
+		if st, fine := c.stamps.Stamp(); fine && st != 0 {
+			stamp = st
+		}
+	}
+	if t != nil && stamp != 0 && t.stamp.Load() == stamp {
+		return true, t.gen, stamp, nil
+	}
+	gen, err := c.gens.Generation(ctx, userID)
+	if err != nil {
+		return false, 0, 0, err
+	}
+	if t != nil && t.gen == gen {
+		if stamp != 0 {
+			t.stamp.Store(stamp)
+		}
+		return true, gen, stamp, nil
+	}
+	return false, gen, stamp, nil
 }
 
 // newCachedStore wraps st when it keeps generations; otherwise it returns
@@ -79,9 +132,11 @@ func newCachedStore(st Store) Store {
 	if !ok {
 		return st
 	}
+	stamps, _ := st.(Stamper)
 	return &cachedStore{
 		Store:    st,
 		gens:     gens,
+		stamps:   stamps,
 		users:    map[string]*cachedAccounts{},
 		sessions: map[string]*cachedSession{},
 		owners:   map[string]string{},
@@ -91,19 +146,25 @@ func newCachedStore(st Store) Store {
 // Accounts returns userID's accounts of toolkit (every toolkit when empty),
 // from memory when the user's generation has not moved.
 func (c *cachedStore) Accounts(ctx context.Context, userID, toolkit string) ([]*Account, error) {
-	gen, err := c.gens.Generation(ctx, userID)
-	if err != nil {
-		return c.Store.Accounts(ctx, userID, toolkit)
-	}
 	c.mu.Lock()
 	e := c.users[userID]
 	c.mu.Unlock()
-	if e == nil || e.gen != gen {
+	var t *tag
+	if e != nil {
+		t = &e.tag
+	}
+	ok, gen, stamp, err := c.check(ctx, userID, t)
+	if err != nil {
+		return c.Store.Accounts(ctx, userID, toolkit)
+	}
+	if !ok {
 		all, err := c.Store.Accounts(ctx, userID, "")
 		if err != nil {
 			return nil, err
 		}
-		e = &cachedAccounts{gen: gen, accounts: all}
+		e = &cachedAccounts{accounts: all}
+		e.gen = gen
+		e.stamp.Store(stamp)
 		c.mu.Lock()
 		if _, ok := c.users[userID]; !ok && len(c.users) >= cacheUsers {
 			dropOne(c.users)
@@ -135,11 +196,15 @@ func (c *cachedStore) Session(ctx context.Context, id string) (*Session, error) 
 		}
 		return s, err
 	}
-	gen, err := c.gens.Generation(ctx, owner)
+	var t *tag
+	if e != nil {
+		t = &e.tag
+	}
+	ok, gen, stamp, err := c.check(ctx, owner, t)
 	if err != nil {
 		return c.Store.Session(ctx, id)
 	}
-	if e != nil && e.gen == gen {
+	if ok {
 		return e.session.clone(), nil
 	}
 	s, err := c.Store.Session(ctx, id)
@@ -148,7 +213,10 @@ func (c *cachedStore) Session(ctx context.Context, id string) (*Session, error) 
 		return nil, err
 	}
 	if s.UserID == owner {
-		c.remember(id, owner, &cachedSession{gen: gen, session: s.clone()})
+		e := &cachedSession{session: s.clone()}
+		e.gen = gen
+		e.stamp.Store(stamp)
+		c.remember(id, owner, e)
 	}
 	return s, nil
 }
@@ -164,9 +232,11 @@ func (c *cachedStore) TouchSession(ctx context.Context, id string, at time.Time)
 	if e := c.sessions[id]; e != nil && at.After(e.session.UpdatedAt) {
 		// Entries are never changed in place: a reader may be copying
 		// the old one.
-		s := e.session.clone()
-		s.UpdatedAt = at
-		c.sessions[id] = &cachedSession{gen: e.gen, session: s}
+		touched := &cachedSession{session: e.session.clone()}
+		touched.session.UpdatedAt = at
+		touched.gen = e.gen
+		touched.stamp.Store(e.stamp.Load())
+		c.sessions[id] = touched
 	}
 	c.mu.Unlock()
 	return nil

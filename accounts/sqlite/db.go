@@ -28,6 +28,7 @@ import (
 var (
 	_ accounts.Store       = (*DB)(nil)
 	_ accounts.Generations = (*DB)(nil)
+	_ accounts.Stamper     = (*DB)(nil)
 )
 
 // busyTimeout is how long a connection waits for another one's lock before
@@ -40,6 +41,7 @@ const busyTimeout = 5 * time.Second
 type DB struct {
 	db    *sql.DB
 	stmts *stmts
+	watch *shmWatch // nil when the WAL index could not be mapped
 }
 
 // q runs queries through the statement cache; inTx does so inside tx.
@@ -63,7 +65,20 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: migrate %s: %w", path, err)
 	}
-	return &DB{db: db, stmts: &stmts{db: db}}, nil
+	d := &DB{db: db, stmts: &stmts{db: db}}
+	// Without the mapping the store still works; only the cache in front
+	// of it asks the database more often.
+	d.watch, _ = watchShm(ctx, db, path)
+	return d, nil
+}
+
+// Stamp implements accounts.Stamper from the WAL-index header (see
+// stamp_unix.go).
+func (d *DB) Stamp() (uint64, bool) {
+	if d.watch == nil {
+		return 0, false
+	}
+	return d.watch.stamp()
 }
 
 // migrateRetrying runs migrate, trying again while the file is busy. When
@@ -115,6 +130,9 @@ func dsn(path string) string {
 // Close closes the database. Calling it again is harmless.
 func (d *DB) Close() error {
 	d.stmts.close()
+	if d.watch != nil {
+		d.watch.close()
+	}
 	return d.db.Close()
 }
 

@@ -197,3 +197,63 @@ func testGenerations(t *testing.T, s suite) {
 		}
 	}
 }
+
+// testStamp pins a store's stamp (accounts.Stamper): it stays put while
+// only reads happen, and moves with every commit, by this handle or by
+// another process's.
+func testStamp(t *testing.T, s suite) {
+	dir := t.TempDir()
+	first, _ := s.openAt(t, dir)
+	second, _ := s.openAt(t, dir)
+	stamps, ok := first.(accounts.Stamper)
+	if !ok {
+		t.Skipf("%T has no stamps; the service's cache asks for the generation on every read", first)
+	}
+	ctx := t.Context()
+	stamp := func(what string) uint64 {
+		t.Helper()
+		st, ok := stamps.Stamp()
+		if !ok || st == 0 {
+			t.Fatalf("%s: no stamp (%d, %v)", what, st, ok)
+		}
+		return st
+	}
+	before := stamp("at the start")
+	a := newAccount("alice", "github")
+	if _, err := second.Accounts(ctx, "alice", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := first.Session(ctx, "ses_none"); !errors.Is(err, accounts.ErrNotFound) {
+		t.Fatal(err)
+	}
+	if got := stamp("after reads"); got != before {
+		t.Errorf("the stamp moved with reads only: %d → %d", before, got)
+	}
+	seen := map[uint64]string{before: "at the start"}
+	for _, step := range []struct {
+		what   string
+		change func() error
+	}{
+		{"an account created by the other handle", func() error { return second.CreateAccount(ctx, a) }},
+		{"a policy set by this handle", func() error {
+			return first.SetAccountPolicy(ctx, "alice", a.ID, accounts.Policy{Access: accounts.AccessReadOnly})
+		}},
+		{"a session's keep-alive by the other handle", func() error {
+			sess := newSession("alice")
+			if err := second.CreateSession(ctx, sess); err != nil {
+				return err
+			}
+			stamp("between two commits")
+			return second.TouchSession(ctx, sess.ID, t0.Add(time.Hour))
+		}},
+	} {
+		if err := step.change(); err != nil {
+			t.Fatalf("%s: %v", step.what, err)
+		}
+		got := stamp(step.what)
+		if prev, dup := seen[got]; dup {
+			t.Errorf("after %s the stamp is the one of %s", step.what, prev)
+		}
+		seen[got] = step.what
+	}
+}

@@ -72,6 +72,7 @@ func Run(t *testing.T, open Opener) {
 		{"SweepZeroPolicyKeepsAllButWhatEnded", testSweepZeroPolicy},
 		{"SweepConcurrently", testSweepConcurrently},
 		{"GenerationMovesWithEveryChange", testGenerations},
+		{"StampMovesWithEveryCommit", testStamp},
 	}
 	// Subtests run in parallel: each has a store of its own (a fresh
 	// directory; a fresh schema in PostgreSQL), and ids are unique across
