@@ -1,20 +1,20 @@
 package accounts
 
 import (
+	"bytes"
 	"context"
 	"maps"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
 // Generations is implemented by a Store that keeps, per user, a number that
-// changes in the same transaction as every write to that user's accounts,
-// to the settings or selections of that user's sessions, and to a session's
-// existence (its deletion). It does not change when only a session's
-// UpdatedAt moves (TouchSession), nor for credentials, links, audit entries
-// or confirmations. A user who never had a change reads 0.
+// changes in the same transaction as every write to that user's accounts
+// and their credentials, to the settings or selections of that user's
+// sessions, and to a session's existence (its deletion). It does not change
+// when only a session's UpdatedAt moves (TouchSession), nor for links,
+// audit entries or confirmations. A user who never had a change reads 0.
 //
 // The number is kept by the database itself (triggers), so writes by other
 // processes and replicas sharing the store move it exactly as this
@@ -27,9 +27,8 @@ type Generations interface {
 // whether anything at all may have been committed to it since an earlier
 // moment, by any process: Stamp returns a value that differs from every
 // earlier one once a commit has happened, and ok false when it cannot tell
-// right now. The cache then skips the generation query as long as the
-// stamp stays put. A store whose stamp can only say "maybe" must return
-// ok false, never an unchanged stamp.
+// right now. A store whose stamp can only say "maybe" must return ok false,
+// never an unchanged stamp.
 type Stamper interface {
 	Stamp() (stamp uint64, ok bool)
 }
@@ -38,91 +37,75 @@ type Stamper interface {
 // so that a server with many users keeps a bounded working set. A dropped
 // entry costs one read from the store the next time it is asked for.
 const (
-	cacheUsers    = 8192
-	cacheSessions = 32768
+	cacheUsers       = 8192
+	cacheSessions    = 32768
+	cacheCredentials = 16384
 )
 
-// cachedStore is a Store that answers the two reads every request makes,
-// Session and Accounts, from memory while the user's generation in the
-// store has not moved since they were read.
+// cachedStore is a Store that answers the reads every request makes —
+// Session, Accounts and, for toolkit calls, Credential — from memory while
+// the user's generation in the store has not moved since they were read.
 //
 // Why it stays correct across processes and replicas: each answer from
-// memory is preceded by a read of the user's generation from the store
-// itself (one primary-key lookup, far cheaper than the reads it replaces),
-// and the generation moves in the same transaction as any change that
-// could alter the answer, whoever makes it. So an account disabled by the
-// CLI, a selection made on another replica or a session deleted elsewhere
-// is seen by the very next call, exactly as an uncached read would see it.
-// The generation is read before the rows it vouches for: a change
-// committed between the two reads leaves the entry tagged with the older
-// generation, so the next check reloads it instead of trusting it.
+// memory is preceded by a check of the user's generation against the store
+// itself, and the generation moves in the same transaction as any change
+// that could alter the answer, whoever makes it. So an account disabled by
+// the CLI, a selection made on another replica, a token refreshed elsewhere
+// or a session deleted elsewhere is seen by the very next call, exactly as
+// an uncached read would see it. The generation is read before the rows it
+// vouches for: a change committed between the two reads leaves the entry
+// tagged with the older generation, so the next check reloads it.
 //
-// A store that is also a Stamper spares even that query while nothing at
-// all has been committed since the generation was last seen to hold
-// (SQLite's stamp is the WAL-index header that every process's commit
-// rewrites): reads, the bulk of the traffic, then touch no database at
-// all. Any commit, whoever makes it and whatever it changes, sends the next
-// check back to the generation.
+// The check is one primary-key query, far cheaper than the reads it
+// replaces. A store that is also a Stamper spares even that while nothing
+// at all has been committed since the user's generation was last read:
+// SQLite's stamp is the WAL-index header that every process's commit
+// rewrites. Reads, the bulk of the traffic, then touch no database at all;
+// any commit, whoever makes it and whatever it changes, sends the next
+// check of each user back to the database once.
 //
-// What is not cached: credentials (a refresh must see a token rotated by
-// another replica at once, under its lock), links, confirmations, audit
-// entries, and single-account reads. Answers are copies: callers may change
-// what they get without touching the cache.
+// Answers are copies: callers may change what they get without touching
+// the cache. Links, confirmations, audit entries and single-account reads
+// are not cached.
 type cachedStore struct {
 	Store
 	gens   Generations
 	stamps Stamper // nil when the store has none
 
-	mu       sync.Mutex
+	mu sync.Mutex
+	// seen is, per user, the last generation read and the stamp read just
+	// before it: while the store's stamp is still that one, the
+	// generation cannot have moved.
+	seen     map[string]seenGeneration
 	users    map[string]*cachedAccounts
 	sessions map[string]*cachedSession
 	// owners remembers the user of each session id read, so that the next
-	// read can fetch that user's generation before the session row. A
-	// session's user never changes.
-	owners map[string]string
+	// read can check that user's generation before reading the session
+	// row. A session's user never changes.
+	owners      map[string]string
+	credentials map[string]*cachedCredential // by account id
 }
 
+type seenGeneration struct {
+	stamp uint64
+	gen   int64
+}
+
+// Entries are never changed once stored: a reader may be copying one.
 type cachedAccounts struct {
-	tag
+	gen      int64
 	accounts []*Account // every toolkit, in the store's order (Seq)
 }
 
 type cachedSession struct {
-	tag
+	gen     int64
 	session *Session
 }
 
-// tag is what an entry was read at: the user's generation, and the latest
-// store stamp at which that generation was seen to hold (0: none). The
-// stamp and then the generation are read before the rows, so an entry is
-// never newer than its tag says.
-type tag struct {
-	gen   int64
-	stamp atomic.Uint64
-}
-
-// check reports whether an entry tagged t still holds for userID. When it
-// does not, it returns the tag that rows read from now on carry.
-func (c *cachedStore) check(ctx context.Context, userID string, t *tag) (ok bool, now int64, stamp uint64, err error) {
-	if c.stamps != nil {
-		if st, fine := c.stamps.Stamp(); fine && st != 0 {
-			stamp = st
-		}
-	}
-	if t != nil && stamp != 0 && t.stamp.Load() == stamp {
-		return true, t.gen, stamp, nil
-	}
-	gen, err := c.gens.Generation(ctx, userID)
-	if err != nil {
-		return false, 0, 0, err
-	}
-	if t != nil && t.gen == gen {
-		if stamp != 0 {
-			t.stamp.Store(stamp)
-		}
-		return true, gen, stamp, nil
-	}
-	return false, gen, stamp, nil
+type cachedCredential struct {
+	gen    int64
+	userID string
+	sealed []byte
 }
 
 // newCachedStore wraps st when it keeps generations; otherwise it returns
@@ -134,37 +117,64 @@ func newCachedStore(st Store) Store {
 	}
 	stamps, _ := st.(Stamper)
 	return &cachedStore{
-		Store:    st,
-		gens:     gens,
-		stamps:   stamps,
-		users:    map[string]*cachedAccounts{},
-		sessions: map[string]*cachedSession{},
-		owners:   map[string]string{},
+		Store:       st,
+		gens:        gens,
+		stamps:      stamps,
+		seen:        map[string]seenGeneration{},
+		users:       map[string]*cachedAccounts{},
+		sessions:    map[string]*cachedSession{},
+		owners:      map[string]string{},
+		credentials: map[string]*cachedCredential{},
 	}
+}
+
+// generation returns userID's generation as of now: from memory while the
+// store's stamp has not moved since it was last read, from the store
+// otherwise.
+func (c *cachedStore) generation(ctx context.Context, userID string) (int64, error) {
+	var stamp uint64
+	if c.stamps != nil {
+		if st, ok := c.stamps.Stamp(); ok {
+			stamp = st
+		}
+	}
+	if stamp != 0 {
+		c.mu.Lock()
+		s, ok := c.seen[userID]
+		c.mu.Unlock()
+		if ok && s.stamp == stamp {
+			return s.gen, nil
+		}
+	}
+	gen, err := c.gens.Generation(ctx, userID)
+	if err != nil || stamp == 0 {
+		return gen, err
+	}
+	c.mu.Lock()
+	if _, ok := c.seen[userID]; !ok && len(c.seen) >= cacheUsers {
+		dropOne(c.seen)
+	}
+	c.seen[userID] = seenGeneration{stamp: stamp, gen: gen}
+	c.mu.Unlock()
+	return gen, nil
 }
 
 // Accounts returns userID's accounts of toolkit (every toolkit when empty),
 // from memory when the user's generation has not moved.
 func (c *cachedStore) Accounts(ctx context.Context, userID, toolkit string) ([]*Account, error) {
-	c.mu.Lock()
-	e := c.users[userID]
-	c.mu.Unlock()
-	var t *tag
-	if e != nil {
-		t = &e.tag
-	}
-	ok, gen, stamp, err := c.check(ctx, userID, t)
+	gen, err := c.generation(ctx, userID)
 	if err != nil {
 		return c.Store.Accounts(ctx, userID, toolkit)
 	}
-	if !ok {
+	c.mu.Lock()
+	e := c.users[userID]
+	c.mu.Unlock()
+	if e == nil || e.gen != gen {
 		all, err := c.Store.Accounts(ctx, userID, "")
 		if err != nil {
 			return nil, err
 		}
-		e = &cachedAccounts{accounts: all}
-		e.gen = gen
-		e.stamp.Store(stamp)
+		e = &cachedAccounts{gen: gen, accounts: all}
 		c.mu.Lock()
 		if _, ok := c.users[userID]; !ok && len(c.users) >= cacheUsers {
 			dropOne(c.users)
@@ -183,7 +193,7 @@ func (c *cachedStore) Accounts(ctx context.Context, userID, toolkit string) ([]*
 
 // Session returns the session id, from memory when its user's generation
 // has not moved. The first read of an id goes to the store and only learns
-// its user; the next one reads the generation first and then caches.
+// its user; the next one checks the generation first and then caches.
 func (c *cachedStore) Session(ctx context.Context, id string) (*Session, error) {
 	c.mu.Lock()
 	owner, known := c.owners[id]
@@ -196,15 +206,11 @@ func (c *cachedStore) Session(ctx context.Context, id string) (*Session, error) 
 		}
 		return s, err
 	}
-	var t *tag
-	if e != nil {
-		t = &e.tag
-	}
-	ok, gen, stamp, err := c.check(ctx, owner, t)
+	gen, err := c.generation(ctx, owner)
 	if err != nil {
 		return c.Store.Session(ctx, id)
 	}
-	if ok {
+	if e != nil && e.gen == gen {
 		return e.session.clone(), nil
 	}
 	s, err := c.Store.Session(ctx, id)
@@ -213,12 +219,37 @@ func (c *cachedStore) Session(ctx context.Context, id string) (*Session, error) 
 		return nil, err
 	}
 	if s.UserID == owner {
-		e := &cachedSession{session: s.clone()}
-		e.gen = gen
-		e.stamp.Store(stamp)
-		c.remember(id, owner, e)
+		c.remember(id, owner, &cachedSession{gen: gen, session: s.clone()})
 	}
 	return s, nil
+}
+
+// Credential returns the sealed credential of the account, from memory
+// when its user's generation has not moved. A refresh reads it again under
+// its lock and finds a token that another replica rotated meanwhile, since
+// that rotation moved the generation.
+func (c *cachedStore) Credential(ctx context.Context, userID, accountID string) ([]byte, error) {
+	gen, err := c.generation(ctx, userID)
+	if err != nil {
+		return c.Store.Credential(ctx, userID, accountID)
+	}
+	c.mu.Lock()
+	e := c.credentials[accountID]
+	c.mu.Unlock()
+	if e != nil && e.userID == userID && e.gen == gen {
+		return bytes.Clone(e.sealed), nil
+	}
+	sealed, err := c.Store.Credential(ctx, userID, accountID)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if _, ok := c.credentials[accountID]; !ok && len(c.credentials) >= cacheCredentials {
+		dropOne(c.credentials)
+	}
+	c.credentials[accountID] = &cachedCredential{gen: gen, userID: userID, sealed: bytes.Clone(sealed)}
+	c.mu.Unlock()
+	return sealed, nil
 }
 
 // TouchSession moves the session's UpdatedAt in the store and in memory:
@@ -230,12 +261,8 @@ func (c *cachedStore) TouchSession(ctx context.Context, id string, at time.Time)
 	}
 	c.mu.Lock()
 	if e := c.sessions[id]; e != nil && at.After(e.session.UpdatedAt) {
-		// Entries are never changed in place: a reader may be copying
-		// the old one.
-		touched := &cachedSession{session: e.session.clone()}
+		touched := &cachedSession{gen: e.gen, session: e.session.clone()}
 		touched.session.UpdatedAt = at
-		touched.gen = e.gen
-		touched.stamp.Store(e.stamp.Load())
 		c.sessions[id] = touched
 	}
 	c.mu.Unlock()

@@ -94,6 +94,31 @@ func testCacheSeesOtherProcesses(t *testing.T, open Opener) {
 	}
 	wantActive("work selected by the peer", work.ID, accounts.SelectedBySession)
 
+	// A credential the peer replaces: the old token stops working upstream
+	// (as a rotated one would), and the next call here acts with the new.
+	fresh, _, _, err := read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.call(t, fresh, "GITHUB_GET_AUTHENTICATED_USER", map[string]any{}, accounts.CallOptions{}); err != nil {
+		t.Fatalf("a call with work's first token: %v", err)
+	}
+	auth, err := peer.Authorize(ctx, &accounts.Scope{Session: peerSession}, accounts.AuthorizeRequest{Toolkit: "github", Account: work.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, linkToken, _ := strings.Cut(auth.URL, "/connect/")
+	if _, err := peer.CompleteWithSecret(ctx, linkToken, tokWork2, ""); err != nil {
+		t.Fatal(err)
+	}
+	w.gh.RevokeToken(tokWork)
+	if fresh, _, _, err = read(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.call(t, fresh, "GITHUB_GET_AUTHENTICATED_USER", map[string]any{}, accounts.CallOptions{}); err != nil {
+		t.Errorf("a call after the peer replaced work's token: %v", err)
+	}
+
 	renamed, err := peer.SetAlias(ctx, work, "office")
 	if err != nil {
 		t.Fatal(err)
@@ -113,8 +138,7 @@ func testCacheSeesOtherProcesses(t *testing.T, open Opener) {
 	if _, err := peer.SetPolicy(ctx, renamed, accounts.Policy{DenyTools: []string{"GITHUB_CREATE_*"}}); err != nil {
 		t.Fatal(err)
 	}
-	fresh, _, _, err := read()
-	if err != nil {
+	if fresh, _, _, err = read(); err != nil {
 		t.Fatal(err)
 	}
 	_, err = w.call(t, fresh, "GITHUB_CREATE_ISSUE", issueArgs("after the peer's policy"), accounts.CallOptions{})
@@ -171,7 +195,7 @@ func testGenerations(t *testing.T, s suite) {
 			return st.SetAccountPolicy(ctx, "alice", a.ID, accounts.Policy{Access: accounts.AccessReadOnly})
 		}},
 		{"touch an account", true, func() error { a.LastUsedAt = t0.Add(time.Hour); return st.TouchAccount(ctx, a) }},
-		{"replace a credential", false, func() error { return st.SetCredential(ctx, "alice", a.ID, []byte("sealed")) }},
+		{"replace a credential", true, func() error { return st.SetCredential(ctx, "alice", a.ID, []byte("sealed")) }},
 		{"create a session", false, func() error { return st.CreateSession(ctx, sess) }},
 		{"select an account", true, func() error { return st.SelectAccount(ctx, sess.ID, "github", b.ID) }},
 		{"select another account", true, func() error { return st.SelectAccount(ctx, sess.ID, "github", a.ID) }},

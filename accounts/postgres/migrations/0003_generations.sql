@@ -41,6 +41,21 @@ BEGIN
 END
 $$;
 
+-- Credentials, whose user is their account's; the same holds for one
+-- deleted with its account.
+CREATE FUNCTION generations_of_credential() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+	uid text;
+BEGIN
+	SELECT user_id INTO uid FROM accounts
+		WHERE id = CASE WHEN TG_OP = 'DELETE' THEN OLD.account_id ELSE NEW.account_id END;
+	IF uid IS NOT NULL THEN
+		PERFORM generations_bump(uid);
+	END IF;
+	RETURN NULL;
+END
+$$;
+
 -- Any change to an account: its row, status, alias, policy, last use.
 CREATE TRIGGER generations_account AFTER INSERT OR UPDATE OR DELETE ON accounts
 	FOR EACH ROW EXECUTE FUNCTION generations_of_row();
@@ -53,6 +68,9 @@ CREATE TRIGGER generations_session_update AFTER UPDATE OF user_id, key_id, toolk
 	FOR EACH ROW EXECUTE FUNCTION generations_of_row();
 CREATE TRIGGER generations_session_delete AFTER DELETE ON sessions
 	FOR EACH ROW EXECUTE FUNCTION generations_of_row();
+
+CREATE TRIGGER generations_credential AFTER INSERT OR UPDATE OR DELETE ON credentials
+	FOR EACH ROW EXECUTE FUNCTION generations_of_credential();
 
 CREATE TRIGGER generations_selection AFTER INSERT OR UPDATE OR DELETE ON session_selections
 	FOR EACH ROW EXECUTE FUNCTION generations_of_selection();

@@ -30,6 +30,27 @@ CREATE TRIGGER generations_account_delete AFTER DELETE ON accounts BEGIN
 	UPDATE generations SET n = n + 1 WHERE user_id = OLD.user_id;
 END;
 
+-- A credential replaced (a refresh, a reconnect) or removed. Credentials
+-- name their account, whose row carries the user; a credential deleted
+-- with its account finds the account gone and moves nothing, the
+-- account's own trigger did.
+CREATE TRIGGER generations_credential_insert AFTER INSERT ON credentials BEGIN
+	INSERT INTO generations (user_id, n) SELECT user_id, 0 FROM accounts
+		WHERE id = NEW.account_id AND NOT EXISTS (SELECT 1 FROM generations g WHERE g.user_id = accounts.user_id);
+	UPDATE generations SET n = n + 1
+		WHERE user_id = (SELECT user_id FROM accounts WHERE id = NEW.account_id);
+END;
+CREATE TRIGGER generations_credential_update AFTER UPDATE ON credentials BEGIN
+	INSERT INTO generations (user_id, n) SELECT user_id, 0 FROM accounts
+		WHERE id = NEW.account_id AND NOT EXISTS (SELECT 1 FROM generations g WHERE g.user_id = accounts.user_id);
+	UPDATE generations SET n = n + 1
+		WHERE user_id = (SELECT user_id FROM accounts WHERE id = NEW.account_id);
+END;
+CREATE TRIGGER generations_credential_delete AFTER DELETE ON credentials BEGIN
+	UPDATE generations SET n = n + 1
+		WHERE user_id = (SELECT user_id FROM accounts WHERE id = OLD.account_id);
+END;
+
 -- A session's settings and its end; not updated_at alone (TouchSession,
 -- which keeps a session in use from being swept, is not a change anyone
 -- reads from memory).
