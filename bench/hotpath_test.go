@@ -308,3 +308,15 @@ func (c *countingStore) SelectAccount(ctx context.Context, sessionID, toolkit, a
 	c.count("SelectAccount")
 	return c.Store.SelectAccount(ctx, sessionID, toolkit, accountID)
 }
+
+// Generation and Stamp pass the SQLite store's generations and stamps
+// through, so that the service caches in front of the counting store as it
+// does in front of the store itself (see accounts.Generations).
+func (c *countingStore) Generation(ctx context.Context, userID string) (int64, error) {
+	c.count("Generation")
+	return c.Store.(accounts.Generations).Generation(ctx, userID)
+}
+
+func (c *countingStore) Stamp() (uint64, bool) {
+	return c.Store.(accounts.Stamper).Stamp()
+}
