@@ -42,6 +42,8 @@ type apiWorld struct {
 	gh   *fakeupstream.GitHub
 	op   *fakeupstream.OAuth
 	svc  *accounts.Service
+	srv  *server.Server
+	http *HTTP
 	skew atomic.Int64 // nanoseconds the service's clock runs ahead
 }
 
@@ -94,11 +96,12 @@ func newAPIWorld(tb testing.TB) *apiWorld {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	srv := server.New(server.Config{Service: w.svc, Version: "test"})
-	h, err := NewHTTP(HTTPConfig{Addr: ln.Addr().String(), PublicURL: w.base, Keys: NewKeys([]string{opKey, otherOpKey}), MaxBodyBytes: 64 << 10}, w.svc, srv)
+	w.srv = server.New(server.Config{Service: w.svc, Version: "test"})
+	h, err := NewHTTP(HTTPConfig{Addr: ln.Addr().String(), PublicURL: w.base, Keys: NewKeys([]string{opKey, otherOpKey}), MaxBodyBytes: 64 << 10}, w.svc, w.srv)
 	if err != nil {
 		tb.Fatal(err)
 	}
+	w.http = h
 	hs := &httptest.Server{Listener: ln, Config: &http.Server{Handler: h.Handler()}}
 	hs.Start()
 	tb.Cleanup(hs.Close)

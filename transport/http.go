@@ -55,6 +55,7 @@ type HTTP struct {
 	svc     *accounts.Service
 	srv     *server.Server
 	mcp     *mcpserver.StreamableHTTPServer
+	live    *legacySessions
 	log     *zap.Logger
 	pages   *connectPages
 	public  *url.URL
@@ -78,21 +79,20 @@ func NewHTTP(cfg HTTPConfig, svc *accounts.Service, srv *server.Server) (*HTTP, 
 		return nil, err
 	}
 	h := &HTTP{cfg: cfg, svc: svc, srv: srv, log: cfg.Log, public: pub}
+	h.live = newLegacySessions(srv, cfg.memoryIdleTTL())
 	h.mcp = mcpserver.NewStreamableHTTPServer(srv.MCP(),
-		mcpserver.WithSessionIdManagerResolver(sessionIDs{svc}),
+		mcpserver.WithSessionIdManagerResolver(sessionIDs{svc: svc, live: h.live}),
+		mcpserver.WithHTTPContextFunc(h.live.restore),
 		mcpserver.WithHeartbeatInterval(25*time.Second),
-		// Idle sessions lose their in-memory state (a client that comes back
-		// finds its stored session again); without it every session a client
-		// abandons keeps a goroutine.
-		mcpserver.WithSessionIdleTTL(cfg.memoryIdleTTL()),
 		// hosts.guard checks Host for every route, also behind a reverse proxy
 		// on loopback, where mcp-go's own check would refuse the public host.
 		mcpserver.WithDisableLocalhostProtection(true),
 	)
 	h.pages = newConnectPages(svc, cfg.AppName, cfg.Log.Named("connect"))
 	mux := http.NewServeMux()
-	mux.Handle("/mcp", h.guardMCP(h.mcp))
-	mux.Handle("/sessions/{id}/mcp", h.guardMCP(h.mcp))
+	mcpHandler := h.live.handler(h.mcp)
+	mux.Handle("/mcp", h.guardMCP(mcpHandler))
+	mux.Handle("/sessions/{id}/mcp", h.guardMCP(mcpHandler))
 	mux.Handle("/connect/{token}", h.pages)
 	mux.Handle("/confirm/{token}", newConfirmPages(svc, cfg.AppName, cfg.Log.Named("confirm")))
 	mux.HandleFunc("GET /oauth/callback", h.pages.callback)
@@ -125,9 +125,9 @@ func (cfg HTTPConfig) Check() error {
 	return err
 }
 
-// memoryIdleTTL bounds the in-memory state of idle MCP sessions: a client
-// that comes back after it finds its stored session again, so keeping the
-// state longer than half an hour buys little and costs a goroutine each.
+// memoryIdleTTL bounds the in-memory state of idle MCP sessions (see
+// legacySessions): a client that comes back after it finds its stored
+// session again, so keeping the state longer than half an hour buys little.
 func (c HTTPConfig) memoryIdleTTL() time.Duration {
 	if c.SessionIdleTTL <= 0 || c.SessionIdleTTL > 30*time.Minute {
 		return 30 * time.Minute

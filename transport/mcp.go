@@ -243,26 +243,32 @@ func writeJSONError(w http.ResponseWriter, status int, id any, message string) {
 	})
 }
 
-// sessionIDs makes mcp-go use the stored session's id as the MCP session id
-// at initialize. The request's scope is resolved (and its session stored)
-// by guardMCP before mcp-go runs, and the session id of later requests is
+// sessionIDs makes the stored session's id the MCP session id at
+// initialize. The request's scope is resolved (and its session stored) by
+// guardMCP before mcp-go runs, and the session id of later requests is
 // checked there too, so Validate has nothing left to refuse. A client's
 // DELETE ends the stored session, so its id answers 404 from then on.
-type sessionIDs struct{ svc *accounts.Service }
+type sessionIDs struct {
+	svc  *accounts.Service
+	live *legacySessions
+}
 
 func (m sessionIDs) ResolveSessionIdManager(r *http.Request) mcpserver.SessionIdManager {
-	b := boundID{svc: m.svc}
+	b := boundID{svc: m.svc, live: m.live}
 	if r != nil {
 		b.ctx, b.sc, b.path = r.Context(), server.ScopeFromContext(r.Context()), r.PathValue("id") != ""
+		b.post, _ = r.Context().Value(postKey{}).(*post)
 	}
 	return b
 }
 
 type boundID struct {
 	svc  *accounts.Service
+	live *legacySessions
 	ctx  context.Context
 	sc   *accounts.Scope
-	path bool // the request came by /sessions/{id}/mcp
+	path bool  // the request came by /sessions/{id}/mcp
+	post *post // the request is a POST, which legacySessions follows
 }
 
 // Generate names the MCP session of an initialize. On /mcp, where every
@@ -271,14 +277,25 @@ type boundID struct {
 // each gets its own MCP session id, "<stored id>.<suffix>": mcp-go keeps its
 // streams and notifications per MCP session id, which two clients must not
 // share.
+//
+// For a POST initialize, mcp-go gets "" (a session it need not keep, see
+// legacySessions), and the id goes to the client in the response header
+// and to legacySessions. A GET without a session id (a stream opened on
+// /sessions/{id}/mcp before any initialize) gets its id from mcp-go.
 func (b boundID) Generate() string {
 	if b.sc == nil {
 		return ""
 	}
+	id := b.sc.Session.ID
 	if b.path {
-		return b.sc.Session.ID + "." + strings.ToLower(rand.Text()[:10])
+		id += "." + strings.ToLower(rand.Text()[:10])
 	}
-	return b.sc.Session.ID
+	if b.post != nil {
+		b.post.id = id
+		b.post.header.Set(mcpserver.HeaderKeySessionID, id)
+		return ""
+	}
+	return id
 }
 
 // storedSessionID is the stored session an MCP session id belongs to.
@@ -289,13 +306,18 @@ func storedSessionID(mcpID string) string {
 
 func (boundID) Validate(string) (bool, error) { return false, nil }
 
-// Terminate ends the stored session on a client's DELETE of the session it
-// created at /mcp. Ending one connection to a /sessions/{id}/mcp session
-// (an id with a suffix) leaves the stored session to its other clients.
-// mcp-go's idle sweeper calls it without a request: an idle session only
-// loses its in-memory state and stays stored, so a client can come back.
+// Terminate ends the session on a client's DELETE: its in-memory state,
+// and the stored session it created at /mcp. Ending one connection to a
+// /sessions/{id}/mcp session (an id with a suffix) leaves the stored session
+// to its other clients. mcp-go calls it without a request when it closes
+// its sessions at shutdown: a session then stays stored, so a client can
+// come back.
 func (b boundID) Terminate(id string) (bool, error) {
-	if b.sc == nil || b.sc.Session.ID != id {
+	if b.sc == nil {
+		return false, nil
+	}
+	b.live.forget(id)
+	if b.sc.Session.ID != id {
 		return false, nil
 	}
 	return false, b.svc.EndSession(b.ctx, b.sc.Session)
