@@ -1,7 +1,6 @@
 package tools
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -183,12 +182,4 @@ func looksBinary(s string) bool {
 	return !strings.ContainsFunc(s, func(r rune) bool {
 		return !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || slices.Contains([]rune("+/=-_\r\n"), r))
 	})
-}
-
-func jsonSize(v any) int {
-	data, err := json.Marshal(v)
-	if err != nil {
-		return 0
-	}
-	return len(data)
 }
