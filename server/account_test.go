@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"switchboard/accounts"
+	"switchboard/tools"
 )
 
 // TestListAccountsEncodesAsMaps pins that list_accounts' typed items, and
@@ -81,18 +82,7 @@ func accountMap(a *accounts.Account, active bool, by accounts.SelectedBy) map[st
 // accountLineFmt is list_accounts' text line as it was built before
 // writeAccountLine.
 func accountLineFmt(a *accounts.Account, active bool, by accounts.SelectedBy) string {
-	var extra []string
-	if a.Alias != "" {
-		extra = append(extra, "alias "+a.Alias)
-	}
-	if a.Label != "" {
-		extra = append(extra, a.Label)
-	}
-	nm := a.ID
-	if len(extra) > 0 {
-		nm = a.ID + " (" + strings.Join(extra, ", ") + ")"
-	}
-	line := fmt.Sprintf("- %s %s [%s]", a.Toolkit, nm, a.Status)
+	line := fmt.Sprintf("- %s %s [%s]", a.Toolkit, accountLineName(a), a.Status)
 	if note := policyNote(a.Policy); note != "" {
 		line += " (" + note + ")"
 	}
@@ -100,4 +90,45 @@ func accountLineFmt(a *accounts.Account, active bool, by accounts.SelectedBy) st
 		line += fmt.Sprintf(" — active in this session (%s)", by)
 	}
 	return line
+}
+
+// TestCallOutputEncodesAsMaps pins that a toolkit call's output reads as
+// it did when its account was a map and its text came from fmt.
+func TestCallOutputEncodesAsMaps(t *testing.T) {
+	result := &tools.Result{Text: "octo <o@x>", Structured: map[string]any{"login": "octo", "id": json.Number("7")}}
+	for _, a := range []*accounts.Account{
+		{ID: "ca_1", Toolkit: "github", Status: accounts.StatusActive},
+		{ID: "ca_2", Toolkit: "gmail", Alias: "work", Label: "a@b.example", Status: accounts.StatusActive},
+		{ID: "ca_3", Toolkit: "slack", Label: "u\u2028&", Status: accounts.StatusActive},
+	} {
+		res := &accounts.CallResult{Account: a, SelectedBy: accounts.SelectedBySession, Result: result}
+		text, structured := CallOutput(res)
+		got, _ := json.Marshal(structured)
+
+		brief := map[string]any{"id": a.ID, "alias": nullable(a.Alias), "label": nullable(a.Label), "status": a.Status,
+			"toolkit": a.Toolkit, "selected_by": res.SelectedBy}
+		want, _ := json.Marshal(map[string]any{"account": brief, "result": result.Structured})
+		if string(got) != string(want) {
+			t.Errorf("%s:\n got %s\nwant %s", a.ID, got, want)
+		}
+		wantText := fmt.Sprintf("%s\n\n(Acted as %s account %s, chosen by %s.)", result.Text, a.Toolkit, accountLineName(a), res.SelectedBy)
+		if text != wantText {
+			t.Errorf("%s: text %q, want %q", a.ID, text, wantText)
+		}
+	}
+}
+
+// accountLineName is name() as it was, joining a slice.
+func accountLineName(a *accounts.Account) string {
+	var extra []string
+	if a.Alias != "" {
+		extra = append(extra, "alias "+a.Alias)
+	}
+	if a.Label != "" {
+		extra = append(extra, a.Label)
+	}
+	if len(extra) == 0 {
+		return a.ID
+	}
+	return a.ID + " (" + strings.Join(extra, ", ") + ")"
 }
