@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -38,58 +39,110 @@ func (s *Server) listAccounts(ctx context.Context, sc *accounts.Scope, args map[
 	if err != nil {
 		return nil, err
 	}
+	// The active account of each toolkit seen so far; a user has accounts
+	// of a few toolkits at most, so a slice beats a map.
 	type choice struct {
-		id string
-		by accounts.SelectedBy
+		toolkit, id string
+		by          accounts.SelectedBy
 	}
-	active := map[string]choice{}
-	items := []any{}
-	var lines []string
+	var active []choice
+	// Sized once: items point into themselves (setTexts).
+	items := make([]accountItem, 0, len(all))
+	var text strings.Builder
+	text.WriteString("Connected accounts, most recent first:")
 	for _, a := range all {
 		if !sc.Allows(a.Toolkit) || (!includeInactive && !a.Active()) {
 			continue
 		}
-		c, seen := active[a.Toolkit]
-		if !seen {
+		i := slices.IndexFunc(active, func(c choice) bool { return c.toolkit == a.Toolkit })
+		if i < 0 {
 			// An error here (none ACTIVE, strict mode) leaves the toolkit
 			// without an active account in the listing.
-			act, by, _ := s.svc.ActiveIn(sc, a.Toolkit, all)
-			if act != nil {
-				c = choice{act.ID, by}
+			c := choice{toolkit: a.Toolkit}
+			if act, by, _ := s.svc.ActiveIn(sc, a.Toolkit, all); act != nil {
+				c.id, c.by = act.ID, by
 			}
-			active[a.Toolkit] = c
+			i, active = len(active), append(active, c)
 		}
-		isActive := c.id == a.ID
-		item := map[string]any{
-			"id":                a.ID,
-			"toolkit":           a.Toolkit,
-			"alias":             nullable(a.Alias),
-			"label":             nullable(a.Label),
-			"status":            a.Status,
-			"status_reason":     nullable(a.StatusReason),
-			"auth_config":       a.AuthConfigID,
-			"connected_at":      timeOrNil(a.ConnectedAt),
-			"last_used_at":      timeOrNil(a.LastUsedAt),
-			"active_in_session": isActive,
-			"selected_by":       nil,
-			"policy":            PolicyJSON(a.Policy),
-		}
-		line := fmt.Sprintf("- %s %s [%s]", a.Toolkit, name(a), a.Status)
-		if note := policyNote(a.Policy); note != "" {
-			line += " (" + note + ")"
-		}
-		if isActive {
-			item["selected_by"] = c.by
-			line += fmt.Sprintf(" — active in this session (%s)", c.by)
-		}
-		items = append(items, item)
-		lines = append(lines, line)
+		c := active[i]
+		items = appendAccountItem(items, a, c.id == a.ID, c.by)
+		writeAccountLine(&text, a, c.id == a.ID, c.by)
 	}
-	text := "Connected accounts, most recent first:\n" + strings.Join(lines, "\n")
-	if len(lines) == 0 {
-		text = "The user has no connected accounts here. Use authorize to connect one."
+	if len(items) == 0 {
+		return okResult("The user has no connected accounts here. Use authorize to connect one.", map[string]any{"accounts": items}), nil
 	}
-	return okResult(text, map[string]any{"accounts": items}), nil
+	return okResult(text.String(), map[string]any{"accounts": items}), nil
+}
+
+// accountItem is one account in list_accounts: id, toolkit, alias, label,
+// status, status_reason, auth_config, connected_at, last_used_at,
+// active_in_session, selected_by (null unless active) and policy. A struct
+// instead of a map spares an allocation per value and the encoder's
+// reflection on map keys; its fields are in sorted order, so it encodes as
+// the map did. Nil pointers are JSON nulls.
+type accountItem struct {
+	ActiveInSession bool                 `json:"active_in_session"`
+	Alias           *string              `json:"alias"`
+	AuthConfig      string               `json:"auth_config"`
+	ConnectedAt     *string              `json:"connected_at"`
+	ID              string               `json:"id"`
+	Label           *string              `json:"label"`
+	LastUsedAt      *string              `json:"last_used_at"`
+	Policy          PolicyView           `json:"policy"`
+	SelectedBy      *accounts.SelectedBy `json:"selected_by"`
+	Status          accounts.Status      `json:"status"`
+	StatusReason    *string              `json:"status_reason"`
+	Toolkit         string               `json:"toolkit"`
+
+	// The texts that the nullable fields point to when not empty: copies,
+	// so that the item does not share memory with the account.
+	alias, label, statusReason, connectedAt, lastUsedAt string
+	selectedBy                                          accounts.SelectedBy
+}
+
+// appendAccountItem appends a's item to items, whose capacity must hold it:
+// the items point into themselves.
+func appendAccountItem(items []accountItem, a *accounts.Account, active bool, by accounts.SelectedBy) []accountItem {
+	items = append(items, accountItem{
+		ActiveInSession: active,
+		AuthConfig:      a.AuthConfigID,
+		ID:              a.ID,
+		Policy:          PolicyJSON(a.Policy),
+		Status:          a.Status,
+		Toolkit:         a.Toolkit,
+		alias:           a.Alias,
+		label:           a.Label,
+		statusReason:    a.StatusReason,
+		connectedAt:     timeText(a.ConnectedAt),
+		lastUsedAt:      timeText(a.LastUsedAt),
+		selectedBy:      by,
+	})
+	it := &items[len(items)-1]
+	it.Alias, it.Label, it.StatusReason = nullableRef(&it.alias), nullableRef(&it.label), nullableRef(&it.statusReason)
+	it.ConnectedAt, it.LastUsedAt = nullableRef(&it.connectedAt), nullableRef(&it.lastUsedAt)
+	if active {
+		it.SelectedBy = &it.selectedBy
+	}
+	return items
+}
+
+// writeAccountLine writes a's line of list_accounts' text, after a line
+// break: "- github ca_x (alias work, login) [ACTIVE] (policy: …) — active
+// in this session (default)".
+func writeAccountLine(b *strings.Builder, a *accounts.Account, active bool, by accounts.SelectedBy) {
+	for _, s := range [...]string{"\n- ", a.Toolkit, " ", name(a), " [", string(a.Status), "]"} {
+		b.WriteString(s)
+	}
+	if note := policyNote(a.Policy); note != "" {
+		b.WriteString(" (")
+		b.WriteString(note)
+		b.WriteString(")")
+	}
+	if active {
+		b.WriteString(" — active in this session (")
+		b.WriteString(string(by))
+		b.WriteString(")")
+	}
 }
 
 // authorize answers authorize: a connect link to show the user.

@@ -55,14 +55,19 @@ func ErrorBody(err error) (*accounts.Error, map[string]any) {
 // PolicyJSON is how an account's policy is shown, with its defaults
 // spelled out: access, allow_tools (empty: every tool), deny_tools and
 // confirm. Tool results and the application API show the same object.
-func PolicyJSON(p accounts.Policy) map[string]any {
+func PolicyJSON(p accounts.Policy) PolicyView {
 	n := p.Normal()
-	return map[string]any{
-		"access":      n.Access,
-		"allow_tools": nonNil(n.AllowTools),
-		"deny_tools":  nonNil(n.DenyTools),
-		"confirm":     n.Confirm,
-	}
+	return PolicyView{Access: n.Access, AllowTools: nonNil(n.AllowTools), Confirm: n.Confirm, DenyTools: nonNil(n.DenyTools)}
+}
+
+// PolicyView is the JSON of a policy (PolicyJSON). A struct instead of a
+// map spares an allocation per value and the encoder's reflection on map
+// keys; its fields are in sorted order, so it encodes as the map did.
+type PolicyView struct {
+	Access     accounts.Access  `json:"access"`
+	AllowTools []string         `json:"allow_tools"`
+	Confirm    accounts.Confirm `json:"confirm"`
+	DenyTools  []string         `json:"deny_tools"`
 }
 
 // policyNote is a policy in a few words for result text, "" for none.
@@ -122,17 +127,31 @@ func timeOrNil(t time.Time) any {
 	return t.UTC().Format(time.RFC3339)
 }
 
+// nullableRef is s, or nil (JSON null) when *s is empty.
+func nullableRef(s *string) *string {
+	if *s == "" {
+		return nil
+	}
+	return s
+}
+
+// timeText is t as results show it, "" when t is zero.
+func timeText(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
 // name is how an account is named in result text: "ca_x (alias work, login)".
 func name(a *accounts.Account) string {
-	var extra []string
-	if a.Alias != "" {
-		extra = append(extra, "alias "+a.Alias)
+	switch {
+	case a.Alias != "" && a.Label != "":
+		return a.ID + " (alias " + a.Alias + ", " + a.Label + ")"
+	case a.Alias != "":
+		return a.ID + " (alias " + a.Alias + ")"
+	case a.Label != "":
+		return a.ID + " (" + a.Label + ")"
 	}
-	if a.Label != "" {
-		extra = append(extra, a.Label)
-	}
-	if len(extra) == 0 {
-		return a.ID
-	}
-	return a.ID + " (" + strings.Join(extra, ", ") + ")"
+	return a.ID
 }

@@ -216,26 +216,36 @@ func (s *Server) toolMode(sc *accounts.Scope, listed *accounts.Listing) string {
 	return accounts.ToolModeAll
 }
 
-// logCall records one tool call: who, what, which account, outcome.
+// logCall records one tool call: who, what, which account, outcome. The
+// fields are built only when the logger takes the entry: production
+// logging samples, and drops most lines of a busy server.
 func (s *Server) logCall(sc *accounts.Scope, tool string, acct *accounts.Account, start time.Time, err error) {
-	fields := []zap.Field{zap.String("tool", tool), zap.Duration("took", time.Since(start))}
+	took := time.Since(start)
+	outcome, level := "ok", zap.InfoLevel
+	var e *accounts.Error
+	if err != nil {
+		e = accounts.ErrorOf(err)
+		outcome = string(e.Code)
+		if e.Code == accounts.CodeInternal {
+			level = zap.ErrorLevel
+		}
+	}
+	s.observe(tool, outcome, took)
+	ce := s.log.Check(level, "tool call")
+	if ce == nil {
+		return
+	}
+	fields := make([]zap.Field, 0, 7)
+	fields = append(fields, zap.String("tool", tool), zap.Duration("took", took))
 	if sc != nil {
 		fields = append(fields, zap.String("session", sc.Session.ID), zap.String("user", sc.UserID()))
 	}
 	if acct != nil {
 		fields = append(fields, zap.String("account", acct.ID))
 	}
-	if err == nil {
-		s.observe(tool, "ok", time.Since(start))
-		s.log.Info("tool call", append(fields, zap.String("outcome", "ok"))...)
-		return
+	fields = append(fields, zap.String("outcome", outcome))
+	if level == zap.ErrorLevel {
+		fields = append(fields, zap.Error(e.Err))
 	}
-	e := accounts.ErrorOf(err)
-	s.observe(tool, string(e.Code), time.Since(start))
-	fields = append(fields, zap.String("outcome", string(e.Code)))
-	if e.Code == accounts.CodeInternal {
-		s.log.Error("tool call", append(fields, zap.Error(e.Err))...)
-		return
-	}
-	s.log.Info("tool call", fields...)
+	ce.Write(fields...)
 }

@@ -122,11 +122,25 @@ func (s *Server) Execute(ctx context.Context, sc *accounts.Scope, t *tools.Tool,
 // a line naming the account that acted, and structured content with that
 // account (and the layer that chose it) beside the shaped result.
 func CallOutput(res *accounts.CallResult) (text string, structured map[string]any) {
-	brief := AccountBrief(res.Account)
-	brief["toolkit"] = res.Account.Toolkit
-	brief["selected_by"] = res.SelectedBy
-	text = fmt.Sprintf("%s\n\n(Acted as %s account %s, chosen by %s.)", res.Result.Text, res.Account.Toolkit, name(res.Account), res.SelectedBy)
-	return text, map[string]any{"account": brief, "result": res.Result.Structured}
+	a := res.Account
+	text = res.Result.Text + "\n\n(Acted as " + a.Toolkit + " account " + name(a) + ", chosen by " + string(res.SelectedBy) + ".)"
+	acted := &actingAccount{ID: a.ID, SelectedBy: res.SelectedBy, Status: a.Status, Toolkit: a.Toolkit, alias: a.Alias, label: a.Label}
+	acted.Alias, acted.Label = nullableRef(&acted.alias), nullableRef(&acted.label)
+	return text, map[string]any{"account": acted, "result": res.Result.Structured}
+}
+
+// actingAccount is the account of a toolkit call's result: AccountBrief's
+// id, alias, label and status, with toolkit and selected_by. Its fields are
+// in sorted order, so it encodes as the map it replaces did.
+type actingAccount struct {
+	Alias      *string             `json:"alias"`
+	ID         string              `json:"id"`
+	Label      *string             `json:"label"`
+	SelectedBy accounts.SelectedBy `json:"selected_by"`
+	Status     accounts.Status     `json:"status"`
+	Toolkit    string              `json:"toolkit"`
+
+	alias, label string // what Alias and Label point to
 }
 
 func nonNil(s []string) []string {

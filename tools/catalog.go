@@ -222,6 +222,10 @@ type Shape struct {
 	Pagination *Pagination
 
 	transform transform
+	// picks and text are Fields and Text compiled once (see
+	// compileFields, compileText); nil when the Shape was not validated.
+	picks []pickNode
+	text  textTemplate
 }
 
 // Pagination names a list tool's page arguments, so that the Result can say

@@ -1,7 +1,6 @@
 package tools
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -151,27 +150,43 @@ func cutAt(v any, path []string, limit int) any {
 }
 
 // dropBinary replaces, throughout v, strings that look like base64-encoded
-// binary data with a short note: binary content is never inlined.
+// binary data with a short note: binary content is never inlined. Members
+// and elements are written only when they change, as storing a string in
+// an interface again would copy it to the heap.
 func dropBinary(v any) any {
 	switch v := v.(type) {
 	case map[string]any:
 		for k, x := range v {
-			v[k] = dropBinary(x)
+			if y, changed := dropBinaryIn(x); changed {
+				v[k] = y
+			}
 		}
 		return v
 	case []any:
 		for i, x := range v {
-			v[i] = dropBinary(x)
-		}
-		return v
-	case string:
-		if looksBinary(v) {
-			return fmt.Sprintf("[binary data, about %d bytes, not inlined]", len(strings.TrimRight(v, "=\r\n"))*3/4)
+			if y, changed := dropBinaryIn(x); changed {
+				v[i] = y
+			}
 		}
 		return v
 	default:
-		return v
+		y, _ := dropBinaryIn(v)
+		return y
 	}
+}
+
+// dropBinaryIn is dropBinary of x, and whether x itself must be replaced.
+func dropBinaryIn(x any) (any, bool) {
+	switch x := x.(type) {
+	case map[string]any, []any:
+		dropBinary(x) // in place
+		return x, false
+	case string:
+		if looksBinary(x) {
+			return fmt.Sprintf("[binary data, about %d bytes, not inlined]", len(strings.TrimRight(x, "=\r\n"))*3/4), true
+		}
+	}
+	return x, false
 }
 
 // looksBinary reports whether s is long and made only of the characters of
@@ -183,12 +198,4 @@ func looksBinary(s string) bool {
 	return !strings.ContainsFunc(s, func(r rune) bool {
 		return !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || slices.Contains([]rune("+/=-_\r\n"), r))
 	})
-}
-
-func jsonSize(v any) int {
-	data, err := json.Marshal(v)
-	if err != nil {
-		return 0
-	}
-	return len(data)
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -22,13 +23,15 @@ func (t *Tool) shape(doc any, r *response, args map[string]any, budget int) *Res
 		doc = lookup(doc, s.Path)
 	}
 	doc = dropBinary(doc)
-	fields := s.Fields
-	if asked := fieldsAsked(args); len(asked) > 0 {
-		fields = asked // checked against s.Fields by the input schema
+	paths, tmpl := s.picks, s.text
+	if paths == nil {
+		paths = compileFields(s.Fields)
 	}
-	paths := make([][]string, len(fields))
-	for i, f := range fields {
-		paths[i] = strings.Split(f, ".")
+	if tmpl == nil {
+		tmpl = compileText(s.Text)
+	}
+	if asked := fieldsAsked(args); len(asked) > 0 {
+		paths = compileFields(asked) // checked against s.Fields by the input schema
 	}
 	list, isList := doc.([]any)
 	if s.ListPath != "" {
@@ -43,9 +46,9 @@ func (t *Tool) shape(doc any, r *response, args map[string]any, budget int) *Res
 			m = map[string]any{"value": obj}
 		}
 		if _, isMap := doc.(map[string]any); isMap {
-			return fitObject(&Result{Text: render(s.Text, doc), Structured: m}, budget)
+			return fitObject(&Result{Text: tmpl.render(doc), Structured: m}, budget)
 		}
-		return fitObject(&Result{Text: render(s.Text, m), Structured: m}, budget)
+		return fitObject(&Result{Text: tmpl.render(m), Structured: m}, budget)
 	}
 	total := len(list)
 	if total > MaxListItems {
@@ -94,7 +97,7 @@ func (t *Tool) shape(doc any, r *response, args map[string]any, budget int) *Res
 	shown := fitList(st, s.ListKey, budget)
 	lines := make([]string, shown)
 	for i := range shown {
-		lines[i] = "- " + render(s.Text, list[i])
+		lines[i] = "- " + tmpl.render(list[i])
 	}
 	var text strings.Builder
 	fmt.Fprintf(&text, "%s: %s", s.ListKey, count(len(lines)))
@@ -165,46 +168,72 @@ func intArg(args map[string]any, name string, def int) int {
 	return def
 }
 
-// pick keeps the dotted paths of v. Paths descend into objects; on an array
-// they apply to each element, so "labels.name" keeps the name of every
-// label. A path that names a whole value keeps it entirely; absent paths
-// are left out. No paths keep everything.
-func pick(v any, paths [][]string) any {
-	if len(paths) == 0 {
+// pickNode is one member that pick keeps: whole, or the members sub of
+// it (through arrays). compileFields makes the nodes of dotted paths once
+// per tool, not once per call.
+type pickNode struct {
+	key   string
+	whole bool
+	sub   []pickNode
+}
+
+// compileFields groups dotted paths by their first member, in the order
+// they first name it; a path that names a member whole keeps it whole.
+// No paths is nil.
+func compileFields(fields []string) []pickNode {
+	paths := make([][]string, len(fields))
+	for i, f := range fields {
+		paths[i] = strings.Split(f, ".")
+	}
+	return groupPaths(paths)
+}
+
+func groupPaths(paths [][]string) []pickNode {
+	var nodes []pickNode
+	var rests [][][]string
+	for _, p := range paths {
+		i := slices.IndexFunc(nodes, func(n pickNode) bool { return n.key == p[0] })
+		if i < 0 {
+			i = len(nodes)
+			nodes, rests = append(nodes, pickNode{key: p[0]}), append(rests, nil)
+		}
+		nodes[i].whole = nodes[i].whole || len(p) == 1
+		rests[i] = append(rests[i], p[1:])
+	}
+	for i := range nodes {
+		if !nodes[i].whole {
+			nodes[i].sub = groupPaths(rests[i])
+		}
+	}
+	return nodes
+}
+
+// pick keeps the members nodes name of v. Paths descend into objects; on
+// an array they apply to each element, so "labels.name" keeps the name of
+// every label. A path that names a whole value keeps it entirely; absent
+// paths are left out. No nodes keep everything.
+func pick(v any, nodes []pickNode) any {
+	if len(nodes) == 0 {
 		return v
 	}
 	switch v := v.(type) {
 	case map[string]any:
-		out := map[string]any{}
-		groups := map[string][][]string{}
-		var order []string
-		for _, p := range paths {
-			if _, seen := groups[p[0]]; !seen {
-				order = append(order, p[0])
-			}
-			groups[p[0]] = append(groups[p[0]], p[1:])
-		}
-		for _, key := range order {
-			val, ok := v[key]
-			if !ok {
-				continue
-			}
-			rest := groups[key]
-			whole := false
-			for _, r := range rest {
-				whole = whole || len(r) == 0
-			}
-			if whole {
-				out[key] = val
-			} else {
-				out[key] = pick(val, rest)
+		out := make(map[string]any, len(nodes))
+		for _, n := range nodes {
+			val, ok := v[n.key]
+			switch {
+			case !ok:
+			case n.whole:
+				out[n.key] = val
+			default:
+				out[n.key] = pick(val, n.sub)
 			}
 		}
 		return out
 	case []any:
 		out := make([]any, len(v))
 		for i, item := range v {
-			out[i] = pick(item, paths)
+			out[i] = pick(item, nodes)
 		}
 		return out
 	default:
@@ -253,11 +282,44 @@ func lookupText(v any, path []string) string {
 	}
 }
 
-// render fills {dotted.path} placeholders of tmpl from v; what empty
-// placeholders leave at the end (spaces, a line break) goes.
-func render(tmpl string, v any) string {
-	s := placeholderPattern.ReplaceAllStringFunc(tmpl, func(m string) string {
-		return lookupText(v, strings.Split(m[1:len(m)-1], "."))
-	})
-	return strings.TrimRight(s, " \t\r\n")
+// textTemplate is a result's text template split once per tool
+// (compileText): literal text, and the dotted paths of its {placeholders}.
+type textTemplate []textPart
+
+// textPart is literal text, or with path set a placeholder.
+type textPart struct {
+	literal string
+	path    []string
+}
+
+// compileText splits tmpl at its {dotted.path} placeholders. The result is
+// never nil, so that a compiled empty template is told from none.
+func compileText(tmpl string) textTemplate {
+	t := textTemplate{}
+	last := 0
+	for _, m := range placeholderPattern.FindAllStringIndex(tmpl, -1) {
+		if m[0] > last {
+			t = append(t, textPart{literal: tmpl[last:m[0]]})
+		}
+		t = append(t, textPart{path: strings.Split(tmpl[m[0]+1:m[1]-1], ".")})
+		last = m[1]
+	}
+	if last < len(tmpl) {
+		t = append(t, textPart{literal: tmpl[last:]})
+	}
+	return t
+}
+
+// render fills the placeholders from v; what empty placeholders leave at
+// the end (spaces, a line break) goes.
+func (t textTemplate) render(v any) string {
+	var b strings.Builder
+	for _, p := range t {
+		if p.path == nil {
+			b.WriteString(p.literal)
+		} else {
+			b.WriteString(lookupText(v, p.path))
+		}
+	}
+	return strings.TrimRight(b.String(), " \t\r\n")
 }

@@ -223,6 +223,7 @@ func (v *validator) result(field string, s *resultSpec, props map[string]propert
 	if r.ListKey == "" {
 		r.ListKey = "items"
 	}
+	r.picks, r.text = compileFields(r.Fields), compileText(r.Text)
 	if r.Text == "" {
 		v.addf(field+".text", "missing: give the template of the summary line")
 	}

@@ -11,7 +11,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	mcpserver "github.com/mark3labs/mcp-go/server"
@@ -213,18 +215,237 @@ type message struct {
 	metaVersion string
 }
 
+// peek reads what guardMCP needs of a JSON-RPC body: id, method and
+// params._meta's protocol version, or nothing when the body is not such an
+// object. mcp-go decodes the body in full afterwards, so peek only walks
+// it, and reads it exactly as decoding it into
+//
+//	struct {
+//		ID     any    `json:"id"`
+//		Method string `json:"method"`
+//		Params struct {
+//			Meta *mcp.Meta `json:"_meta"`
+//		} `json:"params"`
+//	}
+//
+// would (encoding/json's rules: keys matched as bytes.EqualFold matches
+// them, the last of duplicates winning, null leaving a string or a struct
+// as it is; and any error, a wrong type or a number no float64 holds,
+// yielding nothing), which a fuzz test checks.
 func peek(body []byte) message {
-	var m struct {
-		ID     any    `json:"id"`
-		Method string `json:"method"`
-		Params struct {
-			Meta *mcp.Meta `json:"_meta"`
-		} `json:"params"`
-	}
-	if len(body) == 0 || json.Unmarshal(body, &m) != nil {
+	if len(body) == 0 || !json.Valid(body) {
 		return message{}
 	}
-	return message{id: m.ID, method: m.Method, metaVersion: m.Params.Meta.ProtocolVersion()}
+	var msg message
+	i := skipSpace(body, 0)
+	if body[i] != '{' {
+		return message{} // null decodes to nothing; anything else fails
+	}
+	err := members(body[i:], func(key, value []byte) error {
+		var err error
+		switch {
+		case keyIs(key, "id"):
+			msg.id, err = anyValue(value)
+		case keyIs(key, "method"):
+			if value[0] == '"' {
+				msg.method = unquote(value)
+			} else if value[0] != 'n' {
+				err = errNotPeekable
+			}
+		case keyIs(key, "params"):
+			if value[0] == '{' {
+				err = members(value, func(key, value []byte) error {
+					if !keyIs(key, "_meta") {
+						return nil
+					}
+					var err error
+					switch value[0] {
+					case 'n':
+						msg.metaVersion = ""
+					case '{':
+						msg.metaVersion, err = metaProtocolVersion(value)
+					default:
+						err = errNotPeekable
+					}
+					return err
+				})
+			} else if value[0] != 'n' {
+				err = errNotPeekable
+			}
+		}
+		return err
+	})
+	if err != nil {
+		return message{}
+	}
+	return msg
+}
+
+// errNotPeekable is a body that decoding would refuse.
+var errNotPeekable = errors.New("not a JSON-RPC message")
+
+// metaProtocolVersion is the protocol version that a request's _meta
+// object declares (mcp.Meta's ProtocolVersion): the member named exactly
+// mcp.MetaKeyProtocolVersion (the last one, as in a map) when its value is
+// a string, else "".
+func metaProtocolVersion(obj []byte) (string, error) {
+	version := ""
+	err := members(obj, func(key, value []byte) error {
+		// mcp.Meta decodes every value, and fails on a number no float64
+		// holds.
+		if err := checkNumbers(value); err != nil {
+			return err
+		}
+		if keyEquals(key, mcp.MetaKeyProtocolVersion) {
+			version = ""
+			if value[0] == '"' {
+				version = unquote(value)
+			}
+		}
+		return nil
+	})
+	return version, err
+}
+
+// anyValue is value decoded as encoding/json decodes it into an any.
+func anyValue(value []byte) (any, error) {
+	switch c := value[0]; {
+	case c == '"':
+		return unquote(value), nil
+	case c == '-' || '0' <= c && c <= '9':
+		f, err := strconv.ParseFloat(string(value), 64)
+		if err != nil {
+			return nil, err
+		}
+		return f, nil
+	default:
+		var v any
+		err := json.Unmarshal(value, &v)
+		return v, err
+	}
+}
+
+// keyEquals reports whether an object key (a JSON string, quotes
+// included) is name, as a map key would be.
+func keyEquals(key []byte, name string) bool {
+	if inner := key[1 : len(key)-1]; bytes.IndexByte(inner, '\\') < 0 {
+		return string(inner) == name // invalid UTF-8 would not equal it either
+	}
+	return unquote(key) == name
+}
+
+// keyIs reports whether an object key (a JSON string, quotes included)
+// names the struct field name, as encoding/json matches them.
+func keyIs(key []byte, name string) bool {
+	inner := key[1 : len(key)-1]
+	if bytes.IndexByte(inner, '\\') < 0 {
+		return bytes.EqualFold(inner, []byte(name))
+	}
+	return strings.EqualFold(unquote(key), name)
+}
+
+// The helpers below walk JSON that is known to be valid.
+
+// unquote is the text of a JSON string (quotes included in s).
+func unquote(s []byte) string {
+	inner := s[1 : len(s)-1]
+	if bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
+		return string(inner)
+	}
+	var out string
+	_ = json.Unmarshal(s, &out)
+	return out
+}
+
+func skipSpace(data []byte, i int) int {
+	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipString returns the index after the string that starts at data[i].
+func skipString(data []byte, i int) int {
+	for i++; data[i] != '"'; i++ {
+		if data[i] == '\\' {
+			i++
+		}
+	}
+	return i + 1
+}
+
+// members calls f with each member of the object at the start of data, in
+// order, and stops at f's first error.
+func members(data []byte, f func(key, value []byte) error) error {
+	for i := 1; ; {
+		i = skipSpace(data, i)
+		if data[i] == '}' {
+			return nil
+		}
+		keyEnd := skipString(data, i)
+		key := data[i:keyEnd]
+		i = skipSpace(data, skipSpace(data, keyEnd)+1) // past the colon
+		end := skipValue(data, i)
+		if err := f(key, data[i:end]); err != nil {
+			return err
+		}
+		if i = skipSpace(data, end); data[i] == ',' {
+			i++
+		}
+	}
+}
+
+// skipValue returns the index after the value that starts at data[i].
+func skipValue(data []byte, i int) int {
+	depth := 0
+	for {
+		switch c := data[i]; {
+		case c == '"':
+			i = skipString(data, i)
+		case c == '{' || c == '[':
+			depth++
+			i++
+		case c == '}' || c == ']':
+			depth--
+			i++
+		case c == '-' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z': // a number, true, false, null
+			for i < len(data) && !isDelimiter(data[i]) {
+				i++
+			}
+		default: // white space, ',' or ':' within an object or array
+			i++
+		}
+		if depth == 0 {
+			return i
+		}
+	}
+}
+
+func isDelimiter(c byte) bool {
+	return c == ',' || c == '}' || c == ']' || c == ' ' || c == '\t' || c == '\n' || c == '\r'
+}
+
+// checkNumbers fails on the first number of value that no float64 holds,
+// which encoding/json refuses to decode into an any.
+func checkNumbers(value []byte) error {
+	for i := 0; i < len(value); {
+		switch c := value[i]; {
+		case c == '"':
+			i = skipString(value, i)
+		case c == '-' || '0' <= c && c <= '9':
+			end := i
+			for end < len(value) && !isDelimiter(value[end]) {
+				end++
+			}
+			if _, err := strconv.ParseFloat(string(value[i:end]), 64); err != nil {
+				return err
+			}
+			i = end
+		default:
+			i++
+		}
+	}
+	return nil
 }
 
 // writeJSONError answers with a JSON-RPC error body, the shape MCP clients
