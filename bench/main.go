@@ -106,7 +106,7 @@ func parseFlags(args []string) (config, bool, error) {
 	fs.StringVar(&cfg.databaseURL, "database-url", "", "measure on PostgreSQL at this URL (postgres://…; a fresh schema, dropped after) instead of SQLite")
 	scenario := fs.String("scenario", "all", "comma-separated scenarios: "+strings.Join(scenarioNames(), ", ")+", or all")
 	asJSON := fs.Bool("json", false, "write a JSON document instead of a table")
-	fs.BoolVar(&cfg.compare, "compare", false, "measure Switchboard side by side with a bare mcp-go server and the TypeScript SDK's (see README, Measuring)")
+	fs.BoolVar(&cfg.compare, "compare", false, "measure Switchboard side by side with a bare mcp-go server and the TypeScript SDK's (see README, Performance)")
 	fs.IntVar(&cfg.rounds, "rounds", 5, "compare: rounds of every cell")
 	fs.DurationVar(&cfg.warmup, "warmup", time.Second, "compare: unrecorded run of every contender before the rounds")
 	fs.StringVar(&cfg.out, "out", "", "compare: directory of the report and profiles (default bench/results/<UTC time>)")
