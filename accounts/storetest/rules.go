@@ -206,6 +206,7 @@ func runRules(t *testing.T, open Opener) {
 		{"ConfirmByClientAcceptOrDecline", testConfirmByClient},
 		{"AuditTrailOfEveryCall", testAuditTrail},
 		{"CachedReadsSeeOtherProcesses", testCacheSeesOtherProcesses},
+		{"CachedReadsUnderConcurrency", testCacheUnderConcurrency},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -279,5 +280,72 @@ func testStamp(t *testing.T, s suite) {
 			t.Errorf("after %s the stamp is the one of %s", step.what, prev)
 		}
 		seen[got] = step.what
+	}
+}
+
+// testCacheUnderConcurrency reads through the cache from several goroutines
+// while another process keeps changing what they read (under -race in CI):
+// every read answers one of the states the store went through, and once
+// the changes stop, every read answers the last one.
+func testCacheUnderConcurrency(t *testing.T, open Opener) {
+	dir := t.TempDir()
+	w := newWorld(t, open, dir)
+	ctx := context.Background()
+	setup := w.scope(t, "alice")
+	work := w.connect(t, setup, tokWork, "work")
+	home := w.connect(t, setup, tokHome, "home")
+	sc := w.scope(t, "alice")
+	peer := w.peer(t, open, dir)
+
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for range 8 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				sess, err := w.svc.Session(ctx, sc.Session.ID, "alice", "")
+				if err != nil {
+					errs <- err
+					return
+				}
+				a, _, err := w.svc.Active(ctx, &accounts.Scope{Session: sess}, "github")
+				if err != nil {
+					errs <- err
+					return
+				}
+				if a.ID != work.ID && a.ID != home.ID {
+					errs <- errors.New("acting account " + a.ID + " is neither work nor home")
+					return
+				}
+			}
+		})
+	}
+	for i := range 20 {
+		if _, err := peer.Disable(ctx, home, i%2 == 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := peer.Disable(ctx, home, true); err != nil {
+		t.Fatal(err)
+	}
+	close(stop)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	for range 3 {
+		sess, err := w.svc.Session(ctx, sc.Session.ID, "alice", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a, _, err := w.svc.Active(ctx, &accounts.Scope{Session: sess}, "github"); err != nil || a.ID != work.ID {
+			t.Fatalf("after the last change (home disabled): %v, %v; want work", a, err)
+		}
 	}
 }
