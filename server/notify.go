@@ -21,10 +21,11 @@ import (
 // each, not a goroutine each.
 //
 // A session is watched while mcp-go has it registered (a legacy HTTP
-// session's GET stream, the stdio session), and, for legacy HTTP sessions,
+// session's GET stream, or the session the transport has mcp-go hold while
+// the client is busy; the stdio session), and, for legacy HTTP sessions,
 // from initialize until the transport forgets it (Watch, Unwatch): mcp-go
-// keeps no state between the requests of such a session, so a
-// list_changed that finds no GET stream open waits, as a flag, for the
+// keeps no state between the requests of an idle session, so a
+// list_changed that finds no session registered waits, as a flag, for the
 // session's next request, whose response carries it.
 type listeners struct {
 	mu    sync.Mutex
@@ -135,24 +136,24 @@ func (s *Server) fanOut(done <-chan struct{}, u *userListeners, events <-chan ac
 		case <-done:
 			return
 		case ev := <-events:
-			var ids []string
+			// The sends happen under the lock (they do not block), so that
+			// a session mcp-go lets go of meanwhile either is not found here
+			// or has the notification queued when unregisterSession looks.
 			s.sessions.mu.Lock()
 			for id, w := range u.sessions {
-				if ev.Account.Active() && w.allows(ev.Account.Toolkit) {
-					ids = append(ids, id)
+				if !ev.Account.Active() || !w.allows(ev.Account.Toolkit) {
+					continue
 				}
-			}
-			s.sessions.mu.Unlock()
-			for _, id := range ids {
 				err := s.mcp.SendNotificationToSpecificClient(id, listChanged.Method, nil)
 				if errors.Is(err, mcpserver.ErrSessionNotFound) {
-					s.sessions.setPending(id)
+					s.sessions.setPendingLocked(w)
 					continue
 				}
 				if err != nil {
 					s.log.Debug("tools/list_changed not delivered", zap.String("mcp_session", id), zap.Error(err))
 				}
 			}
+			s.sessions.mu.Unlock()
 		}
 	}
 }
@@ -160,12 +161,10 @@ func (s *Server) fanOut(done <-chan struct{}, u *userListeners, events <-chan ac
 // listChanged is the notification an account activation sends.
 var listChanged = mcp.JSONRPCNotification{JSONRPC: mcp.JSONRPC_VERSION, Notification: mcp.Notification{Method: "notifications/tools/list_changed"}}
 
-// setPending marks session id's list_changed as waiting for its next
-// request, if the session is still watched.
-func (l *listeners) setPending(id string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if w := l.watchLocked(id); w != nil && !w.pending {
+// setPendingLocked marks w's list_changed as waiting for the session's
+// next request. l.mu is held.
+func (l *listeners) setPendingLocked(w *watch) {
+	if !w.pending {
 		w.pending = true
 		l.pending.Add(1)
 	}
@@ -247,14 +246,28 @@ func (s *Server) forward(done <-chan struct{}, sc *accounts.Scope, events <-chan
 }
 
 // unregisterSession forgets a session mcp-go lets go of (its GET stream
-// ended, the stdio session closed), unless Watch keeps it.
+// ended, the stdio session closed), unless Watch keeps it. A session Watch
+// keeps may leave notifications queued in cs that nothing will read now
+// (the transport let go of a session mcp-go held between requests, or a
+// GET stream ended): its list_changed then waits for the next request or
+// stream, as if it had found no session. The queue may hold other
+// notifications, so the session may get a list_changed it need not have:
+// a cheap mistake, where losing one is not.
 func (s *Server) unregisterSession(ctx context.Context, cs mcpserver.ClientSession) {
 	l := s.sessions
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	id := cs.SessionID()
-	if userID, ok := l.user[id]; ok && !l.users[userID].sessions[id].held {
+	userID, ok := l.user[id]
+	if !ok {
+		return
+	}
+	w := l.users[userID].sessions[id]
+	switch {
+	case !w.held:
 		l.removeLocked(id, userID)
+	case len(cs.NotificationChannel()) > 0:
+		l.setPendingLocked(w)
 	}
 }
 

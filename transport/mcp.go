@@ -91,6 +91,9 @@ func (h *HTTP) guardMCP(next http.Handler) http.Handler {
 			return
 		}
 		ctx := server.NewContext(r.Context(), sc)
+		if r.Method == http.MethodPost {
+			ctx = newPostContext(ctx, w.Header(), msg)
+		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

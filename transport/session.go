@@ -1,10 +1,8 @@
 package transport
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -32,6 +30,33 @@ import (
 // capabilities decide, for example, whether authorize elicits). The
 // notifications of an idle session are server.Server's to keep (Watch).
 //
+// A session in use is another matter: building mcp-go's session for each
+// request costs about 10 KiB of garbage and a few percent of the request's
+// time. So a session's first request (not a notification) has mcp-go hold
+// the request's session (hold: RegisterSession, where mcp-go's handlePost
+// looks first), and later requests reuse it, until the session is idle for
+// holdIdle. Only sessions clients use pay for a held session, and idle ones
+// stay light. mcp-go gets its session back (UnregisterSession, release):
+//
+//   - before a GET stream of the session reaches mcp-go, whose handleGet
+//     registers a session of its own and refuses the stream if one is
+//     registered. The release and the stream count change under mu
+//     together, and a POST holds nothing while a stream is open (the
+//     stream's session serves POSTs then, as mcp-go does), so no POST can
+//     register in between.
+//   - before a notification POST reaches mcp-go: its 202 answer carries no
+//     notification, and mcp-go would take a queued one off the session and
+//     drop it.
+//   - when the session is ended (DELETE) or forgotten (ttl).
+//   - when it is idle for holdIdle. The held sessions are swept at most
+//     twice per holdIdle, by a request of any legacy session or an
+//     initialize, so without a goroutine: while no request comes, held
+//     sessions stay, but their number cannot grow either.
+//
+// A notification queued in a released session is not lost: server.Server
+// sees the session unregistered with a non-empty queue and keeps the
+// list_changed pending for the next request or stream.
+//
 // Sessions idle for longer than ttl are forgotten: a client that comes back
 // finds its stored session again, as before. The sweep runs at initialize,
 // the only moment sessions are added, so that memory is bounded without a
@@ -39,20 +64,31 @@ import (
 //
 // It is safe for concurrent use.
 type legacySessions struct {
-	srv *server.Server
-	ttl time.Duration
+	srv      *server.Server
+	ttl      time.Duration
+	holdIdle time.Duration // defaultHoldIdle; tests shorten it
 
-	mu       sync.RWMutex
-	byID     map[string]*legacySession
-	profiles map[string]*clientProfile // by profileKey: most clients are alike
-	swept    time.Time
+	mu        sync.RWMutex
+	byID      map[string]*legacySession
+	profiles  map[string]*clientProfile // by profileKey: most clients are alike
+	held      map[string]*legacySession // the sessions mcp-go holds
+	swept     time.Time
+	heldSwept atomic.Int64 // unix nanoseconds of the last sweep of held
 }
+
+// defaultHoldIdle is how long mcp-go holds an unused session's session. A
+// client busy with a task sends requests seconds apart; one that waits for
+// its user for minutes can afford a new session when it comes back.
+const defaultHoldIdle = 2 * time.Minute
 
 // legacySession is one session's entry.
 type legacySession struct {
 	client  *clientProfile
 	last    atomic.Int64 // unix nanoseconds of the last request
 	streams int          // GET streams open; guarded by legacySessions.mu
+	// hold is the session mcp-go holds for this one, or nil; guarded by
+	// legacySessions.mu.
+	hold mcpserver.ClientSession
 }
 
 // clientProfile is what a client declared at initialize, and the protocol
@@ -67,7 +103,10 @@ type clientProfile struct {
 }
 
 func newLegacySessions(srv *server.Server, ttl time.Duration) *legacySessions {
-	return &legacySessions{srv: srv, ttl: ttl, byID: map[string]*legacySession{}, profiles: map[string]*clientProfile{}}
+	return &legacySessions{
+		srv: srv, ttl: ttl, holdIdle: defaultHoldIdle,
+		byID: map[string]*legacySession{}, profiles: map[string]*clientProfile{}, held: map[string]*legacySession{},
+	}
 }
 
 // post is a legacy POST on its way through mcp-go. At initialize,
@@ -76,26 +115,43 @@ func newLegacySessions(srv *server.Server, ttl time.Duration) *legacySessions {
 // request (not a notification) of a session for which a list_changed waits
 // carries it (deliver).
 type post struct {
-	header  http.Header
-	id      string
-	session mcpserver.ClientSession
-	deliver bool
+	header       http.Header
+	request      bool // a JSON-RPC request: it has an id and a method
+	notification bool // a JSON-RPC notification: a method and no id
+	id           string
+	session      mcpserver.ClientSession
+	deliver      bool
 }
 
 type postKey struct{}
 
+// newPostContext is ctx for the POST of msg, whose response headers are
+// header. guardMCP, which reads the body anyway, makes it, so that
+// legacySessions need not read the body again.
+func newPostContext(ctx context.Context, header http.Header, msg message) context.Context {
+	return context.WithValue(ctx, postKey{}, &post{
+		header:       header,
+		request:      msg.id != nil && msg.method != "",
+		notification: msg.id == nil && msg.method != "",
+	})
+}
+
 // handler wraps mcp-go's handler: it remembers the sessions that POSTs
-// initialize, and counts the GET streams open on each.
+// initialize, counts the GET streams open on each, and releases what
+// mcp-go holds before a stream or a notification reaches it.
 func (ls *legacySessions) handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.Method {
 		case http.MethodPost:
-			p := &post{header: w.Header()}
-			if id := r.Header.Get(mcpserver.HeaderKeySessionID); id != "" && ls.srv.Pending(id) {
-				p.deliver = isRequest(r)
+			p, _ := r.Context().Value(postKey{}).(*post)
+			if id := r.Header.Get(mcpserver.HeaderKeySessionID); id != "" && p != nil {
+				p.deliver = p.request && ls.srv.Pending(id)
+				if p.notification {
+					ls.release(id)
+				}
 			}
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), postKey{}, p)))
-			if p.id != "" && p.session != nil {
+			next.ServeHTTP(w, r)
+			if p != nil && p.id != "" && p.session != nil {
 				ls.open(p.id, server.ScopeFromContext(r.Context()), p.session)
 			}
 		case http.MethodGet:
@@ -107,18 +163,6 @@ func (ls *legacySessions) handler(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 		}
 	})
-}
-
-// isRequest reports whether r's body is a JSON-RPC request (it has an id),
-// leaving the body for the next reader.
-func isRequest(r *http.Request) bool {
-	body, err := io.ReadAll(r.Body)
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	var m struct {
-		ID     json.RawMessage `json:"id"`
-		Method string          `json:"method"`
-	}
-	return err == nil && json.Unmarshal(body, &m) == nil && len(m.ID) > 0 && string(m.ID) != "null" && m.Method != ""
 }
 
 // restore is mcp-go's HTTP context function, called for every POST with
@@ -142,23 +186,99 @@ func (ls *legacySessions) restore(ctx context.Context, r *http.Request) context.
 	}
 	ls.mu.RLock()
 	s := ls.byID[id]
+	held := s != nil && s.hold == cs
 	ls.mu.RUnlock()
 	if s == nil {
 		return ctx
 	}
-	s.last.Store(time.Now().UnixNano())
-	c := s.client
-	if ci, ok := cs.(mcpserver.SessionWithClientInfo); ok {
-		ci.SetClientInfo(c.info)
-		ci.SetClientCapabilities(c.caps)
-	}
-	if v, ok := cs.(interface{ SetProtocolVersion(string) }); ok {
-		v.SetProtocolVersion(c.version)
+	now := time.Now()
+	s.last.Store(now.UnixNano())
+	if !held {
+		// The held session has it from the request that made it.
+		c := s.client
+		if ci, ok := cs.(mcpserver.SessionWithClientInfo); ok {
+			ci.SetClientInfo(c.info)
+			ci.SetClientCapabilities(c.caps)
+		}
+		if v, ok := cs.(interface{ SetProtocolVersion(string) }); ok {
+			v.SetProtocolVersion(c.version)
+		}
+		if p.request {
+			ls.hold(ctx, id, s, cs)
+		}
 	}
 	if p.deliver {
 		ls.srv.DeliverPending(id, cs)
 	}
+	ls.sweepHeld(now)
 	return ctx
+}
+
+// hold has mcp-go keep cs, the session of a request of session id, for
+// the requests that follow, unless it keeps one already or a GET stream is
+// open (whose session serves the session's POSTs). Registering cs makes it
+// the session list_changed goes to, and hands it what waited.
+func (ls *legacySessions) hold(ctx context.Context, id string, s *legacySession, cs mcpserver.ClientSession) {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	if s.hold != nil || s.streams > 0 || ls.byID[id] != s {
+		return
+	}
+	if ls.srv.MCP().RegisterSession(ctx, cs) != nil {
+		return // mcp-go has a session of that id already: it serves
+	}
+	s.hold = cs
+	ls.held[id] = s
+}
+
+// release takes back from mcp-go the session it holds for session id, if
+// any.
+func (ls *legacySessions) release(id string) {
+	ls.mu.RLock()
+	s := ls.byID[id]
+	held := s != nil && s.hold != nil
+	ls.mu.RUnlock()
+	if !held {
+		return
+	}
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	ls.releaseHoldLocked(id, s)
+}
+
+// releaseHoldLocked takes back the session mcp-go holds for s (of id), if
+// any. server.Server's unregister hook keeps the list_changed that may
+// wait in its queue. ls.mu is held.
+func (ls *legacySessions) releaseHoldLocked(id string, s *legacySession) {
+	if s.hold == nil {
+		return
+	}
+	s.hold = nil
+	delete(ls.held, id)
+	ls.srv.MCP().UnregisterSession(context.Background(), id)
+}
+
+// sweepHeld releases the held sessions unused for holdIdle, at most twice
+// per holdIdle: the request that finds the time come sweeps.
+func (ls *legacySessions) sweepHeld(now time.Time) {
+	last := ls.heldSwept.Load()
+	if now.UnixNano()-last < int64(ls.holdIdle/2) || !ls.heldSwept.CompareAndSwap(last, now.UnixNano()) {
+		return
+	}
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	ls.sweepHeldLocked(now)
+}
+
+// sweepHeldLocked releases the held sessions unused for holdIdle. ls.mu
+// is held.
+func (ls *legacySessions) sweepHeldLocked(now time.Time) {
+	cutoff := now.Add(-ls.holdIdle).UnixNano()
+	for id, s := range ls.held {
+		if s.last.Load() < cutoff {
+			ls.releaseHoldLocked(id, s)
+		}
+	}
 }
 
 // open remembers session id, which an initialize of scope sc just opened,
@@ -173,7 +293,12 @@ func (ls *legacySessions) open(id string, sc *accounts.Scope, cs mcpserver.Clien
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
 	ls.sweepLocked(now)
+	if now.UnixNano()-ls.heldSwept.Load() >= int64(ls.holdIdle/2) {
+		ls.heldSwept.Store(now.UnixNano())
+		ls.sweepHeldLocked(now)
+	}
 	if prev := ls.byID[id]; prev != nil {
+		ls.releaseHoldLocked(id, prev)
 		ls.releaseLocked(prev.client)
 	}
 	if shared := ls.profiles[p.key]; shared != nil && p.key != "" {
@@ -212,9 +337,11 @@ func (ls *legacySessions) sweepLocked(now time.Time) {
 	}
 }
 
-// dropLocked forgets session id. Unwatch runs under ls.mu, so that a GET
-// stream cannot open between the two and lose its notifications.
+// dropLocked forgets session id, and releases what mcp-go holds for it.
+// Unwatch runs under ls.mu, so that a GET stream cannot open between the
+// two and lose its notifications.
 func (ls *legacySessions) dropLocked(id string, s *legacySession) {
+	ls.releaseHoldLocked(id, s)
 	delete(ls.byID, id)
 	ls.releaseLocked(s.client)
 	ls.srv.Unwatch(id)
@@ -226,7 +353,9 @@ func (ls *legacySessions) releaseLocked(p *clientProfile) {
 	}
 }
 
-// streamOpens counts a GET stream of session id, if it is known here.
+// streamOpens counts a GET stream of session id, if it is known here, and
+// releases what mcp-go holds for it, so that the stream can register its
+// own session.
 func (ls *legacySessions) streamOpens(id string) *legacySession {
 	if id == "" {
 		return nil
@@ -236,6 +365,7 @@ func (ls *legacySessions) streamOpens(id string) *legacySession {
 	s := ls.byID[id]
 	if s != nil {
 		s.streams++
+		ls.releaseHoldLocked(id, s)
 	}
 	return s
 }
