@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -84,6 +85,10 @@ type cachedStore struct {
 	// row. A session's user never changes.
 	owners      map[string]string
 	credentials map[string]*cachedCredential // by account id
+	// writes counts the writes through this store that may move a
+	// generation, each counted once it returns: a request memo taken before
+	// one is void (see requestMemo).
+	writes atomic.Uint64
 }
 
 type seenGeneration struct {
@@ -146,8 +151,11 @@ func (c *cachedStore) generation(ctx context.Context, userID string) (int64, err
 			return s.gen, nil
 		}
 	}
+	if stamp == 0 {
+		return c.memoGeneration(ctx, userID)
+	}
 	gen, err := c.gens.Generation(ctx, userID)
-	if err != nil || stamp == 0 {
+	if err != nil {
 		return gen, err
 	}
 	c.mu.Lock()
@@ -157,6 +165,26 @@ func (c *cachedStore) generation(ctx context.Context, userID string) (int64, err
 	c.seen[userID] = seenGeneration{stamp: stamp, gen: gen}
 	c.mu.Unlock()
 	return gen, nil
+}
+
+// memoGeneration reads userID's generation from the store, or from the
+// request's memo (see requestMemo) when ctx has one that may serve.
+func (c *cachedStore) memoGeneration(ctx context.Context, userID string) (int64, error) {
+	m, _ := ctx.Value(memoKey{}).(*requestMemo)
+	if m == nil {
+		return c.gens.Generation(ctx, userID)
+	}
+	// The write count and the time are taken before the query, so that a
+	// write that ends during it invalidates what it returns.
+	writes, now := c.writes.Load(), time.Now()
+	if gen, ok := m.memoized(userID, writes, now); ok {
+		return gen, nil
+	}
+	gen, err := c.gens.Generation(ctx, userID)
+	if err == nil {
+		m.remember(userID, gen, writes, now)
+	}
+	return gen, err
 }
 
 // Accounts returns userID's accounts of toolkit (every toolkit when empty),
@@ -272,9 +300,68 @@ func (c *cachedStore) TouchSession(ctx context.Context, id string, at time.Time)
 // DeleteSession also forgets the session here; the generation moving would
 // tell the next read anyway, this only frees the memory.
 func (c *cachedStore) DeleteSession(ctx context.Context, id string) error {
+	defer c.writes.Add(1)
 	err := c.Store.DeleteSession(ctx, id)
 	c.forget(id)
 	return err
+}
+
+// The writes that may move a generation count themselves (writes), so that
+// a request sees its own writes through its memo.
+
+func (c *cachedStore) CreateAccount(ctx context.Context, a *Account) error {
+	defer c.writes.Add(1)
+	return c.Store.CreateAccount(ctx, a)
+}
+
+func (c *cachedStore) UpdateAccount(ctx context.Context, a *Account) error {
+	defer c.writes.Add(1)
+	return c.Store.UpdateAccount(ctx, a)
+}
+
+func (c *cachedStore) SetAccountPolicy(ctx context.Context, userID, id string, p Policy) error {
+	defer c.writes.Add(1)
+	return c.Store.SetAccountPolicy(ctx, userID, id, p)
+}
+
+func (c *cachedStore) TouchAccount(ctx context.Context, a *Account) error {
+	defer c.writes.Add(1)
+	return c.Store.TouchAccount(ctx, a)
+}
+
+func (c *cachedStore) DeleteAccount(ctx context.Context, userID, id string) error {
+	defer c.writes.Add(1)
+	return c.Store.DeleteAccount(ctx, userID, id)
+}
+
+func (c *cachedStore) SetCredential(ctx context.Context, userID, accountID string, sealed []byte) error {
+	defer c.writes.Add(1)
+	return c.Store.SetCredential(ctx, userID, accountID, sealed)
+}
+
+func (c *cachedStore) Complete(ctx context.Context, comp *Completion) error {
+	defer c.writes.Add(1)
+	return c.Store.Complete(ctx, comp)
+}
+
+func (c *cachedStore) CreateSession(ctx context.Context, s *Session) error {
+	defer c.writes.Add(1)
+	return c.Store.CreateSession(ctx, s)
+}
+
+func (c *cachedStore) UpdateSession(ctx context.Context, s *Session, changes map[string]string) error {
+	defer c.writes.Add(1)
+	return c.Store.UpdateSession(ctx, s, changes)
+}
+
+func (c *cachedStore) SelectAccount(ctx context.Context, sessionID, toolkit, accountID string) error {
+	defer c.writes.Add(1)
+	return c.Store.SelectAccount(ctx, sessionID, toolkit, accountID)
+}
+
+func (c *cachedStore) Sweep(ctx context.Context, now time.Time, p Retention) (Swept, error) {
+	defer c.writes.Add(1)
+	return c.Store.Sweep(ctx, now, p)
 }
 
 func (c *cachedStore) remember(id, owner string, e *cachedSession) {

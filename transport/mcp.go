@@ -80,6 +80,11 @@ func (h *HTTP) guardMCP(next http.Handler) http.Handler {
 			writeJSONError(w, http.StatusUnauthorized, msg.id, err.Error())
 			return
 		}
+		// One generation check serves the request's reads where each
+		// check is a round trip (PostgreSQL; see accounts.RequestContext).
+		if ctx := h.svc.RequestContext(r.Context()); ctx != r.Context() {
+			r = r.WithContext(ctx)
+		}
 		sc, status, err := h.scope(r, msg, p)
 		if err != nil {
 			if status >= 500 {

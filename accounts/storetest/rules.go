@@ -207,6 +207,7 @@ func runRules(t *testing.T, open Opener) {
 		{"AuditTrailOfEveryCall", testAuditTrail},
 		{"CachedReadsSeeOtherProcesses", testCacheSeesOtherProcesses},
 		{"CachedReadsUnderConcurrency", testCacheUnderConcurrency},
+		{"RequestSeesItsOwnWrites", testRequestSeesItsOwnWrites},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

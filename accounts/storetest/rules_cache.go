@@ -349,3 +349,55 @@ func testCacheUnderConcurrency(t *testing.T, open Opener) {
 		}
 	}
 }
+
+// testRequestSeesItsOwnWrites pins the request memo (Service.RequestContext):
+// the reads of one request share a generation check, yet a request sees
+// what it wrote itself at once, and the next request sees what another
+// process wrote.
+func testRequestSeesItsOwnWrites(t *testing.T, open Opener) {
+	dir := t.TempDir()
+	w := newWorld(t, open, dir)
+	setup := w.scope(t, "alice")
+	work := w.connect(t, setup, tokWork, "work")
+	home := w.connect(t, setup, tokHome, "home")
+	sc := w.scope(t, "alice")
+	peer := w.peer(t, open, dir)
+
+	acting := func(ctx context.Context, step string) *accounts.Account {
+		t.Helper()
+		sess, err := w.svc.Session(ctx, sc.Session.ID, "alice", "")
+		if err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+		a, _, err := w.svc.Active(ctx, &accounts.Scope{Session: sess}, "github")
+		if err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+		return a
+	}
+	ctx := w.svc.RequestContext(context.Background())
+	if a := acting(ctx, "first read"); a.ID != home.ID {
+		t.Fatalf("first read: %s, want home", a.ID)
+	}
+	sess, err := w.svc.Session(ctx, sc.Session.ID, "alice", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.svc.Select(ctx, &accounts.Scope{Session: sess}, "github", "work"); err != nil {
+		t.Fatal(err)
+	}
+	if a := acting(ctx, "after selecting work in the same request"); a.ID != work.ID {
+		t.Errorf("after selecting work in the same request: %s, want work", a.ID)
+	}
+
+	if _, err := peer.Disable(ctx, work, true); err != nil {
+		t.Fatal(err)
+	}
+	next := w.svc.RequestContext(context.Background())
+	sess, err = w.svc.Session(next, sc.Session.ID, "alice", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = w.svc.Active(next, &accounts.Scope{Session: sess}, "github")
+	wantCode(t, err, accounts.CodeAccountInactive) // the selected work, disabled by the peer
+}
