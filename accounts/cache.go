@@ -63,7 +63,8 @@ const (
 // SQLite's stamp is the WAL-index header that every process's commit
 // rewrites. Reads, the bulk of the traffic, then touch no database at all;
 // any commit, whoever makes it and whatever it changes, sends the next
-// check of each user back to the database once.
+// check of each user back to the database once. Where there is no stamp
+// (PostgreSQL), the reads of one request may share one check (requestMemo).
 //
 // Answers are copies: callers may change what they get without touching
 // the cache. Links, confirmations, audit entries and single-account reads
