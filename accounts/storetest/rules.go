@@ -59,14 +59,22 @@ func (w *world) start(tb testing.TB, open Opener, dir string) {
 		}
 	}
 	w.store = open(tb, dir)
+	w.svc = w.service(tb, catalog, w.store)
+}
+
+// service builds a Service over st with the world's keys, fake GitHub and
+// clock.
+func (w *world) service(tb testing.TB, catalog *tools.Catalog, st accounts.Store) *accounts.Service {
+	tb.Helper()
 	exec := tools.NewExecutor(catalog, tools.ExecutorOptions{BaseURLs: map[string]string{"github": w.gh.URL()}})
-	w.svc, err = accounts.NewService(accounts.Config{
-		Store: w.store, Keys: w.keys, Catalog: catalog, Executor: exec,
+	svc, err := accounts.NewService(accounts.Config{
+		Store: st, Keys: w.keys, Catalog: catalog, Executor: exec,
 		PublicURL: "http://switchboard.test", Now: w.clock,
 	})
 	if err != nil {
 		tb.Fatal(err)
 	}
+	return svc
 }
 
 func (w *world) clock() time.Time {
