@@ -261,13 +261,19 @@ func (ls *legacySessions) releaseHoldLocked(id string, s *legacySession) {
 // sweepHeld releases the held sessions unused for holdIdle, at most twice
 // per holdIdle: the request that finds the time come sweeps.
 func (ls *legacySessions) sweepHeld(now time.Time) {
-	last := ls.heldSwept.Load()
-	if now.UnixNano()-last < int64(ls.holdIdle/2) || !ls.heldSwept.CompareAndSwap(last, now.UnixNano()) {
+	if !ls.heldSweepDue(now) {
 		return
 	}
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
 	ls.sweepHeldLocked(now)
+}
+
+// heldSweepDue reports whether the held sessions are due for a sweep at
+// now, and if so claims it, so that one caller sweeps.
+func (ls *legacySessions) heldSweepDue(now time.Time) bool {
+	last := ls.heldSwept.Load()
+	return now.UnixNano()-last >= int64(ls.holdIdle/2) && ls.heldSwept.CompareAndSwap(last, now.UnixNano())
 }
 
 // sweepHeldLocked releases the held sessions unused for holdIdle. ls.mu
@@ -293,8 +299,7 @@ func (ls *legacySessions) open(id string, sc *accounts.Scope, cs mcpserver.Clien
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
 	ls.sweepLocked(now)
-	if now.UnixNano()-ls.heldSwept.Load() >= int64(ls.holdIdle/2) {
-		ls.heldSwept.Store(now.UnixNano())
+	if ls.heldSweepDue(now) {
 		ls.sweepHeldLocked(now)
 	}
 	if prev := ls.byID[id]; prev != nil {
