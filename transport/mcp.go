@@ -97,7 +97,7 @@ func (h *HTTP) guardMCP(next http.Handler) http.Handler {
 		}
 		ctx := server.NewContext(r.Context(), sc)
 		if r.Method == http.MethodPost {
-			ctx = newPostContext(ctx, w.Header(), msg)
+			ctx = newPostContext(ctx, w.Header(), body, msg)
 		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})

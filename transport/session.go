@@ -74,6 +74,8 @@ type legacySessions struct {
 	held      map[string]*legacySession // the sessions mcp-go holds
 	swept     time.Time
 	heldSwept atomic.Int64 // unix nanoseconds of the last sweep of held
+
+	direct directCalls // see direct.go
 }
 
 // defaultHoldIdle is how long mcp-go holds an unused session's session. A
@@ -116,6 +118,9 @@ func newLegacySessions(srv *server.Server, ttl time.Duration) *legacySessions {
 // carries it (deliver).
 type post struct {
 	header       http.Header
+	body         []byte
+	method       string
+	modern       bool // params._meta declares a protocol version (2026-07-28)
 	request      bool // a JSON-RPC request: it has an id and a method
 	notification bool // a JSON-RPC notification: a method and no id
 	id           string
@@ -125,12 +130,15 @@ type post struct {
 
 type postKey struct{}
 
-// newPostContext is ctx for the POST of msg, whose response headers are
-// header. guardMCP, which reads the body anyway, makes it, so that
+// newPostContext is ctx for the POST of msg (body), whose response headers
+// are header. guardMCP, which reads the body anyway, makes it, so that
 // legacySessions need not read the body again.
-func newPostContext(ctx context.Context, header http.Header, msg message) context.Context {
+func newPostContext(ctx context.Context, header http.Header, body []byte, msg message) context.Context {
 	return context.WithValue(ctx, postKey{}, &post{
 		header:       header,
+		body:         body,
+		method:       msg.method,
+		modern:       msg.metaVersion != "",
 		request:      msg.id != nil && msg.method != "",
 		notification: msg.id == nil && msg.method != "",
 	})
@@ -148,6 +156,12 @@ func (ls *legacySessions) handler(next http.Handler) http.Handler {
 				p.deliver = p.request && ls.srv.Pending(id)
 				if p.notification {
 					ls.release(id)
+					if p.method == string(mcp.MethodNotificationCancelled) {
+						ls.cancelDirect(id, p.body)
+					}
+				}
+				if p.request && !p.deliver && ls.serveDirect(w, r, id, p) {
+					return
 				}
 			}
 			next.ServeHTTP(w, r)

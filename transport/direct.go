@@ -1,0 +1,122 @@
+package transport
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"mime"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	mcpserver "github.com/mark3labs/mcp-go/server"
+)
+
+// directCalls is what legacySessions keeps for the tools/call requests it
+// answers itself (server.CallDirect says which and why): the cancel
+// function of each call in flight, by session and request id, for
+// notifications/cancelled, and a count for the tests.
+type directCalls struct {
+	off      atomic.Bool // every call goes through mcp-go; tests compare both ways
+	inflight sync.Map    // inflightKey → *inflightCall
+	served   atomic.Int64
+}
+
+// serveDirect answers the POST r of legacy session id, a request, when it
+// is a tools/call that can be answered without mcp-go (see
+// server.CallDirect), and reports whether it did. It answers only what
+// mcp-go would answer the same way, with the same bytes:
+//   - the session is one whose mcp-go session this process holds (it has
+//     made a request since it was last released), so mcp-go would serve
+//     the request with that session;
+//   - nothing waits to be delivered to it: no list_changed pending (the
+//     caller checks), and nothing queued in the held session, which mcp-go
+//     would send first, in an SSE response;
+//   - the request declares the session's negotiated protocol version in
+//     its header, carries application/json, and is a plain legacy JSON-RPC
+//     request (no 2026-07-28 _meta, no result or error members).
+//
+// Anything else returns false having written nothing, and mcp-go serves it.
+func (ls *legacySessions) serveDirect(w http.ResponseWriter, r *http.Request, id string, p *post) bool {
+	if ls.direct.off.Load() || p.method != string(mcp.MethodToolsCall) || p.modern {
+		return false
+	}
+	ls.mu.RLock()
+	s := ls.byID[id]
+	var cs mcpserver.ClientSession
+	if s != nil {
+		cs = s.hold
+	}
+	ls.mu.RUnlock()
+	if cs == nil || len(cs.NotificationChannel()) > 0 {
+		return false
+	}
+	if r.Header.Get(mcp.HeaderProtocolVersion) != s.client.version {
+		return false
+	}
+	if ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || ct != "application/json" {
+		return false
+	}
+	// One decoding, into what mcp-go decodes the message into: its id as
+	// HandleMessage reads it, and the request as handleToolCall gets it.
+	var m struct {
+		JSONRPC string          `json:"jsonrpc"`
+		ID      any             `json:"id"`
+		Result  json.RawMessage `json:"result"`
+		Error   json.RawMessage `json:"error"`
+		mcp.CallToolRequest
+	}
+	if json.Unmarshal(p.body, &m) != nil || m.JSONRPC != mcp.JSONRPC_VERSION || m.ID == nil || m.Result != nil || m.Error != nil {
+		return false
+	}
+	req := m.CallToolRequest
+	req.Header = r.Header
+
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	key, call := inflightKey(id, m.ID), &inflightCall{cancel}
+	ls.direct.inflight.Store(key, call)
+	defer ls.direct.inflight.CompareAndDelete(key, call)
+
+	resp := ls.srv.CallDirect(ctx, cs, m.ID, req)
+	if resp == nil {
+		return false
+	}
+	ls.direct.served.Add(1)
+	now := time.Now()
+	s.last.Store(now.UnixNano())
+	ls.sweepHeld(now)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_ = json.NewEncoder(w).Encode(resp)
+	return true
+}
+
+// cancelDirect cancels the direct call that notifications/cancelled (body)
+// names in session id, if one is in flight; mcp-go cancels the calls it
+// runs itself.
+func (ls *legacySessions) cancelDirect(id string, body []byte) {
+	var n struct {
+		Params struct {
+			RequestID any `json:"requestId"`
+		} `json:"params"`
+	}
+	if json.Unmarshal(body, &n) != nil || n.Params.RequestID == nil {
+		return
+	}
+	if call, ok := ls.direct.inflight.LoadAndDelete(inflightKey(id, n.Params.RequestID)); ok {
+		call.(*inflightCall).cancel()
+	}
+}
+
+// inflightCall is a direct call in flight; a pointer, so that the call
+// removes its own entry and not a later call's of the same id.
+type inflightCall struct{ cancel context.CancelFunc }
+
+// inflightKey names a request in flight as mcp-go does: the session and
+// the request id as JSON decoding gave it.
+func inflightKey(session string, requestID any) string {
+	return fmt.Sprintf("%s:%v", session, requestID)
+}

@@ -1,0 +1,252 @@
+package transport
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	mcpserver "github.com/mark3labs/mcp-go/server"
+)
+
+// rawSession is a legacy session driven with raw JSON-RPC, so that the
+// test sees the exact bytes of every answer.
+type rawSession struct {
+	w       *apiWorld
+	id      string // Mcp-Session-Id
+	version string // the negotiated protocol version
+}
+
+// rawLegacySession opens a legacy session of alice (initialize and
+// notifications/initialized, through mcp-go's client).
+func (w *apiWorld) rawLegacySession(tb testing.TB) *rawSession {
+	tb.Helper()
+	_, id, _ := w.legacySession(tb)
+	w.http.live.mu.RLock()
+	s := w.http.live.byID[id]
+	w.http.live.mu.RUnlock()
+	if s == nil {
+		tb.Fatalf("legacySessions does not know session %s", id)
+	}
+	return &rawSession{w: w, id: id, version: s.client.version}
+}
+
+// rawAnswer is an HTTP answer to a POST.
+type rawAnswer struct {
+	status      int
+	contentType string
+	body        string
+}
+
+// message is the JSON-RPC message of an answer: the body of a JSON one,
+// the data of the last event of an SSE one; "" when there is none.
+func (a rawAnswer) message() string {
+	if a.contentType != "text/event-stream" {
+		return strings.TrimSuffix(a.body, "\n")
+	}
+	msg := ""
+	for line := range strings.Lines(a.body) {
+		if data, ok := strings.CutPrefix(line, "data: "); ok {
+			msg = strings.TrimSuffix(data, "\n")
+		}
+	}
+	return msg
+}
+
+// sameAs reports whether a and b are the same answer: status and JSON-RPC
+// message, byte for byte. A held mcp-go session that has once been sent a
+// notification answers every later request as an SSE stream (so that
+// notifications sent during a call could precede its answer), where the
+// direct path answers application/json; a client that declares both in
+// Accept, as the protocol requires, takes either.
+func (a rawAnswer) sameAs(b rawAnswer) bool {
+	return a.status == b.status && a.message() == b.message() && a.message() != ""
+}
+
+// post sends body (a JSON-RPC message) with the session's headers, and
+// headers on top ("" removes one).
+func (s *rawSession) post(tb testing.TB, body string, headers map[string]string) rawAnswer {
+	tb.Helper()
+	req, _ := http.NewRequestWithContext(tb.Context(), http.MethodPost, s.w.base+"/mcp", strings.NewReader(body))
+	for k, v := range map[string]string{
+		"Authorization": "Bearer " + opKey, "X-User-Id": "alice", "X-Tool-Mode": "all",
+		"Content-Type": "application/json", "Accept": "application/json, text/event-stream",
+		mcpserver.HeaderKeySessionID: s.id, mcp.HeaderProtocolVersion: s.version,
+	} {
+		req.Header.Set(k, v)
+	}
+	for k, v := range headers {
+		if v == "" {
+			req.Header.Del(k)
+		} else {
+			req.Header.Set(k, v)
+		}
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return rawAnswer{status: resp.StatusCode, contentType: resp.Header.Get("Content-Type"), body: string(raw)}
+}
+
+// call sends body with the direct path on or off, and reports whether the
+// direct path answered it.
+func (s *rawSession) call(tb testing.TB, body string, direct bool, headers map[string]string) (rawAnswer, bool) {
+	tb.Helper()
+	live := s.w.http.live
+	live.direct.off.Store(!direct)
+	defer live.direct.off.Store(false)
+	before := live.direct.served.Load()
+	got := s.post(tb, body, headers)
+	return got, live.direct.served.Load() > before
+}
+
+// TestDirectCall pins the direct path (server.CallDirect, serveDirect):
+// every tools/call it answers gets the very bytes mcp-go's handling
+// answers, and the calls that need mcp-go's handling still get it.
+func TestDirectCall(t *testing.T) {
+	w := newAPIWorld(t)
+	// The accounts are connected before the MCP session opens, so that no
+	// list_changed reaches it at a moment the test does not choose.
+	api, _ := w.newSession(t, map[string]any{"user_id": "alice"})
+	work := w.connect(t, api["id"].(string), opKey, aliceWork, "work")
+	w.connect(t, api["id"].(string), opKey, alicePersonal, "home")
+	s := w.rawLegacySession(t)
+	// The first request goes through mcp-go, which then holds the session.
+	if got, _ := s.call(t, `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`, true, nil); got.status != http.StatusOK {
+		t.Fatalf("tools/list answered %d: %s", got.status, got.body)
+	}
+	if w.holding(s.id) == nil {
+		t.Fatal("mcp-go holds nothing for the session after its first request")
+	}
+
+	call := func(id, name, args string) string {
+		return `{"jsonrpc":"2.0","id":` + id + `,"method":"tools/call","params":{"name":"` + name + `","arguments":` + args + `}}`
+	}
+	same := []struct{ name, body string }{
+		{"list_accounts", call("2", "list_accounts", `{}`)},
+		{"list_accounts of a toolkit", call("3", "list_accounts", `{"toolkit":"github","include_inactive":true}`)},
+		{"a string id", call(`"req-é\u00e9"`, "list_accounts", `{}`)},
+		{"a fractional id", call("4.5", "list_toolkits", `{}`)},
+		{"list_accounts with a wrong argument", call("5", "list_accounts", `{"toolkit":5}`)},
+		{"list_accounts with an unknown argument", call("6", "list_accounts", `{"bogus":true}`)},
+		{"list_accounts of an unknown toolkit", call("7", "list_accounts", `{"toolkit":"nope"}`)},
+		{"no arguments", `{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"list_toolkits"}}`},
+		{"arguments that are not an object", call("9", "list_toolkits", `[1,2]`)},
+		{"select_account", call("10", "select_account", `{"toolkit":"github","account":"`+work+`"}`)},
+		{"a toolkit tool", call("11", "GITHUB_GET_AUTHENTICATED_USER", `{}`)},
+		{"a toolkit tool with a wrong argument", call("12", "GITHUB_GET_AUTHENTICATED_USER", `{"nope":1}`)},
+		{"execute_tool", call("13", "execute_tool", `{"tool":"GITHUB_GET_AUTHENTICATED_USER","arguments":{}}`)},
+		{"search_tools", call("14", "search_tools", `{"query":"open an issue"}`)},
+		{"whitespace and key order", "\n {\"params\":{\"arguments\":{},\"name\":\"list_accounts\"},\"method\":\"tools/call\",\"id\":15,\"jsonrpc\":\"2.0\"} \n"},
+	}
+	for _, c := range same {
+		t.Run(c.name, func(t *testing.T) {
+			viaMCPGo, direct := s.call(t, c.body, false, nil)
+			if direct {
+				t.Fatal("the direct path answered with the direct path off")
+			}
+			got, direct := s.call(t, c.body, true, nil)
+			if !direct {
+				t.Fatalf("the direct path did not answer %s", c.body)
+			}
+			if !got.sameAs(viaMCPGo) {
+				t.Errorf("the direct path answered\n%+v\nmcp-go answered\n%+v", got, viaMCPGo)
+			}
+		})
+	}
+
+	// What the direct path leaves to mcp-go, answered as before.
+	mcpGo := []struct {
+		name, body string
+		headers    map[string]string
+	}{
+		{"an unknown tool", call("20", "NO_SUCH_TOOL", `{}`), nil},
+		{"no tool name", `{"jsonrpc":"2.0","id":21,"method":"tools/call","params":{}}`, nil},
+		{"authorize, which may elicit", call("22", "authorize", `{"toolkit":"github"}`), nil},
+		{"wait_for_connection, which reports progress", call("23", "wait_for_connection", `{"connected_account_id":"`+work+`","timeout_seconds":1}`), nil},
+		{"a progress token", `{"jsonrpc":"2.0","id":24,"method":"tools/call","params":{"name":"list_accounts","arguments":{},"_meta":{"progressToken":"p1"}}}`, nil},
+		{"another method", `{"jsonrpc":"2.0","id":25,"method":"tools/list"}`, nil},
+		{"no protocol version header", call("26", "list_accounts", `{}`), map[string]string{mcp.HeaderProtocolVersion: ""}},
+		{"another protocol version header", call("27", "list_accounts", `{}`), map[string]string{mcp.HeaderProtocolVersion: "2025-03-26"}},
+		{"another content type", call("28", "list_accounts", `{}`), map[string]string{"Content-Type": "text/plain"}},
+		{"a JSON-RPC version that is not 2.0", `{"jsonrpc":"1.0","id":29,"method":"tools/call","params":{"name":"list_accounts"}}`, nil},
+		{"a 2026-07-28 _meta", `{"jsonrpc":"2.0","id":30,"method":"tools/call","params":{"name":"list_accounts","_meta":{"` + mcp.MetaKeyProtocolVersion + `":"` + mcp.ProtocolVersion20260728 + `"}}}`, nil},
+	}
+	for _, c := range mcpGo {
+		t.Run(c.name, func(t *testing.T) {
+			viaMCPGo, _ := s.call(t, c.body, false, c.headers)
+			got, direct := s.call(t, c.body, true, c.headers)
+			if direct {
+				t.Fatalf("the direct path answered %s: %s", c.body, got.body)
+			}
+			if c.name != "authorize, which may elicit" && got != viaMCPGo { // authorize makes a new link each time
+				t.Errorf("with the direct path on, the answer is\n%+v\nwith it off\n%+v", got, viaMCPGo)
+			}
+		})
+	}
+
+	t.Run("QueuedNotificationGoesFirst", func(t *testing.T) {
+		s.call(t, `{"jsonrpc":"2.0","id":40,"method":"tools/list"}`, true, nil) // held again
+		if err := w.srv.MCP().SendNotificationToSpecificClient(s.id, "notifications/tools/list_changed", nil); err != nil {
+			t.Fatal(err)
+		}
+		got, direct := s.call(t, call("41", "list_accounts", `{}`), true, nil)
+		if direct || got.contentType != "text/event-stream" || !strings.Contains(got.body, "notifications/tools/list_changed") {
+			t.Errorf("a call with a notification queued was answered directly (%v) or without it: %+v", direct, got)
+		}
+		if _, direct := s.call(t, call("42", "list_accounts", `{}`), true, nil); !direct {
+			t.Errorf("the call after the queue was emptied did not take the direct path")
+		}
+	})
+
+	t.Run("NotWithAStreamOpen", func(t *testing.T) {
+		closeStream := w.openStream(t, s.id, nil)
+		defer closeStream()
+		got, direct := s.call(t, call("50", "list_accounts", `{}`), true, nil)
+		if direct || got.status != http.StatusOK {
+			t.Errorf("with a GET stream open the call was answered directly (%v): %+v", direct, got)
+		}
+	})
+
+	t.Run("Cancelled", func(t *testing.T) {
+		s2 := w.rawLegacySession(t)
+		s2.call(t, `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`, true, nil) // held
+		w.gh.Stall("/user", time.Minute, 1)
+		type result struct {
+			got    rawAnswer
+			direct bool
+		}
+		done := make(chan result, 1)
+		go func() {
+			got, direct := s2.call(t, call(`"slow"`, "GITHUB_GET_AUTHENTICATED_USER", `{}`), true, nil)
+			done <- result{got, direct}
+		}()
+		// Wait for the call to reach the fake GitHub, then cancel it.
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			if _, ok := w.http.live.direct.inflight.Load(inflightKey(s2.id, "slow")); ok && len(w.gh.Requests()) > 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the direct call never reached the fake GitHub")
+			}
+		}
+		cancelled := s2.post(t, `{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"slow","reason":"test"}}`, nil)
+		if cancelled.status != http.StatusAccepted {
+			t.Errorf("notifications/cancelled answered %d: %s", cancelled.status, cancelled.body)
+		}
+		select {
+		case r := <-done:
+			if !r.direct || r.got.status != http.StatusOK || !bytes.Contains([]byte(r.got.body), []byte(`"id":"slow"`)) {
+				t.Errorf("the cancelled call: direct %v, %+v", r.direct, r.got)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("the call went on after notifications/cancelled (the fake GitHub stalls for a minute)")
+		}
+	})
+}
