@@ -27,7 +27,11 @@ type directCalls struct {
 // serveDirect answers the POST r of legacy session id, a request, when it
 // is a tools/call that can be answered without mcp-go (see
 // server.CallDirect), and reports whether it did. It answers only what
-// mcp-go would answer the same way, with the same bytes:
+// mcp-go would answer with the same JSON-RPC message, byte for byte, and
+// always as application/json (mcp-go answers every request of a session
+// that was once sent a notification as an SSE stream, so that a
+// notification sent during a call could precede the answer; a direct call
+// has none to send, and clients accept both):
 //   - the session is one whose mcp-go session this process holds (it has
 //     made a request since it was last released), so mcp-go would serve
 //     the request with that session;
