@@ -202,6 +202,9 @@ const elicitTimeout = 2 * time.Minute
 // decline or cancel; "" when elicitation was not used or failed, in which
 // case the agent shows the link itself.
 func (s *Server) elicitURL(ctx context.Context, auth *accounts.Authorization) string {
+	if inDirectCall(ctx) { // never, authorize is not direct; but if it were
+		return ""
+	}
 	cs := mcpserver.ClientSessionFromContext(ctx)
 	info, ok := cs.(mcpserver.SessionWithClientInfo)
 	if !ok {

@@ -34,8 +34,12 @@ const confirmInput = "confirm"
 // canElicit reports whether the request's client declared form
 // elicitation: in the request's own capabilities for a 2026-07-28 client,
 // at initialize for a legacy session. A client that declared elicitation
-// without naming a mode supports form mode.
+// without naming a mode supports form mode. A direct call cannot
+// (inDirectCall).
 func canElicit(ctx context.Context, req mcp.CallToolRequest) bool {
+	if inDirectCall(ctx) {
+		return false
+	}
 	var caps *mcp.ClientCapabilities
 	if modern(ctx) {
 		caps = req.Params.Meta.ClientCapabilities()

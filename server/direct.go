@@ -31,13 +31,17 @@ import (
 //   - A notification sent during the call is delivered by mcp-go in the
 //     call's response (an SSE upgrade). A direct call leaves it in the
 //     session's queue, and the transport sends the session's next request
-//     through mcp-go, which delivers it there. Only list_changed reaches a
-//     session during a call that is not the call's own doing, and its timing
-//     was never tied to a call: it comes from another goroutine.
+//     through mcp-go, which delivers it there (or the session's GET stream,
+//     once one opens). Only list_changed reaches a session during a call
+//     that is not the call's own doing, and its timing was never tied to a
+//     call: it comes from another goroutine, and one that arrives between
+//     two requests waits in the same way.
 //   - Progress (a call with a progress token) and requests to the client
 //     (elicitation: authorize's connect link, a policy's confirmation)
 //     need the response stream while the call runs: such calls are not
-//     direct (directTool, mayAsk).
+//     direct (directTool, mayAsk), and a direct call that finds it must ask
+//     after all (a policy changed meanwhile) answers as for a client that
+//     cannot elicit (inDirectCall).
 //   - notifications/cancelled reaches mcp-go's own table of requests in
 //     flight: the transport keeps one for direct calls and cancels them too.
 //   - Hooks, tracing and mcp-go's request log: Switchboard registers no
@@ -120,15 +124,14 @@ func (s *Server) CallDirect(ctx context.Context, cs mcpserver.ClientSession, id 
 	if ask, err := s.mayAsk(ctx, sc, cs, p.Name); ask || err != nil {
 		return nil
 	}
-	ctx = s.mcp.WithContext(ctx, cs)
+	ctx = context.WithValue(s.mcp.WithContext(ctx, cs), directKey{}, true)
 	res, err := recovered(tool.Handler)(ctx, req)
 	switch {
 	case err != nil:
-		var required mcp.URLElicitationRequiredError
-		if errors.As(err, &required) {
-			e := required.JSONRPCError()
-			e.ID = mcp.NewRequestId(id)
-			return e
+		if details, ok := urlElicitationRequired(err); ok {
+			// As mcp-go's handlerError answers a legacy request.
+			return mcp.JSONRPCError{JSONRPC: mcp.JSONRPC_VERSION, ID: mcp.NewRequestId(id),
+				Error: mcp.NewJSONRPCErrorDetails(details.Code, err.Error(), details.Data)}
 		}
 		return jsonrpcError(id, mcp.INTERNAL_ERROR, err.Error())
 	case res == nil:
@@ -139,6 +142,34 @@ func (s *Server) CallDirect(ctx context.Context, cs mcpserver.ClientSession, id 
 		return jsonrpcError(id, mcp.INTERNAL_ERROR, fmt.Sprintf("tool '%s' asked a legacy session for input", p.Name))
 	}
 	return mcp.NewJSONRPCResultResponse(mcp.NewRequestId(id), res)
+}
+
+// directKey marks the context of a direct call.
+type directKey struct{}
+
+// inDirectCall reports whether ctx is a direct call's. Such a call has no
+// response stream, so it cannot put a request to the client: CallDirect
+// lets through no call that would (mayAsk), but an account's policy can
+// change between that check and the call, and the call then answers as
+// for a client that cannot elicit (a link for the person), rather than
+// wait for an answer that could never come.
+func inDirectCall(ctx context.Context) bool {
+	v, _ := ctx.Value(directKey{}).(bool)
+	return v
+}
+
+// urlElicitationRequired is the JSON-RPC error of the
+// mcp.URLElicitationRequiredError in err's chain, by value or pointer.
+func urlElicitationRequired(err error) (mcp.JSONRPCErrorDetails, bool) {
+	var required mcp.URLElicitationRequiredError
+	if errors.As(err, &required) {
+		return required.JSONRPCError().Error, true
+	}
+	var pointer *mcp.URLElicitationRequiredError
+	if errors.As(err, &pointer) && pointer != nil {
+		return pointer.JSONRPCError().Error, true
+	}
+	return mcp.JSONRPCErrorDetails{}, false
 }
 
 // recovered is h with mcp-go's WithRecovery, which server.New installs

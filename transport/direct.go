@@ -84,6 +84,9 @@ func (ls *legacySessions) serveDirect(w http.ResponseWriter, r *http.Request, id
 	ls.direct.inflight.Store(key, call)
 	defer ls.direct.inflight.CompareAndDelete(key, call)
 
+	// Used from now, as restore marks a request mcp-go serves: a long call
+	// after an idle spell is not swept from under itself.
+	s.last.Store(time.Now().UnixNano())
 	resp := ls.srv.CallDirect(ctx, cs, m.ID, req)
 	if resp == nil {
 		return false
@@ -98,19 +101,29 @@ func (ls *legacySessions) serveDirect(w http.ResponseWriter, r *http.Request, id
 	return true
 }
 
-// cancelDirect cancels the direct call that notifications/cancelled (body)
-// names in session id, if one is in flight; mcp-go cancels the calls it
-// runs itself.
-func (ls *legacySessions) cancelDirect(id string, body []byte) {
-	var n struct {
-		Params struct {
-			RequestID any `json:"requestId"`
-		} `json:"params"`
-	}
-	if json.Unmarshal(body, &n) != nil || n.Params.RequestID == nil {
+// cancelDirect cancels the direct call that the notifications/cancelled r
+// (body) names in session id, if one is in flight, where mcp-go would have
+// cancelled it: mcp-go cancels the calls it runs itself, once it accepts
+// the notification (application/json, a protocol version it serves,
+// JSON-RPC 2.0), reading params.requestId by that exact key.
+func (ls *legacySessions) cancelDirect(r *http.Request, id string, body []byte) {
+	if ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || ct != "application/json" {
 		return
 	}
-	if call, ok := ls.direct.inflight.LoadAndDelete(inflightKey(id, n.Params.RequestID)); ok {
+	ls.mu.RLock()
+	s := ls.byID[id]
+	ls.mu.RUnlock()
+	if v := r.Header.Get(mcp.HeaderProtocolVersion); s == nil || (v != "" && v != s.client.version) {
+		return
+	}
+	var n struct {
+		JSONRPC string         `json:"jsonrpc"`
+		Params  map[string]any `json:"params"`
+	}
+	if json.Unmarshal(body, &n) != nil || n.JSONRPC != mcp.JSONRPC_VERSION || n.Params["requestId"] == nil {
+		return
+	}
+	if call, ok := ls.direct.inflight.LoadAndDelete(inflightKey(id, n.Params["requestId"])); ok {
 		call.(*inflightCall).cancel()
 	}
 }

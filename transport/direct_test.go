@@ -143,6 +143,14 @@ func TestDirectCall(t *testing.T) {
 		{"a toolkit tool with a wrong argument", call("12", "GITHUB_GET_AUTHENTICATED_USER", `{"nope":1}`)},
 		{"execute_tool", call("13", "execute_tool", `{"tool":"GITHUB_GET_AUTHENTICATED_USER","arguments":{}}`)},
 		{"search_tools", call("14", "search_tools", `{"query":"open an issue"}`)},
+		{"an integer id written as a fraction", call("1.0", "list_accounts", `{}`)},
+		{"an id with an exponent", call("1e2", "list_accounts", `{}`)},
+		{"an id of minus zero", call("-0", "list_accounts", `{}`)},
+		{"an id beyond float64's integers", call("12345678901234567890", "list_accounts", `{}`)},
+		{"an id that is true", call("true", "list_accounts", `{}`)},
+		{"an id that is an object", call(`{"a":1}`, "list_accounts", `{}`)},
+		{"keys in another case", `{"JSONRPC":"2.0","ID":16,"Method":"tools/call","Params":{"Name":"list_accounts"}}`},
+		{"a duplicate key", `{"jsonrpc":"2.0","id":17,"id":18,"method":"tools/call","params":{"name":"list_toolkits","name":"list_accounts"}}`},
 		{"whitespace and key order", "\n {\"params\":{\"arguments\":{},\"name\":\"list_accounts\"},\"method\":\"tools/call\",\"id\":15,\"jsonrpc\":\"2.0\"} \n"},
 	}
 	for _, c := range same {
@@ -176,6 +184,9 @@ func TestDirectCall(t *testing.T) {
 		{"another protocol version header", call("27", "list_accounts", `{}`), map[string]string{mcp.HeaderProtocolVersion: "2025-03-26"}},
 		{"another content type", call("28", "list_accounts", `{}`), map[string]string{"Content-Type": "text/plain"}},
 		{"a JSON-RPC version that is not 2.0", `{"jsonrpc":"1.0","id":29,"method":"tools/call","params":{"name":"list_accounts"}}`, nil},
+		{"params that are null", `{"jsonrpc":"2.0","id":31,"method":"tools/call","params":null}`, nil},
+		{"a result member", `{"jsonrpc":"2.0","id":32,"method":"tools/call","params":{"name":"list_accounts"},"result":null}`, nil},
+		{"no id", `{"jsonrpc":"2.0","id":null,"method":"tools/call","params":{"name":"list_accounts"}}`, nil},
 		{"a 2026-07-28 _meta", `{"jsonrpc":"2.0","id":30,"method":"tools/call","params":{"name":"list_accounts","_meta":{"` + mcp.MetaKeyProtocolVersion + `":"` + mcp.ProtocolVersion20260728 + `"}}}`, nil},
 	}
 	for _, c := range mcpGo {
@@ -190,6 +201,15 @@ func TestDirectCall(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("ContentTypeParameters", func(t *testing.T) {
+		h := map[string]string{"Content-Type": "application/json; charset=utf-8"}
+		viaMCPGo, _ := s.call(t, call("35", "list_accounts", `{}`), false, h)
+		got, direct := s.call(t, call("35", "list_accounts", `{}`), true, h)
+		if !direct || !got.sameAs(viaMCPGo) {
+			t.Errorf("with a charset: direct %v, answered\n%+v\nmcp-go answered\n%+v", direct, got, viaMCPGo)
+		}
+	})
 
 	t.Run("QueuedNotificationGoesFirst", func(t *testing.T) {
 		s.call(t, `{"jsonrpc":"2.0","id":40,"method":"tools/list"}`, true, nil) // held again
@@ -234,6 +254,32 @@ func TestDirectCall(t *testing.T) {
 			}
 			if time.Now().After(deadline) {
 				t.Fatal("the direct call never reached the fake GitHub")
+			}
+		}
+		// What mcp-go would not take as a cancellation of that call
+		// cancels nothing: another content type, another JSON-RPC
+		// version, the key in another case; nor does a 2026-07-28 request
+		// that names the session in its header, from another key and user
+		// (guardMCP resolves such a request to that key's standing
+		// session, never to the one the header names).
+		for _, bogus := range []struct {
+			body    string
+			headers map[string]string
+		}{
+			// First, while the session is held: alice's own notifications
+			// below release it.
+			{`{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"slow"}}`, map[string]string{
+				"Authorization": "Bearer " + otherOpKey, "X-User-Id": "mallory", mcp.HeaderProtocolVersion: mcp.ProtocolVersion20260728}},
+			{`{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"slow"}}`, map[string]string{"Content-Type": "text/plain"}},
+			{`{"jsonrpc":"1.0","method":"notifications/cancelled","params":{"requestId":"slow"}}`, nil},
+			{`{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"RequestID":"slow"}}`, nil},
+		} {
+			s2.post(t, bogus.body, bogus.headers)
+			if _, ok := w.http.live.direct.inflight.Load(inflightKey(s2.id, "slow")); !ok {
+				t.Fatalf("%s with %v cancelled the call", bogus.body, bogus.headers)
+			}
+			if w.holding(s2.id) == nil && bogus.headers["X-User-Id"] == "mallory" {
+				t.Errorf("another key's 2026-07-28 request released the session's held session")
 			}
 		}
 		cancelled := s2.post(t, `{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"slow","reason":"test"}}`, nil)

@@ -152,12 +152,12 @@ func (ls *legacySessions) handler(next http.Handler) http.Handler {
 		switch r.Method {
 		case http.MethodPost:
 			p, _ := r.Context().Value(postKey{}).(*post)
-			if id := r.Header.Get(mcpserver.HeaderKeySessionID); id != "" && p != nil {
+			if id := checkedID(r, p != nil && p.modern); id != "" && p != nil {
 				p.deliver = p.request && ls.srv.Pending(id)
 				if p.notification {
 					ls.release(id)
 					if p.method == string(mcp.MethodNotificationCancelled) {
-						ls.cancelDirect(id, p.body)
+						ls.cancelDirect(r, id, p.body)
 					}
 				}
 				if p.request && !p.deliver && ls.serveDirect(w, r, id, p) {
@@ -169,7 +169,7 @@ func (ls *legacySessions) handler(next http.Handler) http.Handler {
 				ls.open(p.id, server.ScopeFromContext(r.Context()), p.session)
 			}
 		case http.MethodGet:
-			if s := ls.streamOpens(r.Header.Get(mcpserver.HeaderKeySessionID)); s != nil {
+			if s := ls.streamOpens(checkedID(r, false)); s != nil {
 				defer ls.streamEnds(s)
 			}
 			next.ServeHTTP(w, r)
@@ -177,6 +177,22 @@ func (ls *legacySessions) handler(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 		}
 	})
+}
+
+// checkedID is the Mcp-Session-Id of r when r is a legacy request of the
+// session guardMCP resolved it to (modern: its body declares 2026-07-28),
+// and "" otherwise. guardMCP resolves a 2026-07-28 request to its key's
+// standing session whatever that header says, so the header of such a
+// request names no session this type may act on: another key could
+// otherwise release, or cancel the calls of, a session it cannot reach.
+func checkedID(r *http.Request, modern bool) string {
+	id := r.Header.Get(mcpserver.HeaderKeySessionID)
+	sc := server.ScopeFromContext(r.Context())
+	if id == "" || modern || mcp.IsModernProtocol(r.Header.Get(mcp.HeaderProtocolVersion)) ||
+		sc == nil || sc.Session == nil || storedSessionID(id) != sc.Session.ID {
+		return ""
+	}
+	return id
 }
 
 // restore is mcp-go's HTTP context function, called for every POST with
