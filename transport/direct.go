@@ -32,9 +32,12 @@ type directCalls struct {
 // that was once sent a notification as an SSE stream, so that a
 // notification sent during a call could precede the answer; a direct call
 // has none to send, and clients accept both):
-//   - the session is one whose mcp-go session this process holds (it has
-//     made a request since it was last released), so mcp-go would serve
-//     the request with that session;
+//   - mcp-go keeps a session for it in this process, which would serve the
+//     request: the session's GET stream's, while one is open, or the one
+//     held for a session in use (it has made a request since it was last
+//     released). Notifications sent during the call then go to the stream,
+//     as they may with mcp-go; without a stream they wait in the held
+//     session for the next request, which mcp-go serves;
 //   - nothing waits to be delivered to it: no list_changed pending (the
 //     caller checks), and nothing queued in the held session, which mcp-go
 //     would send first, in an SSE response;
@@ -52,6 +55,9 @@ func (ls *legacySessions) serveDirect(w http.ResponseWriter, r *http.Request, id
 	var cs mcpserver.ClientSession
 	if s != nil {
 		cs = s.hold
+		if cs == nil {
+			cs = s.stream
+		}
 	}
 	ls.mu.RUnlock()
 	if cs == nil || len(cs.NotificationChannel()) > 0 {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -225,12 +226,46 @@ func TestDirectCall(t *testing.T) {
 		}
 	})
 
-	t.Run("NotWithAStreamOpen", func(t *testing.T) {
-		closeStream := w.openStream(t, s.id, nil)
+	t.Run("WithAStreamOpen", func(t *testing.T) {
+		lines := make(chan string, 16)
+		closeStream := w.openStream(t, s.id, lines)
 		defer closeStream()
-		got, direct := s.call(t, call("50", "list_accounts", `{}`), true, nil)
-		if direct || got.status != http.StatusOK {
-			t.Errorf("with a GET stream open the call was answered directly (%v): %+v", direct, got)
+		live := w.http.live
+		live.mu.RLock()
+		stream, profile := live.byID[s.id].stream, live.byID[s.id].client
+		live.mu.RUnlock()
+		if stream == nil {
+			t.Fatal("the GET stream's session is not known")
+		}
+		// It has what the client declared, before any POST through mcp-go
+		// gave it: the direct path decides with it.
+		if ci := stream.(mcpserver.SessionWithClientInfo); !reflect.DeepEqual(ci.GetClientInfo(), profile.info) || !reflect.DeepEqual(ci.GetClientCapabilities(), profile.caps) {
+			t.Errorf("the stream's session has client info %+v, want %+v", ci.GetClientInfo(), profile.info)
+		}
+		body := call("50", "list_accounts", `{}`)
+		viaMCPGo, _ := s.call(t, body, false, nil)
+		got, direct := s.call(t, body, true, nil)
+		if !direct || !got.sameAs(viaMCPGo) {
+			t.Errorf("with a GET stream open: direct %v, answered\n%+v\nmcp-go answered\n%+v", direct, got, viaMCPGo)
+		}
+		// A list_changed goes to the stream, live.
+		if err := w.srv.MCP().SendNotificationToSpecificClient(s.id, "notifications/tools/list_changed", nil); err != nil {
+			t.Fatal(err)
+		}
+		if line := next(t, lines); !strings.Contains(line, "notifications/tools/list_changed") {
+			t.Errorf("the stream got %s", line)
+		}
+		closeStream()
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			live.mu.RLock()
+			left := live.byID[s.id].stream
+			live.mu.RUnlock()
+			if left == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the closed stream's session still serves the session")
+			}
 		}
 	})
 

@@ -91,6 +91,9 @@ type legacySession struct {
 	// hold is the session mcp-go holds for this one, or nil; guarded by
 	// legacySessions.mu.
 	hold mcpserver.ClientSession
+	// stream is the session mcp-go registered for the session's GET
+	// stream, while it is open, or nil; guarded by legacySessions.mu.
+	stream mcpserver.ClientSession
 }
 
 // clientProfile is what a client declared at initialize, and the protocol
@@ -105,10 +108,12 @@ type clientProfile struct {
 }
 
 func newLegacySessions(srv *server.Server, ttl time.Duration) *legacySessions {
-	return &legacySessions{
+	ls := &legacySessions{
 		srv: srv, ttl: ttl, holdIdle: defaultHoldIdle,
 		byID: map[string]*legacySession{}, profiles: map[string]*clientProfile{}, held: map[string]*legacySession{},
 	}
+	srv.MCP().GetHooks().AddOnRegisterSession(ls.registered)
+	return ls
 }
 
 // post is a legacy POST on its way through mcp-go. At initialize,
@@ -170,7 +175,9 @@ func (ls *legacySessions) handler(next http.Handler) http.Handler {
 			}
 		case http.MethodGet:
 			if s := ls.streamOpens(checkedID(r, false)); s != nil {
-				defer ls.streamEnds(s)
+				st := &stream{session: s}
+				defer ls.streamEnds(st)
+				r = r.WithContext(context.WithValue(r.Context(), streamKey{}, st))
 			}
 			next.ServeHTTP(w, r)
 		default:
@@ -407,10 +414,47 @@ func (ls *legacySessions) streamOpens(id string) *legacySession {
 
 // streamEnds uncounts a GET stream that streamOpens counted; the session's
 // idle time starts now.
-func (ls *legacySessions) streamEnds(s *legacySession) {
+func (ls *legacySessions) streamEnds(st *stream) {
+	s := st.session
 	s.last.Store(time.Now().UnixNano())
 	ls.mu.Lock()
 	s.streams--
+	if st.cs != nil && s.stream == st.cs {
+		s.stream = nil
+	}
+	ls.mu.Unlock()
+}
+
+// stream is a GET stream of a legacy session on its way through mcp-go,
+// and the session mcp-go registers for it (cs, once registered).
+type stream struct {
+	session *legacySession
+	cs      mcpserver.ClientSession // guarded by legacySessions.mu
+}
+
+type streamKey struct{}
+
+// registered is mcp-go's OnRegisterSession hook. The session that mcp-go
+// registers for a GET stream serves the session's POSTs while the stream
+// is open, in mcp-go and on the direct path (serveDirect) alike; it gets
+// what the client declared at initialize at once, which restore would
+// give it at the session's next POST through mcp-go.
+func (ls *legacySessions) registered(ctx context.Context, cs mcpserver.ClientSession) {
+	st, _ := ctx.Value(streamKey{}).(*stream)
+	if st == nil {
+		return // a held session (hold), or a stream of no session known here
+	}
+	c := st.session.client
+	if ci, ok := cs.(mcpserver.SessionWithClientInfo); ok {
+		ci.SetClientInfo(c.info)
+		ci.SetClientCapabilities(c.caps)
+	}
+	if v, ok := cs.(interface{ SetProtocolVersion(string) }); ok {
+		v.SetProtocolVersion(c.version)
+	}
+	ls.mu.Lock()
+	st.cs = cs
+	st.session.stream = cs
 	ls.mu.Unlock()
 }
 
