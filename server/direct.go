@@ -20,22 +20,25 @@ import (
 // goroutine and two channels to forward notifications sent while the
 // request runs, and looks the session up in two maps. On the bench that was
 // most of the difference between a trivial mcp-go server and Switchboard's
-// cheapest tool. The transport (transport/session.go) therefore answers a
-// tools/call of a session whose mcp-go session it holds itself, decoding the
-// body once, when nothing in the call needs what mcp-go's handling adds:
+// cheapest tool. The transport (transport/direct.go) therefore answers a
+// legacy session's tools/call itself when mcp-go keeps a session for it in
+// this process (its GET stream's, or one held while the session is in
+// use), decoding the body once, when nothing in the call needs what
+// mcp-go's handling adds:
 // CallDirect decides, and runs the tool exactly as mcp-go's handleToolCall
 // would. Everything else goes to mcp-go as before.
 //
 // What mcp-go's handling adds, and why a direct call does without it:
 //
-//   - A notification sent during the call is delivered by mcp-go in the
-//     call's response (an SSE upgrade). A direct call leaves it in the
-//     session's queue, and the transport sends the session's next request
-//     through mcp-go, which delivers it there (or the session's GET stream,
-//     once one opens). Only list_changed reaches a session during a call
-//     that is not the call's own doing, and its timing was never tied to a
-//     call: it comes from another goroutine, and one that arrives between
-//     two requests waits in the same way.
+//   - A notification sent during the call may be delivered by mcp-go in
+//     the call's response (an SSE upgrade). During a direct call it goes to
+//     the session's GET stream when one is open (as it may with mcp-go);
+//     otherwise it waits in the held session's queue, and the transport
+//     sends the session's next request through mcp-go, which delivers it
+//     there (or a GET stream that opens first). Only list_changed reaches a
+//     session during a call that is not the call's own doing, and its
+//     timing was never tied to a call: it comes from another goroutine, and
+//     one that arrives between two requests waits in the same way.
 //   - Progress (a call with a progress token) and requests to the client
 //     (elicitation: authorize's connect link, a policy's confirmation)
 //     need the response stream while the call runs: such calls are not

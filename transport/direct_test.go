@@ -2,6 +2,7 @@ package transport
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
 	"reflect"
@@ -232,15 +233,20 @@ func TestDirectCall(t *testing.T) {
 		defer closeStream()
 		live := w.http.live
 		live.mu.RLock()
-		stream, profile := live.byID[s.id].stream, live.byID[s.id].client
+		streamSession, profile := live.byID[s.id].stream, live.byID[s.id].client
 		live.mu.RUnlock()
-		if stream == nil {
+		if streamSession == nil {
 			t.Fatal("the GET stream's session is not known")
 		}
 		// It has what the client declared, before any POST through mcp-go
 		// gave it: the direct path decides with it.
-		if ci := stream.(mcpserver.SessionWithClientInfo); !reflect.DeepEqual(ci.GetClientInfo(), profile.info) || !reflect.DeepEqual(ci.GetClientCapabilities(), profile.caps) {
-			t.Errorf("the stream's session has client info %+v, want %+v", ci.GetClientInfo(), profile.info)
+		ci, v := streamSession.(mcpserver.SessionWithClientInfo), streamSession.(mcpserver.SessionWithProtocolVersion)
+		if !reflect.DeepEqual(ci.GetClientInfo(), profile.info) || !reflect.DeepEqual(ci.GetClientCapabilities(), profile.caps) || v.ProtocolVersion() != profile.version {
+			t.Errorf("the stream's session has %+v, %+v, %q; want %+v, %+v, %q",
+				ci.GetClientInfo(), ci.GetClientCapabilities(), v.ProtocolVersion(), profile.info, profile.caps, profile.version)
+		}
+		if w.holding(s.id) != nil {
+			t.Errorf("a session is held while the GET stream is open")
 		}
 		body := call("50", "list_accounts", `{}`)
 		viaMCPGo, _ := s.call(t, body, false, nil)
@@ -255,16 +261,29 @@ func TestDirectCall(t *testing.T) {
 		if line := next(t, lines); !strings.Contains(line, "notifications/tools/list_changed") {
 			t.Errorf("the stream got %s", line)
 		}
+		// mcp-go lets go of the stream's session (as a stream ends, before
+		// the GET handler returns): from then on it serves nothing.
+		gone := context.WithValue(t.Context(), streamKey{}, &stream{session: live.byID[s.id]})
+		w.srv.MCP().UnregisterSession(gone, s.id)
+		live.mu.RLock()
+		left := live.byID[s.id].stream
+		live.mu.RUnlock()
+		if left != nil {
+			t.Errorf("the session mcp-go let go of still serves the session")
+		}
+		if _, direct := s.call(t, call("51", "list_accounts", `{}`), true, nil); direct {
+			t.Errorf("a call was answered directly with the session mcp-go let go of")
+		}
 		closeStream()
 		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
 			live.mu.RLock()
-			left := live.byID[s.id].stream
+			streams := live.byID[s.id].streams
 			live.mu.RUnlock()
-			if left == nil {
+			if streams == 0 {
 				break
 			}
 			if time.Now().After(deadline) {
-				t.Fatal("the closed stream's session still serves the session")
+				t.Fatal("the closed stream is still counted")
 			}
 		}
 	})

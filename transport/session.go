@@ -107,12 +107,16 @@ type clientProfile struct {
 	version string
 }
 
+// newLegacySessions follows the legacy sessions of srv's MCP server, whose
+// session hooks it joins: one per server.Server.
 func newLegacySessions(srv *server.Server, ttl time.Duration) *legacySessions {
 	ls := &legacySessions{
 		srv: srv, ttl: ttl, holdIdle: defaultHoldIdle,
 		byID: map[string]*legacySession{}, profiles: map[string]*clientProfile{}, held: map[string]*legacySession{},
 	}
-	srv.MCP().GetHooks().AddOnRegisterSession(ls.registered)
+	hooks := srv.MCP().GetHooks()
+	hooks.AddOnRegisterSession(ls.registered)
+	hooks.AddOnUnregisterSession(ls.unregistered)
 	return ls
 }
 
@@ -232,14 +236,7 @@ func (ls *legacySessions) restore(ctx context.Context, r *http.Request) context.
 	s.last.Store(now.UnixNano())
 	if !held {
 		// The held session has it from the request that made it.
-		c := s.client
-		if ci, ok := cs.(mcpserver.SessionWithClientInfo); ok {
-			ci.SetClientInfo(c.info)
-			ci.SetClientCapabilities(c.caps)
-		}
-		if v, ok := cs.(interface{ SetProtocolVersion(string) }); ok {
-			v.SetProtocolVersion(c.version)
-		}
+		s.client.applyTo(cs)
 		if p.request {
 			ls.hold(ctx, id, s, cs)
 		}
@@ -420,7 +417,7 @@ func (ls *legacySessions) streamEnds(st *stream) {
 	ls.mu.Lock()
 	s.streams--
 	if st.cs != nil && s.stream == st.cs {
-		s.stream = nil
+		s.stream = nil // unregistered did, unless mcp-go never called it
 	}
 	ls.mu.Unlock()
 }
@@ -444,18 +441,41 @@ func (ls *legacySessions) registered(ctx context.Context, cs mcpserver.ClientSes
 	if st == nil {
 		return // a held session (hold), or a stream of no session known here
 	}
-	c := st.session.client
-	if ci, ok := cs.(mcpserver.SessionWithClientInfo); ok {
-		ci.SetClientInfo(c.info)
-		ci.SetClientCapabilities(c.caps)
-	}
-	if v, ok := cs.(interface{ SetProtocolVersion(string) }); ok {
-		v.SetProtocolVersion(c.version)
-	}
+	st.session.client.applyTo(cs)
 	ls.mu.Lock()
 	st.cs = cs
 	st.session.stream = cs
 	ls.mu.Unlock()
+}
+
+// unregistered is mcp-go's OnUnregisterSession hook: once mcp-go lets go of
+// a GET stream's session (as the stream ends, before streamEnds runs), that
+// session serves the session's POSTs no more. mcp-go also calls it when
+// legacySessions releases a held session, under ls.mu, with a context that
+// carries no stream: it returns before locking then.
+func (ls *legacySessions) unregistered(ctx context.Context, cs mcpserver.ClientSession) {
+	st, _ := ctx.Value(streamKey{}).(*stream)
+	if st == nil {
+		return
+	}
+	ls.mu.Lock()
+	if st.session.stream == cs {
+		st.session.stream = nil
+	}
+	ls.mu.Unlock()
+}
+
+// applyTo gives cs, a session mcp-go made for a request or a GET stream,
+// what the client declared at initialize, as mcp-go's own session of the
+// client would have it.
+func (p *clientProfile) applyTo(cs mcpserver.ClientSession) {
+	if ci, ok := cs.(mcpserver.SessionWithClientInfo); ok {
+		ci.SetClientInfo(p.info)
+		ci.SetClientCapabilities(p.caps)
+	}
+	if v, ok := cs.(interface{ SetProtocolVersion(string) }); ok {
+		v.SetProtocolVersion(p.version)
+	}
 }
 
 // profileOf is what cs recorded at initialize; nil when it recorded no
