@@ -53,6 +53,11 @@ import (
 //     initialize, so without a goroutine: while no request comes, held
 //     sessions stay, but their number cannot grow either.
 //
+// While mcp-go keeps a session for one of ours (held, or its GET stream's),
+// a tools/call of it may be answered without mcp-go's per-request
+// handling, with that session (serveDirect, direct.go); the stream's
+// session is learnt from mcp-go's session hooks (registered, unregistered).
+//
 // A notification queued in a released session is not lost: server.Server
 // sees the session unregistered with a non-empty queue and keeps the
 // list_changed pending for the next request or stream.
