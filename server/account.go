@@ -217,7 +217,7 @@ func (s *Server) elicitURL(ctx context.Context, auth *accounts.Authorization) st
 	ectx, cancel := context.WithTimeout(ctx, elicitTimeout)
 	defer cancel()
 	msg := fmt.Sprintf("Connect your %s account: open this link and follow the steps. It expires at %s.", auth.Account.Toolkit, auth.ExpiresAt.UTC().Format(time.Kitchen+" MST"))
-	res, err := s.mcp.RequestURLElicitation(ectx, cs, "elicit_"+auth.Account.ID, auth.URL, msg)
+	res, err := s.mcp.RequestURLElicitation(ectx, s.asker(ctx), "elicit_"+auth.Account.ID, auth.URL, msg)
 	if err != nil {
 		s.log.Debug("URL elicitation not delivered", zap.Error(err))
 		return ""

@@ -124,7 +124,7 @@ const confirmTimeout = 5 * time.Minute
 // put (the client failed or did not answer in time), and the caller falls
 // back to a link.
 func (s *Server) askPerson(ctx context.Context, t *tools.Tool, args map[string]any, a *accounts.Account) (approved, asked bool) {
-	ectx, cancel := context.WithTimeout(ctx, confirmTimeout)
+	ectx, cancel := context.WithTimeout(s.mcp.WithContext(ctx, s.asker(ctx)), confirmTimeout)
 	defer cancel()
 	res, err := s.mcp.RequestElicitation(ectx, mcp.ElicitationRequest{
 		Request: mcp.Request{Method: string(mcp.MethodElicitationCreate)},

@@ -86,3 +86,26 @@ func TestDirectCallNeverElicits(t *testing.T) {
 		t.Errorf("the direct call sent %d elicitation requests", n)
 	}
 }
+
+// TestElicitationAsksThroughTheRegisteredSession pins that a call that
+// asks the person does so through the session mcp-go has registered under
+// the call's session id when that is not the call's own: mcp-go routes the
+// client's answer to the registered one, so a question put through the
+// other would never get its answer (a client that opens its GET stream
+// while its first call runs).
+func TestElicitationAsksThroughTheRegisteredSession(t *testing.T) {
+	srv, ctx, _, svc := newGitHubServerMode(t, accounts.ToolModeAll)
+	setPolicy(t, svc, accounts.Policy{Confirm: accounts.ConfirmWrites})
+	stream, call := &clientSession{}, &clientSession{}
+	if err := srv.MCP().RegisterSession(ctx, stream); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.MCP().UnregisterSession(ctx, stream.SessionID())
+	got := srv.MCP().HandleMessage(srv.MCP().WithContext(ctx, call), json.RawMessage(`{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"GITHUB_CREATE_ISSUE","arguments":{"owner":"alice-gh","repo":"notes","title":"asked"}}}`))
+	if _, ok := got.(mcp.JSONRPCResponse); !ok {
+		t.Fatalf("the call answered %#v", got)
+	}
+	if stream.elicited.Load() != 1 || call.elicited.Load() != 0 {
+		t.Errorf("asked through the registered session %d times, through the call's own %d times; want 1 and 0", stream.elicited.Load(), call.elicited.Load())
+	}
+}

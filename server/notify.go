@@ -55,6 +55,10 @@ type watch struct {
 	// pending says that a list_changed found no stream open; the session's
 	// next request carries it.
 	pending bool
+	// registered is the session mcp-go has registered for this one (a GET
+	// stream's, or one held for a session in use), or nil: the session
+	// whose requests to the client mcp-go can route answers to (Asker).
+	registered mcpserver.ClientSession
 }
 
 // allows reports whether the watched session may use toolkit.
@@ -104,6 +108,7 @@ func (l *listeners) add(s *Server, id string, sc *accounts.Scope, cs mcpserver.C
 			w := l.users[prev].sessions[id]
 			w.held = w.held || held
 			if !held {
+				w.registered = cs
 				// A GET stream opened: it carries what waited.
 				l.deliverLocked(id, cs)
 			}
@@ -119,7 +124,7 @@ func (l *listeners) add(s *Server, id string, sc *accounts.Scope, cs mcpserver.C
 		l.users[userID] = u
 		go s.fanOut(done, u, events)
 	}
-	w := &watch{held: held}
+	w := &watch{held: held, registered: cs}
 	if sc.Toolkits != nil || sc.Session.Toolkits != nil {
 		w.scope = sc
 	}
@@ -263,12 +268,40 @@ func (s *Server) unregisterSession(ctx context.Context, cs mcpserver.ClientSessi
 		return
 	}
 	w := l.users[userID].sessions[id]
+	if w.registered == cs {
+		w.registered = nil
+	}
 	switch {
 	case !w.held:
 		l.removeLocked(id, userID)
 	case len(cs.NotificationChannel()) > 0:
 		l.setPendingLocked(w)
 	}
+}
+
+// asker is the session through which a call served with ctx's session
+// puts a request to the client (elicitation): the session mcp-go has
+// registered under the same id, when it is another one. mcp-go routes the
+// client's answer to the session it has registered (its activeSessions),
+// and waits for it in the session that asked; the two differ when a GET
+// stream opened while the call was running with a session of its own
+// (a client opens its stream and sends its first call at once). Asking
+// through the registered session keeps them the same.
+func (s *Server) asker(ctx context.Context) mcpserver.ClientSession {
+	cs := mcpserver.ClientSessionFromContext(ctx)
+	if cs == nil {
+		return nil
+	}
+	id := cs.SessionID()
+	l := s.sessions
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if userID, ok := l.user[id]; ok {
+		if w := l.users[userID].sessions[id]; w != nil && w.registered != nil {
+			return w.registered
+		}
+	}
+	return cs
 }
 
 // removeLocked forgets session id of userID, ending the user's
