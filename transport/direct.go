@@ -66,7 +66,7 @@ func (ls *legacySessions) serveDirect(w http.ResponseWriter, r *http.Request, id
 	if r.Header.Get(mcp.HeaderProtocolVersion) != s.client.version {
 		return false
 	}
-	if ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || ct != "application/json" {
+	if !jsonBody(r) {
 		return false
 	}
 	// One decoding, into what mcp-go decodes the message into: its id as
@@ -113,7 +113,7 @@ func (ls *legacySessions) serveDirect(w http.ResponseWriter, r *http.Request, id
 // the notification (application/json, a protocol version it serves,
 // JSON-RPC 2.0), reading params.requestId by that exact key.
 func (ls *legacySessions) cancelDirect(r *http.Request, id string, body []byte) {
-	if ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || ct != "application/json" {
+	if !jsonBody(r) {
 		return
 	}
 	ls.mu.RLock()
@@ -132,6 +132,14 @@ func (ls *legacySessions) cancelDirect(r *http.Request, id string, body []byte) 
 	if call, ok := ls.direct.inflight.LoadAndDelete(inflightKey(id, n.Params["requestId"])); ok {
 		call.(*inflightCall).cancel()
 	}
+}
+
+// jsonBody reports whether r's body is application/json as mcp-go's
+// handlePost requires it (the media type; parameters such as charset may
+// follow), before it handles a POST at all.
+func jsonBody(r *http.Request) bool {
+	ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return err == nil && ct == "application/json"
 }
 
 // inflightCall is a direct call in flight; a pointer, so that the call

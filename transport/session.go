@@ -422,7 +422,9 @@ func (ls *legacySessions) streamEnds(st *stream) {
 	ls.mu.Lock()
 	s.streams--
 	if st.cs != nil && s.stream == st.cs {
-		s.stream = nil // unregistered did, unless mcp-go never called it
+		// unregistered did, unless mcp-go let go of the stream's session
+		// without the stream's context (a DELETE, shutdown).
+		s.stream = nil
 	}
 	ls.mu.Unlock()
 }
