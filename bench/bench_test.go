@@ -117,6 +117,30 @@ func TestComparisonsPairRunsOfTheSameRound(t *testing.T) {
 	}
 }
 
+// TestFloorsCompareTheirOwnRounds: between pairs two references round by
+// round, as Switchboard is paired with each, and is false for a missing one.
+func TestFloorsCompareTheirOwnRounds(t *testing.T) {
+	c := cell{name: "list_accounts", concurrency: 16, contenders: []contender{{target: "switchboard"}, {target: "net/http", op: "POST /raw"}, {target: "typescript-sdk", op: "echo"}}}
+	sb := []runResult{{Throughput: 1}, {Throughput: 1}, {Throughput: 1}}
+	floor := []runResult{{Throughput: 900, P50us: 100}, {Throughput: 300, P50us: 200}, {Throughput: 800, P50us: 150}}
+	sdk := []runResult{{Throughput: 300, P50us: 400}, {Throughput: 150, P50us: 350}, {Throughput: 400, P50us: 300}}
+	r := &compareReport{Cells: []cellSummary{summarizeCell(c, [][]runResult{sb, floor, sdk})}}
+	f, ok := r.between("list_accounts", 16, "net/http", "typescript-sdk")
+	if !ok {
+		t.Fatal("no comparison between net/http and typescript-sdk")
+	}
+	// Per round 3, 2, 2 → 2; p50 -300, -150, -150 → -150.
+	if f.ThroughputRatio != 2 || f.P50AddedUS != -150 || f.Target != "typescript-sdk" {
+		t.Errorf("between = %+v, want 2× and -150 µs against typescript-sdk", f)
+	}
+	if _, ok := r.between("list_accounts", 16, "net/http", "mcp-go"); ok {
+		t.Error("a comparison with a contender the cell does not have")
+	}
+	if _, ok := r.between("list_accounts", 1, "net/http", "typescript-sdk"); ok {
+		t.Error("a comparison in a cell the report does not have")
+	}
+}
+
 func TestLastSSEDataIsTheAnswer(t *testing.T) {
 	body := "event: message\ndata: {\"method\":\"notifications/progress\"}\n\nevent: message\r\ndata: {\"id\":1,\"result\":{}}\r\n\r\n"
 	if got := string(lastSSEData([]byte(body))); got != `{"id":1,"result":{}}` {

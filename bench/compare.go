@@ -30,7 +30,7 @@ type probe interface {
 // contender is one side of a cell: what each request is, against which
 // process.
 type contender struct {
-	target string      // switchboard, mcp-go, typescript-sdk, fake-github
+	target string      // switchboard, mcp-go, typescript-sdk, net/http, fake-github
 	op     string      // the tool called, or the plain HTTP request
 	proc   *serverProc // the process measured; nil for the driver's fake GitHub
 	open   func(ctx context.Context, worker int) (probe, error)
@@ -189,6 +189,7 @@ func (ce *compareEnv) cells(cfg config) []cell {
 	for _, c := range []int{cfg.concurrency, 1} {
 		legacy := cell{name: "list_accounts", concurrency: c, contenders: []contender{
 			sb("list_accounts", false, "{}", checkListed), ref(ce.ceiling, false),
+			{target: "net/http", op: "POST /raw", proc: ce.ceiling, open: ce.rawProbe},
 		}}
 		if ce.node != nil {
 			legacy.contenders = append(legacy.contenders, ref(ce.node, false))
@@ -199,6 +200,7 @@ func (ce *compareEnv) cells(cfg config) []cell {
 		sb(toolName, false, "{}", checkActedAs),
 		{target: "fake-github", op: "GET /user", open: ce.directProbe},
 		{target: "mcp-go", op: "upstream_user", proc: ce.ceiling, open: ce.mcpProbe(ce.ceiling, false, false, "upstream_user", "", checkUpstreamUser)},
+		{target: "net/http", op: "GET /proxy/user", proc: ce.ceiling, open: ce.proxyProbe},
 	}})
 	for _, c := range []int{cfg.concurrency, 1} {
 		cells = append(cells, cell{name: "stateless", concurrency: c,
@@ -287,11 +289,29 @@ func checkPong(_ *user, r *rpcReply) error {
 	return nil
 }
 
+// rawProbe calls the ceiling's POST /raw: a JSON-RPC exchange with no
+// MCP library behind it, the floor under every MCP server on net/http.
+func (ce *compareEnv) rawProbe(_ context.Context, i int) (probe, error) {
+	ep := &rpcEndpoint{hc: ce.hc, url: ce.ceiling.base + "/raw", header: http.Header{}}
+	return &mcpProbe{s: &rpcSession{ep: ep}, u: ce.users[i%len(ce.users)], tool: "echo", args: []byte("{}"), check: checkPong}, nil
+}
+
 // directProbe calls the fake GitHub itself: what a toolkit call costs
-// without any MCP server in between.
+// without any server in between.
 func (ce *compareEnv) directProbe(_ context.Context, i int) (probe, error) {
+	return ce.getUser(ce.gh.URL()+"/user", i), nil
+}
+
+// proxyProbe calls the fake GitHub through the ceiling's GET /proxy/user:
+// one plain net/http hop in between, the floor under any server that makes
+// the call for the client.
+func (ce *compareEnv) proxyProbe(_ context.Context, i int) (probe, error) {
+	return ce.getUser(ce.ceiling.base+"/proxy/user", i), nil
+}
+
+func (ce *compareEnv) getUser(url string, i int) *directProbe {
 	u := ce.users[i%len(ce.users)]
-	return &directProbe{hc: ce.hc, url: ce.gh.URL() + "/user", u: u, want: []byte(`"login":"` + u.login + `"`)}, nil
+	return &directProbe{hc: ce.hc, url: url, u: u, want: []byte(`"login":"` + u.login + `"`)}
 }
 
 type directProbe struct {

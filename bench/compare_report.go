@@ -62,29 +62,34 @@ func summarizeCell(c cell, rounds [][]runResult) cellSummary {
 	for i, k := range c.contenders {
 		s.Contenders = append(s.Contenders, contenderSummary{Target: k.target, Op: k.op, Median: medianRun(rounds[i]), Rounds: rounds[i]})
 	}
-	sb := rounds[0]
 	for i := 1; i < len(c.contenders); i++ {
-		cmp := comparisonSummary{Target: c.contenders[i].target, Op: c.contenders[i].op}
-		var ratio, p50, p99, cpu []float64
-		for r := range min(len(sb), len(rounds[i])) {
-			a, b := sb[r], rounds[i][r]
-			if b.Throughput > 0 {
-				ratio = append(ratio, round(a.Throughput/b.Throughput, 3))
-			}
-			p50 = append(p50, a.P50us-b.P50us)
-			p99 = append(p99, a.P99us-b.P99us)
-			if b.ServerCPUus > 0 {
-				cpu = append(cpu, a.ServerCPUus/b.ServerCPUus)
-			}
-		}
-		cmp.PerRoundRatio = ratio
-		cmp.ThroughputRatio = round(median(ratio), 2)
-		cmp.P50AddedUS = round(median(p50), 0)
-		cmp.P99AddedUS = round(median(p99), 0)
-		cmp.CPURatio = round(median(cpu), 2)
-		s.Against = append(s.Against, cmp)
+		s.Against = append(s.Against, compareRounds(c.contenders[i].target, c.contenders[i].op, rounds[0], rounds[i]))
 	}
 	return s
+}
+
+// compareRounds compares the runs a with the runs b (target and op name
+// b), round by round, and gives the medians of the per-round comparisons.
+func compareRounds(target, op string, a, b []runResult) comparisonSummary {
+	cmp := comparisonSummary{Target: target, Op: op}
+	var ratio, p50, p99, cpu []float64
+	for r := range min(len(a), len(b)) {
+		x, y := a[r], b[r]
+		if y.Throughput > 0 {
+			ratio = append(ratio, round(x.Throughput/y.Throughput, 3))
+		}
+		p50 = append(p50, x.P50us-y.P50us)
+		p99 = append(p99, x.P99us-y.P99us)
+		if y.ServerCPUus > 0 {
+			cpu = append(cpu, x.ServerCPUus/y.ServerCPUus)
+		}
+	}
+	cmp.PerRoundRatio = ratio
+	cmp.ThroughputRatio = round(median(ratio), 2)
+	cmp.P50AddedUS = round(median(p50), 0)
+	cmp.P99AddedUS = round(median(p99), 0)
+	cmp.CPURatio = round(median(cpu), 2)
+	return cmp
 }
 
 // medianRun is the median of each figure over the rounds.
@@ -213,6 +218,40 @@ func (r *compareReport) against(cellName string, concurrency int, target string)
 	return comparisonSummary{}, false
 }
 
+// between compares two contenders of a cell, neither of them Switchboard,
+// as summarizeCell compares Switchboard with each: a over b, round by
+// round, medians.
+func (r *compareReport) between(cellName string, concurrency int, a, b string) (comparisonSummary, bool) {
+	for _, c := range r.Cells {
+		if c.Cell != cellName || c.Concurrency != concurrency {
+			continue
+		}
+		var ka, kb *contenderSummary
+		for i := range c.Contenders {
+			switch c.Contenders[i].Target {
+			case a:
+				ka = &c.Contenders[i]
+			case b:
+				kb = &c.Contenders[i]
+			}
+		}
+		if ka == nil || kb == nil {
+			return comparisonSummary{}, false
+		}
+		return compareRounds(b, kb.Op, ka.Rounds, kb.Rounds), true
+	}
+	return comparisonSummary{}, false
+}
+
+// reachable says whether a floor leaves a goal within reach of any server
+// built on it.
+func reachable(ok bool) string {
+	if ok {
+		return "within reach"
+	}
+	return "out of reach of any server on net/http here"
+}
+
 // goals states issue 11's targets against this run's figures.
 func (r *compareReport) goals() []string {
 	var out []string
@@ -236,9 +275,18 @@ func (r *compareReport) goals() []string {
 	}
 	if a, ok := r.against("toolkit", 1, "fake-github"); ok {
 		out = append(out, fmt.Sprintf("toolkit call adds at most 150 µs p50 over calling the fake directly: %+.0f µs — %s", a.P50AddedUS, met(a.P50AddedUS <= 150)))
+		if f, ok := r.between("toolkit", 1, "net/http", "fake-github"); ok {
+			out = append(out, fmt.Sprintf("  floor: a bare net/http proxy in front of the fake adds %+.0f µs p50 — %s", f.P50AddedUS, reachable(f.P50AddedUS <= 150)))
+		}
 	}
 	if a, ok := r.against("list_accounts", high, "typescript-sdk"); ok {
 		out = append(out, fmt.Sprintf("list_accounts c=%d at least 3× the TypeScript SDK's bare server: %.2f× — %s", high, a.ThroughputRatio, met(a.ThroughputRatio >= 3)))
+		if f, ok := r.between("list_accounts", high, "mcp-go", "typescript-sdk"); ok {
+			out = append(out, fmt.Sprintf("  ceiling: bare mcp-go reaches %.2f× the SDK", f.ThroughputRatio))
+		}
+		if f, ok := r.between("list_accounts", high, "net/http", "typescript-sdk"); ok {
+			out = append(out, fmt.Sprintf("  floor: a bare net/http handler with a fixed answer reaches %.2f× the SDK — %s", f.ThroughputRatio, reachable(f.ThroughputRatio >= 3)))
+		}
 	}
 	for _, i := range r.Idle {
 		if i.Target == "switchboard" && i.Sessions > 0 {

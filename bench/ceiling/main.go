@@ -14,6 +14,18 @@
 // <upstream>/user with the token it is given, its JSON body returned as
 // structured content. It prices the MCP hop in front of an upstream call.
 //
+// Two routes carry no MCP library at all. They are the floor under every
+// server, Switchboard and this ceiling alike: what plain net/http on this
+// machine costs for the same exchange.
+//
+//   - POST /raw answers any JSON-RPC request with the result echo gives,
+//     "pong", under the request's id. It decodes nothing but the id.
+//   - GET /proxy/user (with -upstream) forwards the request's Authorization
+//     to <upstream>/user and copies the answer back: an HTTP hop in front
+//     of the upstream and nothing else.
+//
+// Run it alone with:
+//
 //	go run ./bench/ceiling -addr 127.0.0.1:8090
 package main
 
@@ -98,11 +110,61 @@ func newHandler(upstream string) (http.Handler, func()) {
 	)
 	mux := http.NewServeMux()
 	mux.Handle("/mcp", mcpHTTP)
+	mux.HandleFunc("POST /raw", rawPong)
+	if upstream != "" {
+		mux.HandleFunc("GET /proxy/user", proxyUser(upstream))
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprintln(w, `{"status":"ok"}`)
 	})
 	return mux, func() { mcpHTTP.CloseSessions(context.Background()) }
+}
+
+// rawPong is POST /raw: echo's answer without an MCP library.
+func rawPong(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		ID json.RawMessage `json:"id"`
+	}
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&req); err != nil || len(req.ID) == 0 {
+		http.Error(w, "a JSON-RPC request with an id", http.StatusBadRequest)
+		return
+	}
+	b := make([]byte, 0, 128)
+	b = append(b, `{"jsonrpc":"2.0","id":`...)
+	b = append(b, req.ID...)
+	b = append(b, `,"result":{"content":[{"type":"text","text":"pong"}]}}`...)
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(b)
+}
+
+// proxyUser is GET /proxy/user: one GET of <base>/user with the caller's
+// Authorization, its status and body copied back.
+func proxyUser(base string) http.HandlerFunc {
+	client := &http.Client{Timeout: 10 * time.Second}
+	return func(w http.ResponseWriter, r *http.Request) {
+		hreq, err := http.NewRequestWithContext(r.Context(), http.MethodGet, base+"/user", nil)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		hreq.Header.Set("Authorization", r.Header.Get("Authorization"))
+		hreq.Header.Set("Accept", "application/vnd.github+json")
+		resp, err := client.Do(hreq)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(resp.StatusCode)
+		w.Write(body)
+	}
 }
 
 // upstreamUser is the handler of upstream_user.

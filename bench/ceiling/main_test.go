@@ -79,6 +79,42 @@ func TestUpstreamUserCallsTheUpstreamWithTheToken(t *testing.T) {
 	}
 }
 
+// TestFloorRoutes: POST /raw answers pong under the request's id, whatever
+// its type, and refuses a body without one; GET /proxy/user passes the
+// caller's token to the upstream and its answer back, refusals included.
+func TestFloorRoutes(t *testing.T) {
+	gh := fakeupstream.NewGitHub()
+	defer gh.Close()
+	gh.AddUser("ghp_floor", "floor-user", 8)
+	h, closeSessions := newHandler(gh.URL())
+	defer closeSessions()
+	for body, want := range map[string]string{
+		`{"jsonrpc":"2.0","id":41,"method":"tools/call","params":{"name":"echo","arguments":{}}}`: `{"jsonrpc":"2.0","id":41,"result":{"content":[{"type":"text","text":"pong"}]}}`,
+		`{"jsonrpc":"2.0","id":"a\"b","method":"tools/call"}`:                                     `{"jsonrpc":"2.0","id":"a\"b","result":{"content":[{"type":"text","text":"pong"}]}}`,
+	} {
+		req := httptest.NewRequest(http.MethodPost, "/raw", strings.NewReader(body))
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK || rec.Body.String() != want {
+			t.Errorf("POST /raw %s answered %d: %s", body, rec.Code, rec.Body)
+		}
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/raw", strings.NewReader(`{"jsonrpc":"2.0","method":"notifications/initialized"}`)))
+	if rec.Code != http.StatusBadRequest {
+		t.Errorf("POST /raw without an id answered %d", rec.Code)
+	}
+	for token, want := range map[string]int{"ghp_floor": http.StatusOK, "ghp_nobody": http.StatusUnauthorized} {
+		req := httptest.NewRequest(http.MethodGet, "/proxy/user", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != want || (want == http.StatusOK) != strings.Contains(rec.Body.String(), `"login":"floor-user"`) {
+			t.Errorf("GET /proxy/user with %s answered %d: %s", token, rec.Code, rec.Body)
+		}
+	}
+}
+
 // BenchmarkHotPath is bench's BenchmarkHotPath for the ceiling: requests
 // through the whole handler in process, to compare allocations and time
 // per request with Switchboard's.
