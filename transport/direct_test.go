@@ -3,7 +3,10 @@ package transport
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"reflect"
 	"strings"
@@ -151,6 +154,8 @@ func TestDirectCall(t *testing.T) {
 		{"an id beyond float64's integers", call("12345678901234567890", "list_accounts", `{}`)},
 		{"an id that is true", call("true", "list_accounts", `{}`)},
 		{"an id that is an object", call(`{"a":1}`, "list_accounts", `{}`)},
+		{"HTML characters and a line separator in the id", call(`"<a href='x'>&\u2028"`, "list_accounts", `{}`)},
+		{"HTML characters in the answer", call("19", "list_accounts", `{"toolkit":"<b>&amp;</b>\u2028"}`)},
 		{"keys in another case", `{"JSONRPC":"2.0","ID":16,"Method":"tools/call","Params":{"Name":"list_accounts"}}`},
 		{"a duplicate key", `{"jsonrpc":"2.0","id":17,"id":18,"method":"tools/call","params":{"name":"list_toolkits","name":"list_accounts"}}`},
 		{"whitespace and key order", "\n {\"params\":{\"arguments\":{},\"name\":\"list_accounts\"},\"method\":\"tools/call\",\"id\":15,\"jsonrpc\":\"2.0\"} \n"},
@@ -349,4 +354,25 @@ func TestDirectCall(t *testing.T) {
 			t.Fatal("the call went on after notifications/cancelled (the fake GitHub stalls for a minute)")
 		}
 	})
+}
+
+// TestInflightKeyIsPercentV: the key of an id formatted without fmt is the
+// one fmt's %v gives, for every kind of id JSON decoding can give.
+func TestInflightKeyIsPercentV(t *testing.T) {
+	ids := []any{"", "req-1", "a:b", "é\u2028", 0.0, math.Copysign(0, -1), 1.0, -7.0, 4.5, 1e2, 1e6, 123456.0, 1e20, 1e21, 1e-4, 1e-5, 1.5e-7,
+		12345678901234567890.0, math.MaxFloat64, math.SmallestNonzeroFloat64, 9007199254740993.0, true, nil, map[string]any{"a": 1.0}, []any{1.0}}
+	for _, id := range ids {
+		if got, want := inflightKey("s1", id), fmt.Sprintf("%s:%v", "s1", id); got != want {
+			t.Errorf("inflightKey(%#v) = %q, want %q", id, got, want)
+		}
+	}
+	for _, raw := range []string{"1", "-0", "1.0", "1e2", "4.5", "12345678901234567890", "0.000001", "1E+400"} {
+		var id any
+		if json.Unmarshal([]byte(raw), &id) != nil {
+			continue // beyond float64: mcp-go refuses the request as well
+		}
+		if got, want := inflightKey("s1", id), fmt.Sprintf("%s:%v", "s1", id); got != want {
+			t.Errorf("inflightKey(%s) = %q, want %q", raw, got, want)
+		}
+	}
 }
