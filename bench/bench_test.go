@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 )
@@ -138,6 +141,33 @@ func TestFloorsCompareTheirOwnRounds(t *testing.T) {
 	}
 	if _, ok := r.between("list_accounts", 1, "net/http", "typescript-sdk"); ok {
 		t.Error("a comparison in a cell the report does not have")
+	}
+}
+
+// TestBudgetLeavesTheServerWhatTheDriverDoesNotTake: at 3× the SDK's
+// median rate, each call gets cores/rate of CPU, less the driver's median
+// CPU per Switchboard call.
+func TestBudgetLeavesTheServerWhatTheDriverDoesNotTake(t *testing.T) {
+	c := cell{name: "list_accounts", concurrency: 16, contenders: []contender{{target: "switchboard"}, {target: "mcp-go"}, {target: "typescript-sdk"}}}
+	sb := []runResult{{Throughput: 5000, DriverCPUus: 80, ServerCPUus: 90}}
+	ref := []runResult{{Throughput: 6000, ServerCPUus: 85}}
+	sdk := []runResult{{Throughput: 1000, ServerCPUus: 300}}
+	r := &compareReport{Cells: []cellSummary{summarizeCell(c, [][]runResult{sb, ref, sdk})}}
+	got, ok := r.budget("list_accounts", 16, 3)
+	if !ok {
+		t.Fatal("no budget")
+	}
+	perCall := float64(runtime.NumCPU()) * 1e6 / 3000
+	for _, want := range []string{
+		"at 3000 calls/s", fmt.Sprintf("each call %.0f µs", perCall), fmt.Sprintf("at most %.0f µs", perCall-80),
+		"switchboard spent 90", "mcp-go spent 85",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("budget %q lacks %q", got, want)
+		}
+	}
+	if _, ok := r.budget("list_accounts", 1, 3); ok {
+		t.Error("a budget for a cell the report does not have")
 	}
 }
 

@@ -243,6 +243,39 @@ func (r *compareReport) between(cellName string, concurrency int, a, b string) (
 	return comparisonSummary{}, false
 }
 
+// budget says how much server CPU per request a rate of times the
+// TypeScript SDK's leaves in a cell, where the driver shares the machine's
+// cores with the server: at that rate the cores give each request
+// cores/rate of CPU, the driver takes what it took per Switchboard request
+// in this run, and the server may have the rest. It is an upper bound (no
+// machine keeps its cores fully busy) set beside what each contender spent.
+func (r *compareReport) budget(cellName string, concurrency int, times float64) (string, bool) {
+	for _, c := range r.Cells {
+		if c.Cell != cellName || c.Concurrency != concurrency {
+			continue
+		}
+		med := map[string]runResult{}
+		for _, k := range c.Contenders {
+			med[k.Target] = k.Median
+		}
+		sdk, sb := med["typescript-sdk"], med["switchboard"]
+		if sdk.Throughput <= 0 || sb.DriverCPUus <= 0 {
+			return "", false
+		}
+		rate := times * sdk.Throughput
+		left := float64(runtime.NumCPU())*1e6/rate - sb.DriverCPUus
+		s := fmt.Sprintf("budget: at %.0f calls/s (%.0f× the SDK's %.0f) the %d cores give each call %.0f µs of CPU; the driver takes %.0f of it, which leaves the server at most %.0f µs;",
+			rate, times, sdk.Throughput, runtime.NumCPU(), left+sb.DriverCPUus, sb.DriverCPUus, left)
+		for _, t := range []string{"switchboard", "mcp-go", "net/http"} {
+			if m, ok := med[t]; ok && m.ServerCPUus > 0 {
+				s += fmt.Sprintf(" %s spent %.0f,", t, m.ServerCPUus)
+			}
+		}
+		return strings.TrimSuffix(s, ",") + " (server CPU per call)", true
+	}
+	return "", false
+}
+
 // reachable says whether a floor leaves a goal within reach of any server
 // built on it.
 func reachable(ok bool) string {
@@ -286,6 +319,9 @@ func (r *compareReport) goals() []string {
 		}
 		if f, ok := r.between("list_accounts", high, "net/http", "typescript-sdk"); ok {
 			out = append(out, fmt.Sprintf("  floor: a bare net/http handler with a fixed answer reaches %.2f× the SDK — %s", f.ThroughputRatio, reachable(f.ThroughputRatio >= 3)))
+		}
+		if b, ok := r.budget("list_accounts", high, 3); ok {
+			out = append(out, "  "+b)
 		}
 	}
 	for _, i := range r.Idle {
