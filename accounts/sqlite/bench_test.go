@@ -3,6 +3,9 @@ package sqlite_test
 import (
 	"fmt"
 	"testing"
+	"time"
+
+	"switchboard/accounts"
 )
 
 // BenchmarkAccountsAmong measures Accounts for one user (five accounts)
@@ -34,6 +37,32 @@ func BenchmarkAccountsAmong(b *testing.B) {
 					b.Fatalf("Accounts = %d accounts, %v; want %d", len(list), err, perUser)
 				}
 			}
+		})
+	}
+}
+
+// BenchmarkAppendAudit measures AppendAudit with batches of the sizes the
+// audit queue gathers (one entry from a lone client, tens under load); the
+// figure that matters is the time per entry.
+//
+//	go test ./accounts/sqlite -run '^$' -bench AppendAudit
+func BenchmarkAppendAudit(b *testing.B) {
+	for _, n := range []int{1, 20, 200} {
+		b.Run(fmt.Sprintf("batch%d", n), func(b *testing.B) {
+			db := open(b, b.TempDir())
+			defer db.Close()
+			batch := make([]*accounts.AuditEntry, n)
+			for b.Loop() {
+				for i := range batch {
+					batch[i] = &accounts.AuditEntry{At: time.Now(), UserID: "alice", SessionID: "ses_1", Via: "mcp", Tool: "GITHUB_GET_AUTHENTICATED_USER",
+						Toolkit: "github", AccountID: "ca_1", SelectedBy: accounts.SelectedByDefault, Outcome: "ok", UpstreamStatus: 200,
+						Latency: time.Millisecond, ArgsHash: "h"}
+				}
+				if err := db.AppendAudit(b.Context(), batch); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/entry")
 		})
 	}
 }

@@ -65,6 +65,7 @@ func Run(t *testing.T, open Opener) {
 		{"TouchSessionOnlyForward", testTouchSession},
 		{"PolicyStoredWithTheAccount", testPolicyRoundTrip},
 		{"AuditRoundTripAndFilters", testAuditRoundTripAndFilters},
+		{"AuditLargeBatch", testAuditLargeBatch},
 		{"ConfirmationRoundTrip", testConfirmationRoundTrip},
 		{"ConfirmationDecidedAndUsedOnce", testConfirmationDecideAndUseOnce},
 		{"ConfirmationUseRaceOnlyOneWins", testConfirmationUseRace},

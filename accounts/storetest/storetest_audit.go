@@ -93,3 +93,27 @@ func testAuditRoundTripAndFilters(t *testing.T, s suite) {
 		})
 	}
 }
+
+// testAuditLargeBatch pins a batch larger than a store may insert with one
+// statement: every entry is stored under its own Seq, in the order given,
+// with its own fields.
+func testAuditLargeBatch(t *testing.T, s suite) {
+	st := s.store(t)
+	const n = 157 // not a sum of equal chunks: 128 + 16 + 8 + 4 + 1 with powers of two
+	list := make([]*accounts.AuditEntry, n)
+	for i := range list {
+		list[i] = newAuditEntry(fmt.Sprintf("user%d", i%3), fmt.Sprintf("ca_%d", i), i)
+	}
+	appendAudit(t, st, list...)
+	for i := 1; i < n; i++ {
+		if list[i].Seq <= list[i-1].Seq {
+			t.Fatalf("entry %d: Seq %d after %d, not strictly increasing in the order given", i, list[i].Seq, list[i-1].Seq)
+		}
+	}
+	got := audit(t, st, accounts.AuditQuery{Limit: 2 * n})
+	want := make([]*accounts.AuditEntry, n)
+	for i, e := range list {
+		want[n-1-i] = e
+	}
+	wantSame(t, "entries", want, got)
+}
