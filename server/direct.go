@@ -77,14 +77,20 @@ func directTool(name string) bool {
 // a policy that confirms (accounts.Policy.Confirm). Reading the accounts
 // costs nothing while they are cached.
 func (s *Server) mayAsk(ctx context.Context, sc *accounts.Scope, cs mcpserver.ClientSession, name string) (bool, error) {
-	if metaTools[name] || name == "search_tools" {
-		return false, nil
-	}
 	info, ok := cs.(mcpserver.SessionWithClientInfo)
 	if !ok {
 		return false, nil
 	}
-	caps := info.GetClientCapabilities()
+	return s.mayAskWith(ctx, sc, info.GetClientCapabilities(), name)
+}
+
+// mayAskWith is mayAsk for a client that declared caps: at initialize for a
+// legacy session, in the request's _meta for a stateless one (which asks
+// by answering input_required).
+func (s *Server) mayAskWith(ctx context.Context, sc *accounts.Scope, caps mcp.ClientCapabilities, name string) (bool, error) {
+	if metaTools[name] || name == "search_tools" {
+		return false, nil
+	}
 	if caps.Elicitation == nil {
 		return false, nil
 	}
@@ -128,7 +134,14 @@ func (s *Server) CallDirect(ctx context.Context, cs mcpserver.ClientSession, id 
 		return nil
 	}
 	ctx = context.WithValue(s.mcp.WithContext(ctx, cs), directKey{}, true)
-	res, err := recovered(tool.Handler)(ctx, req)
+	return s.answer(ctx, id, tool.Handler, req)
+}
+
+// answer runs handler for req as mcp-go's handleToolCall runs it (with
+// WithRecovery) and returns its JSON-RPC answer to request id.
+func (s *Server) answer(ctx context.Context, id any, handler mcpserver.ToolHandlerFunc, req mcp.CallToolRequest) mcp.JSONRPCMessage {
+	p := req.Params
+	res, err := recovered(handler)(ctx, req)
 	switch {
 	case err != nil:
 		if details, ok := urlElicitationRequired(err); ok {
@@ -139,12 +152,105 @@ func (s *Server) CallDirect(ctx context.Context, cs mcpserver.ClientSession, id 
 		return jsonrpcError(id, mcp.INTERNAL_ERROR, err.Error())
 	case res == nil:
 		return jsonrpcError(id, mcp.INTERNAL_ERROR, fmt.Sprintf("tool '%s' handler returned no result", p.Name))
-	case res.NeedsInput():
+	case res.NeedsInput() && !modern(ctx):
 		// Only a 2026-07-28 request gets an input_required result
-		// (runTool), and such a request is never direct.
+		// (runTool); mcp-go refuses one for a legacy request, as here.
 		return jsonrpcError(id, mcp.INTERNAL_ERROR, fmt.Sprintf("tool '%s' asked a legacy session for input", p.Name))
 	}
 	return mcp.NewJSONRPCResultResponse(mcp.NewRequestId(id), res)
+}
+
+// CallStateless runs the stateless (2026-07-28) tools/call req as mcp-go's
+// HandleMessage and handleToolCall would, and returns the JSON-RPC answer
+// to request id; nil, having run nothing, when the call must go through
+// mcp-go instead. The transport has checked what lies outside the body
+// (transport/direct.go, serveStateless): the protocol version header is
+// the _meta's, the standard headers match the body, no Last-Event-ID.
+// ctx carries the request's scope.
+//
+// What mcp-go's handling of a stateless request adds, and why a direct
+// call does without it, beyond what CallDirect says of legacy calls:
+//
+//   - The protocol information of _meta (version, client capabilities and
+//     identity, log level) is checked and put in the context: the same is
+//     done here, and a request without capabilities, with a log level (a
+//     request for notifications/message), or of a version mcp-go does not
+//     know goes to mcp-go, which answers it.
+//   - A tool whose schema binds a parameter to a header (x-mcp-header) has
+//     the header checked against the body: such a tool is never direct.
+//   - Each request gets an ephemeral session, which no broadcast reaches: a
+//     direct call gets its own (statelessSession), equally unreachable, and
+//     no direct call sends a notification (progress and elicitation are
+//     not direct), so mcp-go would answer application/json as well.
+//   - The result is decorated (resultType complete, the server named in
+//     _meta): decorate does the same.
+//
+// transport's TestDirectStatelessCall sends the same calls both ways and
+// requires the same status and bytes back.
+func (s *Server) CallStateless(ctx context.Context, id any, req mcp.CallToolRequest) mcp.JSONRPCMessage {
+	p := req.Params
+	version := p.Meta.ProtocolVersion()
+	caps := p.Meta.ClientCapabilities()
+	if !mcp.IsModernProtocol(version) || !mcp.IsValidProtocolVersion(version) || caps == nil || p.Meta.LogLevel() != "" {
+		return nil
+	}
+	if p.Task != nil || p.Meta.ProgressToken != nil || p.RequestState != "" || len(p.InputResponses) > 0 {
+		return nil
+	}
+	if !directTool(p.Name) || s.headerBound[p.Name] {
+		return nil
+	}
+	tool := s.mcp.GetTool(p.Name)
+	if tool == nil || tool.Tool.Execution != nil {
+		return nil
+	}
+	sc := ScopeFromContext(ctx)
+	if sc == nil || len(s.filter(ctx, []mcp.Tool{tool.Tool})) == 0 {
+		return nil
+	}
+	if ask, err := s.mayAskWith(ctx, sc, *caps, p.Name); ask || err != nil {
+		return nil
+	}
+	info := &mcpserver.RequestProtocolInfo{Modern: true, ProtocolVersion: version, ClientInfo: p.Meta.ClientInfo(), ClientCapabilities: caps}
+	ctx = mcpserver.WithRequestProtocolInfo(s.mcp.WithContext(ctx, newStatelessSession()), info)
+	ctx = context.WithValue(ctx, directKey{}, true)
+	resp := s.answer(ctx, id, tool.Handler, req)
+	if r, ok := resp.(mcp.JSONRPCResponse); ok {
+		if res, ok := r.Result.(*mcp.CallToolResult); ok {
+			s.decorate(res)
+		}
+	}
+	return resp
+}
+
+// decorate stamps a stateless result as mcp-go's decorateResponse does:
+// resultType complete unless the tool set one, and the server named in
+// _meta unless the tool named one.
+func (s *Server) decorate(res *mcp.CallToolResult) {
+	if res.GetResultType() == "" {
+		res.SetResultType(mcp.ResultTypeComplete)
+	}
+	if meta := res.EnsureResultMeta(); meta.ServerInfo() == nil {
+		meta.SetServerInfo(mcp.Implementation{Name: "switchboard", Version: s.version})
+	}
+}
+
+// statelessSession is the session of a direct stateless call: like the
+// ephemeral one mcp-go makes for such a request, known to no one, so that
+// no broadcast reaches it. Nothing reads its notification channel; a
+// direct call sends nothing there (no progress, no elicitation), and the
+// channel's room keeps a stray send from blocking the call.
+type statelessSession struct{ notifications chan mcp.JSONRPCNotification }
+
+func newStatelessSession() *statelessSession {
+	return &statelessSession{notifications: make(chan mcp.JSONRPCNotification, 1)}
+}
+
+func (*statelessSession) SessionID() string { return "" }
+func (*statelessSession) Initialize()       {}
+func (*statelessSession) Initialized() bool { return true }
+func (s *statelessSession) NotificationChannel() chan<- mcp.JSONRPCNotification {
+	return s.notifications
 }
 
 // directKey marks the context of a direct call.

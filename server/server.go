@@ -55,6 +55,12 @@ type Server struct {
 	index    *tools.Index
 	mode     string
 	auto     int
+	// version is the server's, as mcp-go names the server in results.
+	version string
+	// headerBound names the tools whose input schema binds a parameter to
+	// an HTTP header (x-mcp-header): a stateless call of one is never
+	// direct, since mcp-go checks the header against the body.
+	headerBound map[string]bool
 }
 
 // metaTools are listed in every session, whatever its accounts and mode.
@@ -70,7 +76,8 @@ var searchTools = map[string]bool{"search_tools": true, "execute_tool": true}
 // New builds the MCP server and registers every tool once.
 func New(cfg Config) *Server {
 	s := &Server{svc: cfg.Service, log: cfg.Log, sessions: newListeners(), observe: cfg.OnToolCall, local: cfg.LocalLinks,
-		index: tools.NewIndex(cfg.Service.Catalog().Tools()), mode: cfg.ToolMode, auto: cfg.AutoThreshold}
+		index: tools.NewIndex(cfg.Service.Catalog().Tools()), mode: cfg.ToolMode, auto: cfg.AutoThreshold,
+		version: cfg.Version, headerBound: map[string]bool{}}
 	if s.mode == "" {
 		s.mode = accounts.ToolModeAuto
 	}
@@ -101,6 +108,11 @@ func New(cfg Config) *Server {
 	s.addMetaTools()
 	for _, t := range s.svc.Catalog().Tools() {
 		s.mcp.AddTool(mcpTool(t), s.callToolkitTool(t))
+	}
+	for name, t := range s.mcp.ListTools() {
+		if len(mcp.ExtractParamHeaderBindings(&t.Tool)) > 0 {
+			s.headerBound[name] = true
+		}
 	}
 	return s
 }

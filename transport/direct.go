@@ -109,6 +109,63 @@ func (ls *legacySessions) serveDirect(w http.ResponseWriter, r *http.Request, id
 	return true
 }
 
+// serveStateless answers the POST r, a stateless (2026-07-28) request,
+// when it is a tools/call that can be answered without mcp-go (see
+// server.CallStateless), and reports whether it did. It answers only what
+// mcp-go would answer with the same status and JSON-RPC message, and
+// serves only a request that mcp-go's transport would hand to the server
+// as it stands:
+//   - application/json, no Last-Event-ID (streams are not resumable);
+//   - the Mcp-Protocol-Version header names 2026-07-28 or later, a version
+//     mcp-go serves, and the same as the body's _meta;
+//   - Mcp-Method and Mcp-Name match the body (mcp.ValidateStandardHeaders,
+//     the check mcp-go makes);
+//   - a plain JSON-RPC 2.0 request with an id.
+//
+// Anything else returns false having written nothing, and mcp-go serves it
+// (and refuses what it refuses). A stateless request has no session of its
+// own to cancel it by: it ends with its connection, as with mcp-go.
+func (ls *legacySessions) serveStateless(w http.ResponseWriter, r *http.Request, p *post) bool {
+	if ls.direct.off.Load() || p.method != string(mcp.MethodToolsCall) || !p.modern || !p.request {
+		return false
+	}
+	version := r.Header.Get(mcp.HeaderProtocolVersion)
+	if !mcp.IsModernProtocol(version) || !mcp.IsValidProtocolVersion(version) || r.Header.Get(mcp.HeaderLastEventID) != "" || !jsonBody(r) {
+		return false
+	}
+	var m struct {
+		JSONRPC string          `json:"jsonrpc"`
+		ID      any             `json:"id"`
+		Result  json.RawMessage `json:"result"`
+		Error   json.RawMessage `json:"error"`
+		mcp.CallToolRequest
+	}
+	if json.Unmarshal(p.body, &m) != nil || m.JSONRPC != mcp.JSONRPC_VERSION || m.ID == nil || m.Result != nil || m.Error != nil ||
+		m.Params.Meta.ProtocolVersion() != version {
+		return false
+	}
+	var raw struct {
+		Params json.RawMessage `json:"params"`
+	}
+	if json.Unmarshal(p.body, &raw) != nil || mcp.ValidateStandardHeaders(r.Header.Get, version, mcp.MethodToolsCall, raw.Params) != nil {
+		return false
+	}
+	req := m.CallToolRequest
+	req.Header = r.Header
+	resp := ls.srv.CallStateless(r.Context(), m.ID, req)
+	if resp == nil {
+		return false
+	}
+	ls.direct.served.Add(1)
+	// 2026-07-28 maps some JSON-RPC errors onto HTTP statuses (400, 404),
+	// but none that a direct call can give: a result, or INTERNAL_ERROR
+	// when a handler panics, both 200.
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(answerBytes(resp))
+	return true
+}
+
 // answerBytes is resp as mcp-go writes it, through a json.Encoder:
 // compact, HTML characters escaped, a newline after. A tool's result is
 // written as CallToolResult.MarshalJSON gives it, which is already so

@@ -376,3 +376,157 @@ func TestInflightKeyIsPercentV(t *testing.T) {
 		}
 	}
 }
+
+// TestDirectStatelessCall pins the stateless direct path
+// (server.CallStateless, serveStateless): every 2026-07-28 tools/call it
+// answers gets the very status, content type and bytes that mcp-go's
+// handling answers, and every request mcp-go refuses or must handle itself
+// still goes to mcp-go.
+func TestDirectStatelessCall(t *testing.T) {
+	w := newAPIWorld(t)
+	api, _ := w.newSession(t, map[string]any{"user_id": "alice"})
+	work := w.connect(t, api["id"].(string), opKey, aliceWork, "work")
+	w.connect(t, api["id"].(string), opKey, alicePersonal, "home")
+	s := &rawSession{w: w, version: mcp.ProtocolVersion20260728}
+
+	const (
+		noCaps   = `"` + mcp.MetaKeyProtocolVersion + `":"` + mcp.ProtocolVersion20260728 + `"`
+		meta     = `{` + noCaps + `,"` + mcp.MetaKeyClientCapabilities + `":{},"` + mcp.MetaKeyClientInfo + `":{"name":"t","version":"1"}}`
+		eliciter = `{` + noCaps + `,"` + mcp.MetaKeyClientCapabilities + `":{"elicitation":{}}}`
+	)
+	call := func(id, name, args string) string {
+		return `{"jsonrpc":"2.0","id":` + id + `,"method":"tools/call","params":{"name":"` + name + `","arguments":` + args + `,"_meta":` + meta + `}}`
+	}
+	// send posts body as tools/call of name, with headers on top of the
+	// stateless ones ("" removes one), the direct path on or off.
+	send := func(t *testing.T, body, name string, headers map[string]string, direct bool) (rawAnswer, bool) {
+		h := map[string]string{mcpserver.HeaderKeySessionID: "", mcp.HeaderMethod: "tools/call", mcp.HeaderName: name}
+		for k, v := range headers {
+			h[k] = v
+		}
+		return s.call(t, body, direct, h)
+	}
+	same := []struct{ name, tool, body string }{
+		{"list_accounts", "list_accounts", call("2", "list_accounts", `{}`)},
+		{"list_accounts of a toolkit", "list_accounts", call("3", "list_accounts", `{"toolkit":"github","include_inactive":true}`)},
+		{"a string id", "list_accounts", call(`"req-é\u00e9"`, "list_accounts", `{}`)},
+		{"a fractional id", "list_toolkits", call("4.5", "list_toolkits", `{}`)},
+		{"a wrong argument", "list_accounts", call("5", "list_accounts", `{"toolkit":5}`)},
+		{"an unknown argument", "list_accounts", call("6", "list_accounts", `{"bogus":true}`)},
+		{"an unknown toolkit", "list_accounts", call("7", "list_accounts", `{"toolkit":"nope"}`)},
+		{"no arguments", "list_toolkits", `{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"list_toolkits","_meta":` + meta + `}}`},
+		{"arguments that are not an object", "list_toolkits", call("9", "list_toolkits", `[1,2]`)},
+		{"select_account", "select_account", call("10", "select_account", `{"toolkit":"github","account":"`+work+`"}`)},
+		{"a toolkit tool", "GITHUB_GET_AUTHENTICATED_USER", call("11", "GITHUB_GET_AUTHENTICATED_USER", `{}`)},
+		{"a toolkit tool with a wrong argument", "GITHUB_GET_AUTHENTICATED_USER", call("12", "GITHUB_GET_AUTHENTICATED_USER", `{"nope":1}`)},
+		{"execute_tool", "execute_tool", call("13", "execute_tool", `{"tool":"GITHUB_GET_AUTHENTICATED_USER","arguments":{}}`)},
+		{"search_tools", "search_tools", call("14", "search_tools", `{"query":"open an issue"}`)},
+		{"an id with an exponent", "list_accounts", call("1e2", "list_accounts", `{}`)},
+		{"an id of minus zero", "list_accounts", call("-0", "list_accounts", `{}`)},
+		{"an id beyond float64's integers", "list_accounts", call("12345678901234567890", "list_accounts", `{}`)},
+		{"an id that is an object", "list_accounts", call(`{"a":1}`, "list_accounts", `{}`)},
+		{"HTML characters in the id and the answer", "list_accounts", call(`"<a>&\u2028"`, "list_accounts", `{"toolkit":"<b>&amp;</b>"}`)},
+		{"capabilities without client info", "list_accounts", `{"jsonrpc":"2.0","id":15,"method":"tools/call","params":{"name":"list_accounts","_meta":{` + noCaps + `,"` + mcp.MetaKeyClientCapabilities + `":{}}}}`},
+		{"an eliciting client and no policy that confirms", "GITHUB_GET_AUTHENTICATED_USER", `{"jsonrpc":"2.0","id":16,"method":"tools/call","params":{"name":"GITHUB_GET_AUTHENTICATED_USER","_meta":` + eliciter + `}}`},
+		{"keys in another case", "list_accounts", `{"JSONRPC":"2.0","ID":17,"Method":"tools/call","Params":{"Name":"list_accounts","_META":` + meta + `}}`},
+		{"a duplicate key", "list_accounts", `{"jsonrpc":"2.0","id":18,"id":19,"method":"tools/call","params":{"name":"list_toolkits","name":"list_accounts","_meta":` + meta + `}}`},
+		{"whitespace and key order", "list_accounts", "\n {\"params\":{\"_meta\":" + meta + ",\"arguments\":{},\"name\":\"list_accounts\"},\"method\":\"tools/call\",\"id\":20,\"jsonrpc\":\"2.0\"} \n"},
+	}
+	for _, c := range same {
+		t.Run(c.name, func(t *testing.T) {
+			viaMCPGo, direct := send(t, c.body, c.tool, nil, false)
+			if direct {
+				t.Fatal("the direct path answered with the direct path off")
+			}
+			got, direct := send(t, c.body, c.tool, nil, true)
+			if !direct {
+				t.Fatalf("the direct path did not answer %s: %+v", c.body, got)
+			}
+			if got != viaMCPGo || got.message() == "" {
+				t.Errorf("the direct path answered\n%+v\nmcp-go answered\n%+v", got, viaMCPGo)
+			}
+		})
+	}
+	t.Run("a base64 Mcp-Name", func(t *testing.T) {
+		h := map[string]string{mcp.HeaderName: "=?base64?bGlzdF9hY2NvdW50cw==?="}
+		viaMCPGo, _ := send(t, call("21", "list_accounts", `{}`), "", h, false)
+		got, direct := send(t, call("21", "list_accounts", `{}`), "", h, true)
+		if !direct || got != viaMCPGo || got.status != http.StatusOK {
+			t.Errorf("direct %v, answered\n%+v\nmcp-go answered\n%+v", direct, got, viaMCPGo)
+		}
+	})
+
+	// What the direct path leaves to mcp-go, answered as before.
+	withMeta := func(id, name, m string) string {
+		return `{"jsonrpc":"2.0","id":` + id + `,"method":"tools/call","params":{"name":"` + name + `","_meta":` + m + `}}`
+	}
+	mcpGo := []struct {
+		name, tool, body string
+		headers          map[string]string
+	}{
+		{"an unknown tool", "NO_SUCH_TOOL", call("30", "NO_SUCH_TOOL", `{}`), nil},
+		{"no tool name", "", `{"jsonrpc":"2.0","id":31,"method":"tools/call","params":{"_meta":` + meta + `}}`, nil},
+		{"authorize, which may ask for input", "authorize", call("32", "authorize", `{"toolkit":"github"}`), nil},
+		{"wait_for_connection, which reports progress", "wait_for_connection", call("33", "wait_for_connection", `{"connected_account_id":"`+work+`","timeout_seconds":1}`), nil},
+		{"a progress token", "list_accounts", withMeta("34", "list_accounts", `{`+noCaps+`,"`+mcp.MetaKeyClientCapabilities+`":{},"progressToken":"p1"}`), nil},
+		{"a log level", "list_accounts", withMeta("35", "list_accounts", `{`+noCaps+`,"`+mcp.MetaKeyClientCapabilities+`":{},"`+mcp.MetaKeyLogLevel+`":"debug"}`), nil},
+		{"no client capabilities", "list_accounts", withMeta("36", "list_accounts", `{`+noCaps+`}`), nil},
+		{"client capabilities that are not an object", "list_accounts", withMeta("37", "list_accounts", `{`+noCaps+`,"`+mcp.MetaKeyClientCapabilities+`":"all"}`), nil},
+		{"a version mcp-go does not know", "list_accounts", withMeta("38", "list_accounts", `{"`+mcp.MetaKeyProtocolVersion+`":"2099-01-01","`+mcp.MetaKeyClientCapabilities+`":{}}`), map[string]string{mcp.HeaderProtocolVersion: "2099-01-01"}},
+		{"no protocol version header", "list_accounts", call("39", "list_accounts", `{}`), map[string]string{mcp.HeaderProtocolVersion: ""}},
+		{"an older protocol version header", "list_accounts", call("40", "list_accounts", `{}`), map[string]string{mcp.HeaderProtocolVersion: "2025-11-25"}},
+		{"an older version in _meta under a modern header", "list_accounts", withMeta("53", "list_accounts", `{"`+mcp.MetaKeyProtocolVersion+`":"2025-11-25","`+mcp.MetaKeyClientCapabilities+`":{}}`), nil},
+		{"a modern header and no version in _meta", "list_accounts", withMeta("41", "list_accounts", `{"`+mcp.MetaKeyClientCapabilities+`":{}}`), nil},
+		{"no Mcp-Method", "list_accounts", call("42", "list_accounts", `{}`), map[string]string{mcp.HeaderMethod: ""}},
+		{"another Mcp-Method", "list_accounts", call("43", "list_accounts", `{}`), map[string]string{mcp.HeaderMethod: "tools/list"}},
+		{"no Mcp-Name", "", call("44", "list_accounts", `{}`), nil},
+		{"another Mcp-Name", "list_toolkits", call("45", "list_accounts", `{}`), nil},
+		{"an Mcp-Name that is not base64", "=?base64?!!?=", call("46", "list_accounts", `{}`), nil},
+		{"a Last-Event-ID", "list_accounts", call("47", "list_accounts", `{}`), map[string]string{mcp.HeaderLastEventID: "7"}},
+		{"another content type", "list_accounts", call("48", "list_accounts", `{}`), map[string]string{"Content-Type": "text/plain"}},
+		{"a JSON-RPC version that is not 2.0", "list_accounts", `{"jsonrpc":"1.0","id":49,"method":"tools/call","params":{"name":"list_accounts","_meta":` + meta + `}}`, nil},
+		{"a result member", "list_accounts", `{"jsonrpc":"2.0","id":50,"method":"tools/call","params":{"name":"list_accounts","_meta":` + meta + `},"result":null}`, nil},
+		{"no id", "list_accounts", `{"jsonrpc":"2.0","id":null,"method":"tools/call","params":{"name":"list_accounts","_meta":` + meta + `}}`, nil},
+		{"a request state", "list_accounts", `{"jsonrpc":"2.0","id":51,"method":"tools/call","params":{"name":"list_accounts","requestState":"x","_meta":` + meta + `}}`, nil},
+		{"another method", "", `{"jsonrpc":"2.0","id":52,"method":"tools/list","params":{"_meta":` + meta + `}}`, map[string]string{mcp.HeaderMethod: "tools/list"}},
+	}
+	for _, c := range mcpGo {
+		t.Run(c.name, func(t *testing.T) {
+			viaMCPGo, _ := send(t, c.body, c.tool, c.headers, false)
+			got, direct := send(t, c.body, c.tool, c.headers, true)
+			if direct {
+				t.Fatalf("the direct path answered %s: %s", c.body, got.body)
+			}
+			if !strings.HasPrefix(c.name, "authorize") && got != viaMCPGo { // authorize makes a new link each time
+				t.Errorf("with the direct path on, the answer is\n%+v\nwith it off\n%+v", got, viaMCPGo)
+			}
+		})
+	}
+
+	t.Run("a policy that confirms, for a client that can be asked", func(t *testing.T) {
+		w.do(t, "PATCH", policyPath(work), opKey, map[string]any{"policy": map[string]any{"confirm": "writes"}}).want(t, http.StatusOK, "")
+		defer func() {
+			w.do(t, "PATCH", policyPath(work), opKey, map[string]any{"policy": map[string]any{"confirm": "none"}}).want(t, http.StatusOK, "")
+		}()
+		const issue = `{"owner":"alice-work","repo":"notes","title":"From the test"}`
+		asking := `{"jsonrpc":"2.0","id":60,"method":"tools/call","params":{"name":"GITHUB_CREATE_ISSUE","arguments":` + issue + `,"_meta":` + eliciter + `}}`
+		got, direct := send(t, asking, "GITHUB_CREATE_ISSUE", nil, true)
+		if direct || !strings.Contains(got.body, `"resultType":"input_required"`) {
+			t.Errorf("a call the person must confirm was answered directly (%v) or without asking: %+v", direct, got)
+		}
+		// A client that cannot be asked gets a link, directly or not.
+		viaMCPGo, _ := send(t, call("61", "GITHUB_CREATE_ISSUE", issue), "GITHUB_CREATE_ISSUE", nil, false)
+		got, direct = send(t, call("61", "GITHUB_CREATE_ISSUE", issue), "GITHUB_CREATE_ISSUE", nil, true)
+		if !direct || got.status != viaMCPGo.status {
+			t.Errorf("direct %v, answered\n%+v\nmcp-go answered\n%+v", direct, got, viaMCPGo)
+		}
+		for _, a := range []rawAnswer{got, viaMCPGo} {
+			if !strings.Contains(a.body, "CONFIRMATION_REQUIRED") || !strings.Contains(a.body, "/confirm/") {
+				t.Errorf("no confirmation link: %+v", a)
+			}
+		}
+		if w.issuesCreated() != 0 {
+			t.Errorf("%d issues opened without the person's consent", w.issuesCreated())
+		}
+	})
+}

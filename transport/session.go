@@ -177,6 +177,8 @@ func (ls *legacySessions) handler(next http.Handler) http.Handler {
 				if p.request && !p.deliver && ls.serveDirect(w, r, id, p) {
 					return
 				}
+			} else if p != nil && p.modern && ls.serveStateless(w, r, p) {
+				return
 			}
 			next.ServeHTTP(w, r)
 			if p != nil && p.id != "" && p.session != nil {
