@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/mark3labs/mcp-go/mcp"
+	mcpserver "github.com/mark3labs/mcp-go/server"
 )
 
 func TestAPICreateSession(t *testing.T) {
@@ -129,6 +131,44 @@ func TestAPIReadAndDeleteSession(t *testing.T) {
 	t.Run("TokenCannotChangeOrEnd", func(t *testing.T) {
 		w.do(t, "PATCH", "/api/v1/sessions/"+id, aliceToken, map[string]any{"toolkits": nil}).want(t, http.StatusForbidden, "FORBIDDEN")
 		w.do(t, "DELETE", "/api/v1/sessions/"+id, aliceToken, nil).want(t, http.StatusForbidden, "FORBIDDEN")
+		// Nor can it through the session's MCP route: a DELETE there ends
+		// one connection, and the stored session's bare id is no
+		// connection's.
+		mcpDelete := func(cred, sid string) int {
+			req, _ := http.NewRequestWithContext(t.Context(), http.MethodDelete, w.base+"/sessions/"+id+"/mcp", nil)
+			req.Header.Set("Authorization", "Bearer "+cred)
+			req.Header.Set(mcpserver.HeaderKeySessionID, sid)
+			req.Header.Set(mcp.HeaderProtocolVersion, "2025-06-18")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			return resp.StatusCode
+		}
+		if got := mcpDelete(aliceToken, id); got != http.StatusNotFound {
+			t.Errorf("an MCP DELETE naming the stored session answered %d, want 404", got)
+		}
+		for _, cred := range []string{aliceToken, opKey} {
+			init := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`
+			req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, w.base+"/sessions/"+id+"/mcp", strings.NewReader(init))
+			req.Header.Set("Authorization", "Bearer "+cred)
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Accept", "application/json, text/event-stream")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			conn := resp.Header.Get(mcpserver.HeaderKeySessionID)
+			if resp.StatusCode != http.StatusOK || storedSessionID(conn) != id || conn == id {
+				t.Fatalf("initialize answered %d with session %q", resp.StatusCode, conn)
+			}
+			if got := mcpDelete(cred, conn); got != http.StatusOK {
+				t.Errorf("an MCP DELETE of the connection answered %d", got)
+			}
+			w.do(t, "GET", "/api/v1/sessions/"+id, opKey, nil).want(t, http.StatusOK, "")
+		}
 	})
 	t.Run("Ended", func(t *testing.T) {
 		short, shortToken := w.newSession(t, map[string]any{"user_id": "alice", "ttl": 60})

@@ -117,7 +117,9 @@ func (h *HTTP) scope(r *http.Request, msg message, p principal) (*accounts.Scope
 		// mcp-go serves the session named by Mcp-Session-Id, so on this
 		// route that header must be absent or name a connection of the
 		// path's session.
-		if sid := r.Header.Get(mcpserver.HeaderKeySessionID); sid != "" && storedSessionID(sid) != id {
+		// Every connection there has an id of its own (Generate), never
+		// the stored session's bare id.
+		if sid := r.Header.Get(mcpserver.HeaderKeySessionID); sid != "" && (storedSessionID(sid) != id || sid == id) {
 			return nil, http.StatusNotFound, errSessionNotFound
 		}
 		sess, err := h.sessionFor(ctx, p, id)
@@ -536,17 +538,18 @@ func storedSessionID(mcpID string) string {
 func (boundID) Validate(string) (bool, error) { return false, nil }
 
 // Terminate ends the session on a client's DELETE: its in-memory state,
-// and the stored session it created at /mcp. Ending one connection to a
-// /sessions/{id}/mcp session (an id with a suffix) leaves the stored session
-// to its other clients. mcp-go calls it without a request when it closes
-// its sessions at shutdown: a session then stays stored, so a client can
-// come back.
+// and the stored session it created at /mcp. A DELETE on /sessions/{id}/mcp
+// ends only that connection: the stored session belongs to the application
+// that made it, which ends it with DELETE /api/v1/sessions/{id} (an
+// operator key; a session token may not), and its other clients keep it.
+// mcp-go calls it without a request when it closes its sessions at
+// shutdown: a session then stays stored, so a client can come back.
 func (b boundID) Terminate(id string) (bool, error) {
 	if b.sc == nil {
 		return false, nil
 	}
 	b.live.forget(id)
-	if b.sc.Session.ID != id {
+	if b.path || b.sc.Session.ID != id {
 		return false, nil
 	}
 	return false, b.svc.EndSession(b.ctx, b.sc.Session)
