@@ -3,7 +3,6 @@ package transport
 import (
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"switchboard/accounts"
@@ -21,7 +20,7 @@ func (h *HTTP) listAudit(c *apiCall) (int, any, error) {
 	if err := onlyParams(q, auditQuery...); err != nil {
 		return 0, nil, err
 	}
-	aq := accounts.AuditQuery{UserID: strings.TrimSpace(q.Get("user_id")), AccountID: strings.TrimSpace(q.Get("account_id")), Limit: 50}
+	aq := accounts.AuditQuery{UserID: q.Get("user_id"), AccountID: q.Get("account_id"), Limit: 50} // exact, as stored
 	if v := q.Get("since"); v != "" {
 		t, err := time.Parse(time.RFC3339, v)
 		if err != nil {

@@ -43,7 +43,7 @@ func (h *HTTP) createSession(c *apiCall) (int, any, error) {
 	if err := c.decode(&req); err != nil {
 		return 0, nil, err
 	}
-	userID := strings.TrimSpace(req.UserID)
+	userID := req.UserID // not trimmed: see scope
 	if userID == "" {
 		return 0, nil, badRequest("user_id is required.")
 	}

@@ -81,6 +81,12 @@ func TestAPICreateSession(t *testing.T) {
 		{"SessionTokenRefused", aliceToken, map[string]any{"user_id": "alice"}, http.StatusForbidden, "FORBIDDEN"},
 		{"MissingUser", opKey, map[string]any{}, http.StatusBadRequest, "INVALID_ARGUMENTS"},
 		{"UserWithControlCharacter", opKey, map[string]any{"user_id": "al\nice"}, http.StatusBadRequest, "INVALID_ARGUMENTS"},
+		// Spaces at either end are refused, not trimmed: "alice\u00a0" is
+		// not alice.
+		{"UserWithSpaceAtTheEnd", opKey, map[string]any{"user_id": "alice "}, http.StatusBadRequest, "INVALID_ARGUMENTS"},
+		{"UserWithNoBreakSpace", opKey, map[string]any{"user_id": "alice\u00a0"}, http.StatusBadRequest, "INVALID_ARGUMENTS"},
+		{"UserWithIdeographicSpace", opKey, map[string]any{"user_id": "\u3000alice"}, http.StatusBadRequest, "INVALID_ARGUMENTS"},
+		{"UserWithNextLine", opKey, map[string]any{"user_id": "alice\u0085"}, http.StatusBadRequest, "INVALID_ARGUMENTS"},
 		{"UnknownField", opKey, map[string]any{"user_id": "alice", "mode": "x"}, http.StatusBadRequest, "INVALID_ARGUMENTS"},
 		{"UnknownToolMode", opKey, map[string]any{"user_id": "alice", "tool_mode": "auto"}, http.StatusUnprocessableEntity, "INVALID_ARGUMENTS"},
 		{"NotJSON", opKey, "{user_id", http.StatusBadRequest, "INVALID_ARGUMENTS"},

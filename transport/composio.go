@@ -103,7 +103,7 @@ func (h *HTTP) composioCreateSession(c *apiCall) (int, any, error) {
 	if isSet(req.Tools) || isSet(req.Tags) {
 		return 0, nil, badRequest("Switchboard does not restrict a session's tools one by one (tools, tags); restrict its toolkits instead.")
 	}
-	userID := strings.TrimSpace(req.UserID)
+	userID := req.UserID // not trimmed: see scope
 	if err := checkUserID("X-User-Id", userID); err != nil {
 		return 0, nil, badRequest("user_id %s.", strings.TrimPrefix(err.Error(), "X-User-Id "))
 	}

@@ -35,6 +35,8 @@ func TestComposioAdapter(t *testing.T) {
 			"TagRestriction":        map[string]any{"user_id": "alice", "tags": map[string]any{"enable": []string{"readOnlyHint"}}},
 			"TwoAccountsOneToolkit": map[string]any{"user_id": "alice", "connected_accounts": map[string]any{"github": []string{"ca_a", "ca_b"}}},
 			"UnknownField":          map[string]any{"user_id": "alice", "entity_id": "x"},
+			"UserWithNoBreakSpace":  map[string]any{"user_id": "alice\u00a0"},
+			"UserWithLineSeparator": map[string]any{"user_id": "\u2028alice"},
 		} {
 			if got := call(t, "POST", "/api/v3.1/tool_router/session", body); got.status != http.StatusBadRequest {
 				t.Errorf("%s: %d %s", name, got.status, got.raw)

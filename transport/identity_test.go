@@ -3,7 +3,11 @@ package transport
 import (
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	mcpserver "github.com/mark3labs/mcp-go/server"
 )
 
 func TestKeys(t *testing.T) {
@@ -89,5 +93,27 @@ func TestHostsAllowed(t *testing.T) {
 		if got := hs.allowed(host); got != want {
 			t.Errorf("allowed(%q) = %v, want %v", host, got, want)
 		}
+	}
+}
+
+// TestUserIDIsTakenAsSent: an X-User-Id with a space other than ASCII's at
+// either end (which net/http leaves in place) is refused, never trimmed
+// into another user's id: alice's account stays hers.
+func TestUserIDIsTakenAsSent(t *testing.T) {
+	w := newAPIWorld(t)
+	api, _ := w.newSession(t, map[string]any{"user_id": "alice"})
+	w.connect(t, api["id"].(string), opKey, aliceWork, "work")
+	s := &rawSession{w: w, version: mcp.ProtocolVersion20260728}
+	body := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"list_accounts","_meta":{"` + mcp.MetaKeyProtocolVersion + `":"` +
+		mcp.ProtocolVersion20260728 + `","` + mcp.MetaKeyClientCapabilities + `":{}}}}`
+	for _, id := range []string{"alice\u00a0", "\u3000alice", "alice\u2028", "alice\u0085", "alice\u205f"} {
+		got := s.post(t, body, map[string]string{"X-User-Id": id, mcpserver.HeaderKeySessionID: "", mcp.HeaderMethod: "tools/call", mcp.HeaderName: "list_accounts"})
+		if got.status != http.StatusBadRequest || strings.Contains(got.body, "alice-work") {
+			t.Errorf("X-User-Id %q answered %d: %s", id, got.status, got.body)
+		}
+	}
+	got := s.post(t, body, map[string]string{"X-User-Id": " alice\t", mcpserver.HeaderKeySessionID: "", mcp.HeaderMethod: "tools/call", mcp.HeaderName: "list_accounts"})
+	if got.status != http.StatusOK || !strings.Contains(got.body, "alice-work") {
+		t.Errorf("X-User-Id alice, with the spaces HTTP allows around a value, answered %d: %s", got.status, got.body)
 	}
 }

@@ -111,7 +111,11 @@ var errSessionNotFound = errors.New("session not found: it does not exist, has e
 func (h *HTTP) scope(r *http.Request, msg message, p principal) (*accounts.Scope, int, error) {
 	ctx := r.Context()
 	sc := &accounts.Scope{}
-	userID := strings.TrimSpace(r.Header.Get("X-User-Id"))
+	// Not trimmed: net/http has taken the spaces and tabs around a header
+	// value off already, and any other space at either end (U+00A0,
+	// U+3000, U+0085, …) would make another id the same user's; checkUserID
+	// refuses it.
+	userID := r.Header.Get("X-User-Id")
 	id := r.PathValue("id")
 	if id != "" {
 		// mcp-go serves the session named by Mcp-Session-Id, so on this
