@@ -294,7 +294,7 @@ func pageOf[T any](items []T, cursor, limit string) ([]T, any, error) {
 		}
 		n = l
 	}
-	to := min(from+n, len(items))
+	to := from + min(n, len(items)-from) // from+n may overflow
 	var next any
 	if to < len(items) {
 		next = strconv.Itoa(to)

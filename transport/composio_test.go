@@ -2,6 +2,7 @@ package transport
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -94,4 +95,34 @@ func TestComposioAdapter(t *testing.T) {
 			t.Errorf("after delete: %d", got.status)
 		}
 	})
+}
+
+// TestPageOf: a page is cut from the cursor to the limit, and any limit or
+// cursor a whole number can say, up to the largest, gives a page or a
+// refusal, never a panic.
+func TestPageOf(t *testing.T) {
+	items := []int{0, 1, 2, 3, 4}
+	for _, tt := range []struct {
+		cursor, limit string
+		want          []int
+		next          any
+	}{
+		{"", "", items, nil},
+		{"", "2", []int{0, 1}, "2"},
+		{"2", "2", []int{2, 3}, "4"},
+		{"4", "2", []int{4}, nil},
+		{"9", "2", []int{}, nil},
+		{"1", "9223372036854775807", []int{1, 2, 3, 4}, nil},
+		{"9223372036854775807", "9223372036854775807", []int{}, nil},
+	} {
+		got, next, err := pageOf(items, tt.cursor, tt.limit)
+		if err != nil || !slices.Equal(got, tt.want) || next != tt.next {
+			t.Errorf("pageOf(cursor %q, limit %q) = %v, %v, %v; want %v, %v", tt.cursor, tt.limit, got, next, err, tt.want, tt.next)
+		}
+	}
+	for _, q := range [][2]string{{"-1", ""}, {"x", ""}, {"", "0"}, {"", "-5"}, {"", "1.5"}, {"", "9223372036854775808"}} {
+		if _, _, err := pageOf(items, q[0], q[1]); err == nil {
+			t.Errorf("pageOf(cursor %q, limit %q) accepted", q[0], q[1])
+		}
+	}
 }
