@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"go.uber.org/zap"
@@ -152,10 +153,27 @@ func (h *HTTP) routes() []apiRoute {
 	}
 }
 
+// v1Params are the query parameters each route of /api/v1 takes; a route
+// not named takes none, and any other parameter is refused (400), as an
+// unknown JSON field is.
+var v1Params = map[string][]string{
+	"/api/v1/connected_accounts":              listQuery,
+	"/api/v1/connected_accounts/{id}":         {"user_id"},
+	"/api/v1/connected_accounts/{id}/disable": {"user_id"},
+	"/api/v1/connected_accounts/{id}/enable":  {"user_id"},
+	"/api/v1/connected_accounts/{id}/refresh": {"user_id"},
+	"/api/v1/audit":                           auditQuery,
+}
+
 // mountAPI registers routes on mux, one handler per pattern so that a
 // wrong method answers 405 in the API's JSON with an Allow header, and
-// answers every other /api/ path with a JSON 404.
-func (h *HTTP) mountAPI(mux *http.ServeMux, routes []apiRoute, write func(http.ResponseWriter, error)) {
+// answers every other /api/ path with a JSON 404. Every route refuses a
+// query string that does not parse (net/url would drop the pairs it cannot
+// read, and a filter with them: ?user_id=bob; would list every user's
+// accounts); with params, a route also refuses a parameter params does not
+// name for its pattern. The Composio adapter's routes pass nil: they take
+// what the Composio SDK sends and ignore the rest, as Composio does.
+func (h *HTTP) mountAPI(mux *http.ServeMux, routes []apiRoute, params map[string][]string, write func(http.ResponseWriter, error)) {
 	byPattern := map[string][]apiRoute{}
 	var order []string
 	for _, rt := range routes {
@@ -165,12 +183,17 @@ func (h *HTTP) mountAPI(mux *http.ServeMux, routes []apiRoute, write func(http.R
 		byPattern[rt.pattern] = append(byPattern[rt.pattern], rt)
 	}
 	for _, pattern := range order {
-		mux.Handle(pattern, h.apiPattern(byPattern[pattern], write))
+		allowed, strict := params[pattern]
+		if params != nil && !strict {
+			allowed, strict = []string{}, true
+		}
+		mux.Handle(pattern, h.apiPattern(byPattern[pattern], allowed, strict, write))
 	}
 }
 
-// apiPattern serves the routes of one pattern.
-func (h *HTTP) apiPattern(routes []apiRoute, write func(http.ResponseWriter, error)) http.Handler {
+// apiPattern serves the routes of one pattern; strict, it refuses query
+// parameters that params does not name.
+func (h *HTTP) apiPattern(routes []apiRoute, params []string, strict bool, write func(http.ResponseWriter, error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
 		var rt *apiRoute
@@ -188,6 +211,16 @@ func (h *HTTP) apiPattern(routes []apiRoute, write func(http.ResponseWriter, err
 		}
 		if !h.originAllowed(r.Header.Get("Origin")) {
 			write(w, apiErrorf(http.StatusForbidden, codeForbidden, "Origin %s is not allowed.", quote(r.Header.Get("Origin"))))
+			return
+		}
+		q, err := url.ParseQuery(r.URL.RawQuery)
+		if err == nil && strict {
+			err = onlyParams(q, params...)
+		} else if err != nil {
+			err = badRequest("The query string is malformed (%s); separate parameters with & and escape %% as %%25.", quote(err.Error()))
+		}
+		if err != nil {
+			write(w, err)
 			return
 		}
 		c := &apiCall{r: r, w: w, maxBody: h.cfg.MaxBodyBytes}

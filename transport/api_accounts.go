@@ -132,6 +132,11 @@ func splitParam(v string) []string {
 // onlyParams refuses query parameters a route does not take, as unknown
 // JSON fields are refused.
 func onlyParams(q url.Values, allowed ...string) error {
+	if len(allowed) == 0 {
+		for k := range q {
+			return badRequest("unknown query parameter %s; this route takes none.", quote(k))
+		}
+	}
 	for k := range q {
 		known := false
 		for _, a := range allowed {

@@ -57,6 +57,39 @@ func TestAPIConnectedAccounts(t *testing.T) {
 			t.Error("a listing carries a credential")
 		}
 	})
+	t.Run("MalformedOrUnknownQuery", func(t *testing.T) {
+		// A pair net/url cannot read is not dropped with its filter: the
+		// whole request is refused.
+		for _, path := range []string{
+			"/api/v1/connected_accounts?user_id=alice;toolkit=github",
+			"/api/v1/connected_accounts?user_id=bob;",
+			"/api/v1/connected_accounts?user_id=bob&limit=1;",
+			"/api/v1/connected_accounts?user_id=bob&%zz=1",
+			"/api/v1/audit?user_id=bob;",
+			"/api/v1/connected_accounts/" + work + "?user_id=alice;",
+			"/api/v1/sessions/" + alice["id"].(string) + "?x=1",
+			"/api/v1/sessions/" + alice["id"].(string) + "/toolkits?limit=-1",
+			"/api/v1/openapi.json?x=1",
+		} {
+			w.do(t, "GET", path, opKey, nil).want(t, http.StatusBadRequest, "INVALID_ARGUMENTS")
+		}
+		w.do(t, "POST", "/api/v1/sessions?user_id=bob", opKey, map[string]any{"user_id": "alice"}).want(t, http.StatusBadRequest, "INVALID_ARGUMENTS")
+		w.do(t, "POST", "/api/v1/connected_accounts/"+work+"/disable?user_id=alice&x=1", opKey, nil).want(t, http.StatusBadRequest, "INVALID_ARGUMENTS")
+		if got := w.do(t, "GET", "/api/v1/connected_accounts/"+work, opKey, nil).want(t, http.StatusOK, ""); got.body["status"] != "ACTIVE" {
+			t.Errorf("a refused disable changed the account: %s", got.raw)
+		}
+		// The Composio adapter refuses what it cannot read, and ignores
+		// parameters it does not take, as Composio does.
+		composio := func(path string) int {
+			return w.doHeaders(t, "GET", path, nil, map[string]string{"x-api-key": opKey}).status
+		}
+		if got := composio("/api/v3.1/connected_accounts?user_ids=bob;"); got != http.StatusBadRequest {
+			t.Errorf("Composio adapter with a malformed query answered %d", got)
+		}
+		if got := composio("/api/v3.1/connected_accounts?user_ids=bob"); got != http.StatusOK {
+			t.Errorf("Composio adapter answered %d", got)
+		}
+	})
 	t.Run("Pages", func(t *testing.T) {
 		var seen []string
 		cursor := ""

@@ -101,8 +101,8 @@ func NewHTTP(cfg HTTPConfig, svc *accounts.Service, srv *server.Server) (*HTTP, 
 		fmt.Fprintln(w, `{"status":"ok"}`)
 	})
 	mux.HandleFunc("GET /readyz", h.ready)
-	h.mountAPI(mux, h.routes(), h.writeAPIError)
-	h.mountAPI(mux, h.composioRoutes(), h.writeComposioError)
+	h.mountAPI(mux, h.routes(), v1Params, h.writeAPIError)
+	h.mountAPI(mux, h.composioRoutes(), nil, h.writeComposioError)
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		h.writeAPIError(w, apiErrorf(http.StatusNotFound, codeNotFound, "There is no API route %s %s; GET /api/v1/openapi.json lists them.", r.Method, quote(r.URL.Path)))
 	})
