@@ -219,6 +219,16 @@ func (h *HTTP) apiPattern(routes []apiRoute, params []string, strict bool, write
 		} else if err != nil {
 			err = badRequest("The query string is malformed (%s); separate parameters with & and escape %% as %%25.", quote(err.Error()))
 		}
+		for k, vs := range q {
+			for _, v := range append(vs, k) {
+				if err == nil && !validID(v) {
+					err = badRequest("The query parameter %s is not valid UTF-8 or holds a control or invisible character.", quote(k))
+				}
+			}
+		}
+		if err == nil && !validID(r.PathValue("id")) {
+			err = apiErrorf(http.StatusNotFound, codeNotFound, "There is nothing with the id %s here.", quote(r.PathValue("id")))
+		}
 		if err != nil {
 			write(w, err)
 			return

@@ -53,6 +53,23 @@ var octo = fakeupstream.OAuthIdentity{Subject: "501", Login: "octo-work", Email:
 // otherOpKey.
 func newAPIWorld(tb testing.TB) *apiWorld {
 	tb.Helper()
+	store, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "switchboard.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { store.Close() })
+	return newAPIWorldOn(tb, store)
+}
+
+// worldStore is what an apiWorld needs of its store.
+type worldStore interface {
+	accounts.Store
+	accounts.Locker
+}
+
+// newAPIWorldOn is newAPIWorld on store, which the caller closes.
+func newAPIWorldOn(tb testing.TB, store worldStore) *apiWorld {
+	tb.Helper()
 	w := &apiWorld{gh: fakeupstream.NewGitHub()}
 	tb.Cleanup(w.gh.Close)
 	w.gh.AddUser(aliceWork, "alice-work", 1001)
@@ -72,11 +89,6 @@ func newAPIWorld(tb testing.TB) *apiWorld {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	store, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "switchboard.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { store.Close() })
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)

@@ -8,6 +8,9 @@ import (
 
 	"github.com/mark3labs/mcp-go/mcp"
 	mcpserver "github.com/mark3labs/mcp-go/server"
+
+	"switchboard/accounts/postgres"
+	"switchboard/accounts/postgres/pgtest"
 )
 
 func TestKeys(t *testing.T) {
@@ -115,5 +118,50 @@ func TestUserIDIsTakenAsSent(t *testing.T) {
 	got := s.post(t, body, map[string]string{"X-User-Id": " alice\t", mcpserver.HeaderKeySessionID: "", mcp.HeaderMethod: "tools/call", mcp.HeaderName: "list_accounts"})
 	if got.status != http.StatusOK || !strings.Contains(got.body, "alice-work") {
 		t.Errorf("X-User-Id alice, with the spaces HTTP allows around a value, answered %d: %s", got.status, got.body)
+	}
+}
+
+// TestIdsThatNameNothing: an id in a path, a query or Mcp-Session-Id that
+// is not valid UTF-8 or holds a control character names nothing, and is
+// answered as such (404 for a path or session id, 400 for a query), on
+// PostgreSQL too, which refuses such strings in a query with an error: the
+// answer was a 500 and an error in the log, even without a credential.
+func TestIdsThatNameNothing(t *testing.T) {
+	store, err := postgres.Open(t.Context(), pgtest.SchemaURL(t, "transport_"+t.Name()), postgres.Options{MaxConns: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	w := newAPIWorldOn(t, store)
+	for _, tt := range []struct {
+		method, path string
+		headers      map[string]string
+		want         int
+	}{
+		{"GET", "/api/v1/sessions/ses_%FF", bearer(opKey), http.StatusNotFound},
+		{"GET", "/api/v1/sessions/ses_%00", bearer(opKey), http.StatusNotFound},
+		{"GET", "/api/v1/connected_accounts/ca_%FF", bearer(opKey), http.StatusNotFound},
+		{"GET", "/api/v1/connected_accounts?user_id=%FF", bearer(opKey), http.StatusBadRequest},
+		{"GET", "/api/v1/audit?user_id=%00", bearer(opKey), http.StatusBadRequest},
+		{"GET", "/api/v3.1/connected_accounts/ca_%FF", map[string]string{"x-api-key": opKey}, http.StatusNotFound},
+		{"POST", "/sessions/ses_%FF/mcp", map[string]string{"Authorization": "Bearer st_x"}, http.StatusNotFound},
+		{"POST", "/mcp", map[string]string{"Authorization": "Bearer " + opKey, "X-User-Id": "alice", mcpserver.HeaderKeySessionID: "ses_\xff"}, http.StatusNotFound},
+	} {
+		h := map[string]string{"Content-Type": "application/json", "Accept": "application/json, text/event-stream", mcp.HeaderProtocolVersion: "2025-06-18"}
+		for k, v := range tt.headers {
+			h[k] = v
+		}
+		req, _ := http.NewRequestWithContext(t.Context(), tt.method, w.base+tt.path, strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`))
+		for k, v := range h {
+			req.Header.Set(k, v)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tt.want {
+			t.Errorf("%s %s answered %d, want %d", tt.method, tt.path, resp.StatusCode, tt.want)
+		}
 	}
 }

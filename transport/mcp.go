@@ -103,6 +103,15 @@ func (h *HTTP) guardMCP(next http.Handler) http.Handler {
 	})
 }
 
+// validID reports whether an id from a path, query or header can name
+// anything stored: "" or valid UTF-8 without control, zero-width or
+// bidirectional formatting characters (accounts.CheckIdentifier). Others
+// name nothing, and are answered as unknown before any store sees them
+// (PostgreSQL refuses invalid UTF-8 and NUL in a query with an error).
+func validID(s string) bool {
+	return accounts.CheckIdentifier("id", s) == nil
+}
+
 // errSessionNotFound is the one answer for a session id that cannot be
 // served, whatever the reason.
 var errSessionNotFound = errors.New("session not found: it does not exist, has ended, or belongs to another key or user; start a new session")
@@ -117,6 +126,9 @@ func (h *HTTP) scope(r *http.Request, msg message, p principal) (*accounts.Scope
 	// refuses it.
 	userID := r.Header.Get("X-User-Id")
 	id := r.PathValue("id")
+	if !validID(id) || !validID(r.Header.Get(mcpserver.HeaderKeySessionID)) {
+		return nil, http.StatusNotFound, errSessionNotFound
+	}
 	if id != "" {
 		// mcp-go serves the session named by Mcp-Session-Id, so on this
 		// route that header must be absent or name a connection of the
