@@ -337,7 +337,60 @@ func (c *apiCall) decode(dst any) error {
 	if dec.More() {
 		return badRequest("The request body must hold one JSON object.")
 	}
+	if key, ok := duplicateKey(body); ok {
+		return badRequest("The request body names %s twice; encoding/json would keep the last, so it is refused instead.", quote(key))
+	}
 	return nil
+}
+
+// duplicateKey returns a key that an object of body (a valid JSON value)
+// holds twice, as encoding/json matches keys to fields: without regard to
+// case ({"user_id":"alice","USER_ID":"bob"} is bob's, as is
+// {"user_id":"alice","user_id":"bob"}).
+func duplicateKey(body []byte) (string, bool) {
+	type frame struct {
+		object, wantKey bool
+		keys            []string
+	}
+	var stack []*frame
+	dec := json.NewDecoder(bytes.NewReader(body))
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", false
+		}
+		top := (*frame)(nil)
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		switch v := tok.(type) {
+		case json.Delim:
+			switch v {
+			case '{', '[':
+				stack = append(stack, &frame{object: v == '{', wantKey: v == '{'})
+				continue
+			}
+			stack = stack[:len(stack)-1] // a value ends; its parent's turn below
+			if len(stack) > 0 {
+				top = stack[len(stack)-1]
+			} else {
+				top = nil
+			}
+		case string:
+			if top != nil && top.object && top.wantKey {
+				for _, k := range top.keys {
+					if strings.EqualFold(k, v) {
+						return v, true
+					}
+				}
+				top.keys, top.wantKey = append(top.keys, v), false
+				continue
+			}
+		}
+		if top != nil && top.object {
+			top.wantKey = true
+		}
+	}
 }
 
 // jsonProblem says what is wrong with a body, in encoding/json's words

@@ -271,3 +271,22 @@ func (w *apiWorld) lastGitHubToken(tb testing.TB) string {
 	}
 	return reqs[len(reqs)-1].Token
 }
+
+func TestDuplicateKey(t *testing.T) {
+	for body, want := range map[string]string{
+		`{"user_id":"alice","user_id":"bob"}`:                           "user_id",
+		`{"user_id":"alice","USER_ID":"bob"}`:                           "USER_ID",
+		`{"a":{"b":1,"c":[{"d":1,"d":2}]}}`:                             "d",
+		`{"connected_accounts":{"github":"a","GitHub":"b"}}`:            "GitHub",
+		`{"a":[1,{"b":"a"},"a"],"b":{"a":1},"c":"a","d":{"c":1,"e":2}}`: "",
+		`{"a":"b","b":"a"}`:                                             "",
+		`[{"a":1},{"a":1}]`:                                             "",
+		`{"x":{"a":1},"y":{"a":1}}`:                                     "",
+		`{}`:                                                            "",
+	} {
+		got, ok := duplicateKey([]byte(body))
+		if got != want || ok != (want != "") {
+			t.Errorf("duplicateKey(%s) = %q, %v; want %q", body, got, ok, want)
+		}
+	}
+}

@@ -92,6 +92,8 @@ func TestAPICreateSession(t *testing.T) {
 		{"NotJSON", opKey, "{user_id", http.StatusBadRequest, "INVALID_ARGUMENTS"},
 		{"NotAnObject", opKey, "[1]", http.StatusBadRequest, "INVALID_ARGUMENTS"},
 		{"TwoObjects", opKey, `{"user_id":"a"}{"user_id":"b"}`, http.StatusBadRequest, "INVALID_ARGUMENTS"},
+		{"UserTwice", opKey, `{"user_id":"alice","user_id":"bob"}`, http.StatusBadRequest, "INVALID_ARGUMENTS"},
+		{"UserTwiceInAnotherCase", opKey, `{"user_id":"alice","User_Id":"bob"}`, http.StatusBadRequest, "INVALID_ARGUMENTS"},
 		{"WrongType", opKey, map[string]any{"user_id": "alice", "toolkits": "github"}, http.StatusBadRequest, "INVALID_ARGUMENTS"},
 		{"UnknownToolkit", opKey, map[string]any{"user_id": "alice", "toolkits": []string{"myspace"}}, http.StatusUnprocessableEntity, "TOOLKIT_UNKNOWN"},
 		{"UnknownToolkitInAccounts", opKey, map[string]any{"user_id": "alice", "connected_accounts": map[string]any{"myspace": "x"}}, http.StatusUnprocessableEntity, "TOOLKIT_UNKNOWN"},

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -49,15 +50,44 @@ func (k *Keys) Check(presented string) (keyID string, ok bool) {
 }
 
 // presentedKey returns the credential of a request: Authorization: Bearer
-// or X-Api-Key.
+// or X-Api-Key. A request may repeat it (the Composio SDK's client sends
+// its key both ways), but one whose Authorization and X-Api-Key headers
+// say different things presents none: which one a proxy added and which
+// one the client sent cannot be told, so neither is taken.
 func presentedKey(r *http.Request) string {
-	if auth := r.Header.Get("Authorization"); auth != "" {
+	var creds []string
+	for _, auth := range r.Header.Values("Authorization") {
+		cred := ""
 		if scheme, rest, ok := strings.Cut(auth, " "); ok && strings.EqualFold(scheme, "Bearer") {
-			return strings.TrimSpace(rest)
+			cred = strings.TrimSpace(rest)
 		}
+		creds = append(creds, cred)
+	}
+	for _, key := range r.Header.Values("X-Api-Key") {
+		creds = append(creds, strings.TrimSpace(key))
+	}
+	for _, c := range creds {
+		if c != creds[0] {
+			return ""
+		}
+	}
+	if len(creds) == 0 {
 		return ""
 	}
-	return strings.TrimSpace(r.Header.Get("X-Api-Key"))
+	return creds[0]
+}
+
+// singleHeader is the value of header name, which a request may send at
+// most once: a second value, which a proxy appending rather than replacing
+// a client's would add, is refused rather than one of the two chosen.
+func singleHeader(r *http.Request, name string) (string, error) {
+	switch vs := r.Header.Values(name); len(vs) {
+	case 0:
+		return "", nil
+	case 1:
+		return vs[0], nil
+	}
+	return "", errors.New(name + " must be sent once, not " + strconv.Itoa(len(r.Header.Values(name))) + " times")
 }
 
 // checkUserID refuses user ids that are empty, too long, hold spaces or

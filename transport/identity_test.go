@@ -42,11 +42,19 @@ func TestPresentedKey(t *testing.T) {
 		{map[string]string{"Authorization": "bearer  abc "}, "abc"},
 		{map[string]string{"Authorization": "Basic abc"}, ""},
 		{map[string]string{"X-Api-Key": "xyz"}, "xyz"},
-		{map[string]string{"Authorization": "Bearer abc", "X-Api-Key": "xyz"}, "abc"},
+		// Two credentials that differ are neither: which one a proxy
+		// added cannot be told. The same one twice is that one.
+		{map[string]string{"Authorization": "Bearer abc", "X-Api-Key": "xyz"}, ""},
+		{map[string]string{"Authorization": "Bearer abc", "X-Api-Key": "abc"}, "abc"},
+		{map[string]string{"Authorization": "Bearer abc\x00Bearer xyz"}, ""},
+		{map[string]string{"X-Api-Key": "abc\x00xyz"}, ""},
+		{map[string]string{"X-Api-Key": "abc\x00abc"}, "abc"},
 	} {
 		r, _ := http.NewRequest(http.MethodGet, "/", nil)
 		for k, v := range tc.header {
-			r.Header.Set(k, v)
+			for _, one := range strings.Split(v, "\x00") {
+				r.Header.Add(k, one)
+			}
 		}
 		if got := presentedKey(r); got != tc.want {
 			t.Errorf("%v: %q, want %q", tc.header, got, tc.want)
@@ -113,6 +121,26 @@ func TestUserIDIsTakenAsSent(t *testing.T) {
 		got := s.post(t, body, map[string]string{"X-User-Id": id, mcpserver.HeaderKeySessionID: "", mcp.HeaderMethod: "tools/call", mcp.HeaderName: "list_accounts"})
 		if got.status != http.StatusBadRequest || strings.Contains(got.body, "alice-work") {
 			t.Errorf("X-User-Id %q answered %d: %s", id, got.status, got.body)
+		}
+	}
+	// A header sent twice (a proxy appending instead of replacing) is
+	// refused, not read as its first or last value.
+	for _, twice := range [][3]string{{"X-User-Id", "bob", "alice"}, {"X-User-Id", "alice", "alice"}, {"X-Tool-Mode", "all", "search"}, {"X-Require-Explicit-Selection", "true", "false"}} {
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, w.base+"/mcp", strings.NewReader(body))
+		for k, v := range map[string]string{"Authorization": "Bearer " + opKey, "X-User-Id": "alice", "Content-Type": "application/json", "Accept": "application/json, text/event-stream",
+			mcp.HeaderProtocolVersion: mcp.ProtocolVersion20260728, mcp.HeaderMethod: "tools/call", mcp.HeaderName: "list_accounts"} {
+			req.Header.Set(k, v)
+		}
+		req.Header.Del(twice[0])
+		req.Header.Add(twice[0], twice[1])
+		req.Header.Add(twice[0], twice[2])
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("%s sent twice answered %d", twice[0], resp.StatusCode)
 		}
 	}
 	got := s.post(t, body, map[string]string{"X-User-Id": " alice\t", mcpserver.HeaderKeySessionID: "", mcp.HeaderMethod: "tools/call", mcp.HeaderName: "list_accounts"})

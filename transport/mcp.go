@@ -124,7 +124,15 @@ func (h *HTTP) scope(r *http.Request, msg message, p principal) (*accounts.Scope
 	// value off already, and any other space at either end (U+00A0,
 	// U+3000, U+0085, …) would make another id the same user's; checkUserID
 	// refuses it.
-	userID := r.Header.Get("X-User-Id")
+	userID, err := singleHeader(r, "X-User-Id")
+	if err != nil {
+		return nil, http.StatusBadRequest, err
+	}
+	for _, name := range []string{"X-Tool-Mode", "X-Require-Explicit-Selection"} {
+		if _, err := singleHeader(r, name); err != nil {
+			return nil, http.StatusBadRequest, err
+		}
+	}
 	id := r.PathValue("id")
 	if !validID(id) || !validID(r.Header.Get(mcpserver.HeaderKeySessionID)) {
 		return nil, http.StatusNotFound, errSessionNotFound
@@ -155,7 +163,6 @@ func (h *HTTP) scope(r *http.Request, msg message, p principal) (*accounts.Scope
 	if err := checkUserID("X-User-Id", userID); err != nil {
 		return nil, http.StatusBadRequest, err
 	}
-	var err error
 	if sc.Toolkits, err = parseToolkits(r.Header.Values("X-Toolkits"), func(t string) bool { return h.svc.Catalog().Toolkit(t) != nil }); err != nil {
 		return nil, http.StatusBadRequest, err
 	}
