@@ -320,6 +320,16 @@ func (c *cachedStore) UpdateAccount(ctx context.Context, a *Account) error {
 	return c.Store.UpdateAccount(ctx, a)
 }
 
+func (c *cachedStore) SetAccountAlias(ctx context.Context, userID, id, alias string) error {
+	defer c.writes.Add(1)
+	return c.Store.SetAccountAlias(ctx, userID, id, alias)
+}
+
+func (c *cachedStore) SetAccountStatus(ctx context.Context, a *Account, from Status) error {
+	defer c.writes.Add(1)
+	return c.Store.SetAccountStatus(ctx, a, from)
+}
+
 func (c *cachedStore) SetAccountPolicy(ctx context.Context, userID, id string, p Policy) error {
 	defer c.writes.Add(1)
 	return c.Store.SetAccountPolicy(ctx, userID, id, p)

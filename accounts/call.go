@@ -2,6 +2,7 @@ package accounts
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"go.uber.org/zap"
@@ -109,21 +110,22 @@ func secretFor(tool *tools.Tool, c Credential) string {
 	return c.Secret
 }
 
-// expire turns an ACTIVE account EXPIRED with reason. It re-reads the
-// account first: a reconnect that completed while the failing call was in
-// flight (a later ConnectedAt) is not undone by the old credential's
-// failure.
+// expire turns an ACTIVE account EXPIRED with reason, provided it is still
+// as the failing call read it (Store.SetAccountStatus): a reconnect that
+// completed while the call was in flight (a later ConnectedAt) is not
+// undone by the old credential's failure, nor is a disable.
 func (s *Service) expire(ctx context.Context, a *Account, reason string) {
-	fresh, err := s.store.Account(ctx, a.UserID, a.ID)
-	if err != nil || fresh.Status != StatusActive || !fresh.ConnectedAt.Equal(a.ConnectedAt) {
+	next := *a
+	next.Status, next.StatusReason = StatusExpired, reason
+	err := s.store.SetAccountStatus(ctx, &next, StatusActive)
+	if errors.Is(err, ErrAccountChanged) || errors.Is(err, ErrNotFound) {
 		return
 	}
-	fresh.Status, fresh.StatusReason = StatusExpired, reason
-	*a = *fresh
-	if err := s.store.UpdateAccount(ctx, fresh); err != nil {
+	if err != nil {
 		s.log.Error("marking account expired", zap.String("account", a.ID), zap.Error(err))
 		return
 	}
+	*a = next
 	s.log.Warn("account expired", zap.String("user", a.UserID), zap.String("toolkit", a.Toolkit), zap.String("account", a.ID), zap.String("reason", reason))
 }
 

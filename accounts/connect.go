@@ -226,7 +226,8 @@ func (s *Service) OpenLink(ctx context.Context, token string) (*LinkState, error
 	return st, nil
 }
 
-// expireLink marks the placeholder account of an expired, unused link FAILED.
+// expireLink marks the placeholder account of an expired, unused link
+// FAILED, provided it is still INITIATED when the change is written.
 func (s *Service) expireLink(ctx context.Context, l *Link) {
 	a, err := s.store.Account(ctx, l.UserID, l.AccountID)
 	if err != nil || a.Status != StatusInitiated {
@@ -237,7 +238,8 @@ func (s *Service) expireLink(ctx context.Context, l *Link) {
 		return
 	}
 	a.Status, a.StatusReason = StatusFailed, "the connect link expired before the user completed it"
-	if err := s.store.UpdateAccount(ctx, a); err != nil {
+	err = s.store.SetAccountStatus(ctx, a, StatusInitiated)
+	if err != nil && !errors.Is(err, ErrAccountChanged) && !errors.Is(err, ErrNotFound) {
 		s.log.Warn("marking account failed", zap.String("account", a.ID), zap.Error(err))
 	}
 }
@@ -353,10 +355,11 @@ func (s *Service) complete(ctx context.Context, l *Link, upstreamID, label, alia
 		target, reconnected = twin, true
 	}
 	// An account the operator disabled stays disabled: a new credential is
-	// stored, but only the operator turns it ACTIVE again.
-	if target.Status != StatusInactive {
-		target.Status, target.StatusReason = StatusActive, ""
-	}
+	// stored, but only the operator turns it ACTIVE again. Complete
+	// decides that on the status stored when it writes, not on target's,
+	// so that a disable landing after the read above holds; it leaves in
+	// target the status it kept.
+	target.Status, target.StatusReason = StatusActive, ""
 	target.Label, target.UpstreamID = label, upstreamID
 	target.AuthConfigID, target.Scheme = l.AuthConfigID, l.Scheme
 	target.ConnectedAt = now
@@ -376,6 +379,10 @@ func (s *Service) complete(ctx context.Context, l *Link, upstreamID, label, alia
 		return nil, &LinkError{Message: "This connect link was already used: each link works once. To connect another account, ask for a new link."}
 	case errors.Is(err, ErrAliasTaken):
 		return nil, &LinkError{Message: fmt.Sprintf("The alias %q is already used by another of your %s accounts; choose another.", alias, l.Toolkit), Retry: true}
+	case errors.Is(err, ErrNotFound):
+		// The account, and with it its links, was deleted since the read
+		// above.
+		return nil, &LinkError{Message: "The account this link was meant for no longer exists. " + askAgain, Err: err}
 	case err != nil:
 		return nil, internal(err, "save the connection")
 	}

@@ -124,24 +124,43 @@ func (s *Service) SetDisabled(ctx context.Context, userID, toolkit, ref string, 
 }
 
 // Disable turns the account a INACTIVE, or back to ACTIVE when disabled is
-// false, under SetDisabled's rules.
+// false, under SetDisabled's rules. The change is written only if the
+// account is still as a was read (Store.SetAccountStatus); when it moved
+// on meanwhile (another status, a reconnect), the rules are applied again
+// to the account as it is now, so that no status change is undone.
 func (s *Service) Disable(ctx context.Context, a *Account, disabled bool) (*Account, error) {
-	switch {
-	case disabled && a.Status == StatusActive:
-		a.Status, a.StatusReason = StatusInactive, "disabled by the operator"
-	case !disabled && a.Status == StatusInactive:
-		a.Status, a.StatusReason = StatusActive, ""
-	default:
-		return nil, Errorf(CodeInvalidArguments, "The account %s is %s; only ACTIVE accounts can be disabled and only INACTIVE ones enabled.", describe(a), a.Status)
+	for range disableAttempts {
+		next := *a
+		switch {
+		case disabled && a.Status == StatusActive:
+			next.Status, next.StatusReason = StatusInactive, "disabled by the operator"
+		case !disabled && a.Status == StatusInactive:
+			next.Status, next.StatusReason = StatusActive, ""
+		default:
+			return nil, Errorf(CodeInvalidArguments, "The account %s is %s; only ACTIVE accounts can be disabled and only INACTIVE ones enabled.", describe(a), a.Status)
+		}
+		err := s.store.SetAccountStatus(ctx, &next, a.Status)
+		switch {
+		case err == nil:
+			if !disabled {
+				s.events.publish(next.UserID, Event{Account: &next})
+			}
+			return &next, nil
+		case errors.Is(err, ErrNotFound):
+			return nil, notFound(a.ID)
+		case !errors.Is(err, ErrAccountChanged):
+			return nil, internal(err, "update the account")
+		}
+		if a, err = s.reread(ctx, a); err != nil {
+			return nil, err
+		}
 	}
-	if err := s.store.UpdateAccount(ctx, a); err != nil {
-		return nil, internal(err, "update the account")
-	}
-	if !disabled {
-		s.events.publish(a.UserID, Event{Account: a})
-	}
-	return a, nil
+	return nil, internal(ErrAccountChanged, "update the account")
 }
+
+// disableAttempts bounds how often Disable decides again on an account
+// that keeps changing under it.
+const disableAttempts = 3
 
 // Describe names an account for people: id, alias and label.
 func Describe(a *Account) string { return describe(a) }

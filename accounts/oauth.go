@@ -195,15 +195,18 @@ func (s *Service) exchange(ctx context.Context, cfg *oauth2.Config, sc *tools.Sc
 }
 
 // failLink turns the link's account FAILED when it is a new account still
-// waiting; an existing account being re-authorized keeps its status.
+// waiting; an existing account being re-authorized keeps its status, and
+// so does one that a completion turned ACTIVE meanwhile.
 func (s *Service) failLink(ctx context.Context, l *Link, reason string) {
 	a, err := s.store.Account(ctx, l.UserID, l.AccountID)
 	if err != nil || a.Status != StatusInitiated {
 		return
 	}
 	a.Status, a.StatusReason = StatusFailed, reason
-	if err := s.store.UpdateAccount(ctx, a); err != nil {
-		s.log.Warn("marking account failed", zap.String("account", a.ID), zap.Error(err))
+	if err := s.store.SetAccountStatus(ctx, a, StatusInitiated); err != nil {
+		if !errors.Is(err, ErrAccountChanged) && !errors.Is(err, ErrNotFound) {
+			s.log.Warn("marking account failed", zap.String("account", a.ID), zap.Error(err))
+		}
 		return
 	}
 	s.events.publish(l.UserID, Event{Account: a, SessionID: l.SessionID})

@@ -94,15 +94,15 @@ func (s *Service) Connection(ctx context.Context, id, userID string) (*WaitResul
 	return res, err
 }
 
-// SetAlias renames the account; "" removes its alias. An alias another
-// account of the user and toolkit holds is refused.
+// SetAlias renames the account a; "" removes its alias. An alias another
+// account of the user and toolkit holds is refused. Only the alias is
+// written, so that a change made since a was read (a disable, a
+// reconnect) is kept, and the account returned is the one stored.
 func (s *Service) SetAlias(ctx context.Context, a *Account, alias string) (*Account, error) {
 	if err := checkAlias(alias); err != nil {
 		return nil, err
 	}
-	next := *a
-	next.Alias = alias
-	switch err := s.store.UpdateAccount(ctx, &next); {
+	switch err := s.store.SetAccountAlias(ctx, a.UserID, a.ID, alias); {
 	case errors.Is(err, ErrAliasTaken):
 		return nil, Errorf(CodeInvalidArguments, "The alias %q is already used by another %s account of this user; choose another.", alias, a.Toolkit)
 	case errors.Is(err, ErrNotFound):
@@ -111,7 +111,20 @@ func (s *Service) SetAlias(ctx context.Context, a *Account, alias string) (*Acco
 		return nil, internal(err, "rename the account")
 	}
 	s.log.Info("account renamed", zap.String("user", a.UserID), zap.String("account", a.ID))
-	return &next, nil
+	return s.reread(ctx, a)
+}
+
+// reread returns the account a as it is stored now, after a narrow write
+// of it: the caller's copy may be stale in what the write did not touch.
+func (s *Service) reread(ctx context.Context, a *Account) (*Account, error) {
+	fresh, err := s.store.Account(ctx, a.UserID, a.ID)
+	if errors.Is(err, ErrNotFound) {
+		return nil, notFound(a.ID)
+	}
+	if err != nil {
+		return nil, internal(err, "load the account")
+	}
+	return fresh, nil
 }
 
 // ForceRefresh refreshes an ACTIVE OAuth account's access token now, as the

@@ -186,10 +186,11 @@ func (s *Service) CheckPolicy(toolkit string, p Policy) error {
 }
 
 // SetPolicy replaces the policy of the account a and returns the account
-// as stored. Only the policy is written, so that a concurrent change of
-// anything else (a reconnect, a refresh) is kept, and no other write of
-// the account can undo a policy. The change applies from the next call of
-// every session, on every replica: each call reads the account afresh.
+// as stored, read again after the write. Only the policy is written, so
+// that a concurrent change of anything else (a disable, a reconnect, a
+// refresh) is kept, and no other write of the account can undo a policy.
+// The change applies from the next call of every session, on every
+// replica: each call reads the account afresh.
 func (s *Service) SetPolicy(ctx context.Context, a *Account, p Policy) (*Account, error) {
 	tk, err := s.toolkit(a.Toolkit)
 	if err != nil {
@@ -204,13 +205,15 @@ func (s *Service) SetPolicy(ctx context.Context, a *Account, p Policy) (*Account
 	case err != nil:
 		return nil, internal(err, "save the account's policy")
 	}
-	next := *a
-	next.Policy = p
 	s.log.Info("account policy set", zap.String("user", a.UserID), zap.String("account", a.ID), zap.String("policy", p.String()))
+	next, err := s.reread(ctx, a)
+	if err != nil {
+		return nil, err
+	}
 	// The tools a session lists follow the policy of its active account:
 	// sessions that can hear it are told to list them again.
-	s.events.publish(a.UserID, Event{Account: &next})
-	return &next, nil
+	s.events.publish(a.UserID, Event{Account: next})
+	return next, nil
 }
 
 // String is the policy in one line, for logs and the command line.

@@ -20,6 +20,10 @@ var (
 	// ErrConfirmationSettled: the confirmation can no longer change that
 	// way: already answered, already used, not approved, or expired.
 	ErrConfirmationSettled = errors.New("confirmation settled")
+	// ErrAccountChanged: the account is no longer as the caller read it
+	// (its status changed, or it was connected again since), so a status
+	// change decided on that read was not written.
+	ErrAccountChanged = errors.New("account changed since it was read")
 )
 
 // Store persists accounts, sealed credentials, sessions and connect links.
@@ -36,7 +40,26 @@ type Store interface {
 	// undoes a policy change. It
 	// returns ErrNotFound when no account of a.UserID has a.ID, and
 	// ErrAliasTaken as CreateAccount does.
+	//
+	// A copy read earlier undoes every other change made since, a status
+	// change among them: the Service changes one thing of an account
+	// through the narrow writes below (SetAccountAlias, SetAccountStatus,
+	// SetAccountPolicy, TouchAccount), never through UpdateAccount.
 	UpdateAccount(ctx context.Context, a *Account) error
+	// SetAccountAlias renames the account id of userID to alias ("" removes
+	// its alias) and writes nothing else, so that it cannot undo a
+	// concurrent change of the account's status. It returns ErrNotFound
+	// when userID has no account id, and ErrAliasTaken as CreateAccount
+	// does.
+	SetAccountAlias(ctx context.Context, userID, id, alias string) error
+	// SetAccountStatus writes a.Status and a.StatusReason and nothing else,
+	// provided the stored account is still as the caller read it: in status
+	// from, and connected at a.ConnectedAt (not re-authorized since). The
+	// check and the write are one atomic step, so that two status changes
+	// decided on the same read never both land. It returns
+	// ErrAccountChanged, writing nothing, when the account has moved on,
+	// and ErrNotFound when a.UserID has no account a.ID.
+	SetAccountStatus(ctx context.Context, a *Account, from Status) error
 	// SetAccountPolicy replaces the policy of the account id of userID and
 	// writes nothing else; ErrNotFound when userID has no account id.
 	SetAccountPolicy(ctx context.Context, userID, id string, p Policy) error
@@ -87,8 +110,9 @@ type Store interface {
 	// when no link holds it.
 	ConsumeLinkState(ctx context.Context, stateHash string) (*Link, []byte, error)
 	// Complete finishes an authorization atomically: see Completion. It
-	// returns ErrLinkUsed when the link was already completed, and
-	// ErrAliasTaken when the account's alias collides.
+	// returns ErrLinkUsed when the link was already completed,
+	// ErrAliasTaken when the account's alias collides, and ErrNotFound
+	// when the link or the account is gone (or is another user's).
 	Complete(ctx context.Context, c *Completion) error
 
 	// CreateSession inserts s with its selections; ErrNotFound when a
@@ -177,9 +201,16 @@ type Completion struct {
 	// LinkHash is the token hash of the link being completed; it is marked
 	// used at Account.ConnectedAt, and its ResultAccountID set to
 	// Account.ID. Completion fails with ErrLinkUsed if it is already used,
-	// and ErrNotFound if the link, the account or the session is missing.
+	// and ErrNotFound if the link or the account is missing.
 	LinkHash string
-	// Account is written in full (as UpdateAccount does); it is ACTIVE.
+	// Account is written as UpdateAccount does, except for what the caller
+	// read before the person authorized and may have changed since. Its
+	// status and reason are decided in the transaction, on the stored ones:
+	// an account the operator disabled (INACTIVE) stays INACTIVE with its
+	// reason, whatever Account says, so that a disable racing the
+	// completion holds; any other becomes ACTIVE. Its LastUsedAt is left
+	// as stored. Complete sets Account.Status, StatusReason and LastUsedAt
+	// to what the store holds after it.
 	Account *Account
 	// Sealed is the new sealed credential of Account.
 	Sealed []byte
@@ -189,6 +220,12 @@ type Completion struct {
 	// to an existing account (rule 1's exception).
 	DiscardAccountID string
 	// SessionID, when set, is the session whose selection for the toolkit
-	// becomes Account.ID (rule 4).
+	// becomes Account.ID (rule 4). A session that no longer exists (ended,
+	// deleted or swept since the link was issued) is skipped, and the
+	// rest of the completion is written all the same: the person did
+	// authorize, and the account, now the user's most recently connected,
+	// is what rule 3 chooses by default. Failing instead would leave the
+	// link unusable for good, the account INITIATED, and each retry of an
+	// OAuth link spending another code exchange.
 	SessionID string
 }

@@ -51,12 +51,7 @@ func (d *DB) CreateAccount(ctx context.Context, a *accounts.Account) error {
 // last-used times. ID, UserID, Toolkit, CreatedAt and Seq never change,
 // and the policy changes only through SetAccountPolicy.
 func (d *DB) UpdateAccount(ctx context.Context, a *accounts.Account) error {
-	return updateAccount(ctx, d.pool, a)
-}
-
-// updateAccount is UpdateAccount on q, shared with Complete.
-func updateAccount(ctx context.Context, q querier, a *accounts.Account) error {
-	tag, err := q.Exec(ctx, `UPDATE accounts SET auth_config_id = $1, scheme = $2,
+	tag, err := d.pool.Exec(ctx, `UPDATE accounts SET auth_config_id = $1, scheme = $2,
 		alias = $3, alias_key = $4, label = $5, upstream_id = $6, status = $7, status_reason = $8,
 		connected_at = $9, last_used_at = $10
 		WHERE id = $11 AND user_id = $12`,
@@ -70,6 +65,43 @@ func updateAccount(ctx context.Context, q querier, a *accounts.Account) error {
 		return fmt.Errorf("postgres: update account: %w", err)
 	}
 	return affected(tag)
+}
+
+// SetAccountAlias sets the account's alias and nothing else. It returns
+// accounts.ErrNotFound for an unknown or foreign account, and
+// accounts.ErrAliasTaken when another account of the user and toolkit
+// holds alias.
+func (d *DB) SetAccountAlias(ctx context.Context, userID, id, alias string) error {
+	tag, err := d.pool.Exec(ctx, `UPDATE accounts SET alias = $1, alias_key = $2 WHERE id = $3 AND user_id = $4`,
+		alias, aliasKey(alias), id, userID)
+	if isAliasConflict(err) {
+		return accounts.ErrAliasTaken
+	}
+	if err != nil {
+		return fmt.Errorf("postgres: set account alias: %w", err)
+	}
+	return affected(tag)
+}
+
+// SetAccountStatus writes a's status and reason in one statement that
+// also checks the stored account is in status from and connected at
+// a.ConnectedAt; the row lock the UPDATE takes makes the check and the
+// write one step. When it changed no row, a second look tells
+// accounts.ErrAccountChanged from accounts.ErrNotFound.
+func (d *DB) SetAccountStatus(ctx context.Context, a *accounts.Account, from accounts.Status) error {
+	tag, err := d.pool.Exec(ctx, `UPDATE accounts SET status = $1, status_reason = $2
+		WHERE id = $3 AND user_id = $4 AND status = $5 AND connected_at IS NOT DISTINCT FROM $6`,
+		string(a.Status), a.StatusReason, a.ID, a.UserID, string(from), ts(a.ConnectedAt))
+	if err != nil {
+		return fmt.Errorf("postgres: set account status: %w", err)
+	}
+	if tag.RowsAffected() > 0 {
+		return nil
+	}
+	if _, err := d.Account(ctx, a.UserID, a.ID); err != nil {
+		return err
+	}
+	return accounts.ErrAccountChanged
 }
 
 // TouchAccount sets the account's last-used time to a.LastUsedAt and nothing

@@ -59,12 +59,7 @@ func (d *DB) CreateAccount(ctx context.Context, a *accounts.Account) error {
 // CreatedAt and Seq never change, and the policy changes only through
 // SetAccountPolicy.
 func (d *DB) UpdateAccount(ctx context.Context, a *accounts.Account) error {
-	return updateAccount(ctx, d.db, a)
-}
-
-// updateAccount is UpdateAccount on q, shared with Complete.
-func updateAccount(ctx context.Context, q querier, a *accounts.Account) error {
-	res, err := q.ExecContext(ctx, `UPDATE accounts SET auth_config_id = ?, scheme = ?,
+	res, err := d.db.ExecContext(ctx, `UPDATE accounts SET auth_config_id = ?, scheme = ?,
 		alias = ?, alias_key = ?, label = ?, upstream_id = ?, status = ?, status_reason = ?,
 		connected_at = ?, last_used_at = ?
 		WHERE id = ? AND user_id = ?`,
@@ -78,6 +73,45 @@ func updateAccount(ctx context.Context, q querier, a *accounts.Account) error {
 		return fmt.Errorf("sqlite: update account: %w", err)
 	}
 	return affected(res)
+}
+
+// SetAccountAlias sets the account's alias and nothing else. It returns
+// accounts.ErrNotFound for an unknown or foreign account, and
+// accounts.ErrAliasTaken when another account of the user and toolkit
+// holds alias.
+func (d *DB) SetAccountAlias(ctx context.Context, userID, id, alias string) error {
+	res, err := d.q().ExecContext(ctx, `UPDATE accounts SET alias = ?, alias_key = ? WHERE id = ? AND user_id = ?`,
+		alias, aliasKey(alias), id, userID)
+	if isAliasConflict(err) {
+		return accounts.ErrAliasTaken
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: set account alias: %w", err)
+	}
+	return affected(res)
+}
+
+// SetAccountStatus writes a's status and reason in one statement that
+// also checks the stored account is in status from and connected at
+// a.ConnectedAt. When it changed no row, a second look tells
+// accounts.ErrAccountChanged from accounts.ErrNotFound.
+func (d *DB) SetAccountStatus(ctx context.Context, a *accounts.Account, from accounts.Status) error {
+	res, err := d.q().ExecContext(ctx, `UPDATE accounts SET status = ?, status_reason = ?
+		WHERE id = ? AND user_id = ? AND status = ? AND connected_at IS ?`,
+		string(a.Status), a.StatusReason, a.ID, a.UserID, string(from), nanos(a.ConnectedAt))
+	if err != nil {
+		return fmt.Errorf("sqlite: set account status: %w", err)
+	}
+	switch err := affected(res); {
+	case err == nil:
+		return nil
+	case !errors.Is(err, accounts.ErrNotFound):
+		return err
+	}
+	if _, err := d.Account(ctx, a.UserID, a.ID); err != nil {
+		return err
+	}
+	return accounts.ErrAccountChanged
 }
 
 // TouchAccount sets the account's last-used time to a.LastUsedAt and nothing

@@ -57,15 +57,16 @@ func (d *DB) LinkForAccount(ctx context.Context, accountID string) (*accounts.Li
 }
 
 // Complete writes c in one transaction: it marks the link used, writes the
-// account in full and its credential, discards the placeholder account and
-// records the session's selection. The link's UsedAt becomes
-// c.Account.ConnectedAt, the moment the authorization completed (the
-// Completion carries no time of its own), or the current time if that is
-// zero, since a zero UsedAt would leave the link usable.
+// account (its status decided on the stored one, see accounts.Completion)
+// and its credential, discards the placeholder account and records the
+// session's selection, unless the session is gone. The link's UsedAt
+// becomes c.Account.ConnectedAt, the moment the authorization completed
+// (the Completion carries no time of its own), or the current time if
+// that is zero, since a zero UsedAt would leave the link usable.
 //
-// It returns accounts.ErrNotFound when the link, the account or the session
-// is unknown or belongs to a user other than the link's, accounts.ErrLinkUsed
-// when the link already completed, and accounts.ErrAliasTaken when the
+// It returns accounts.ErrNotFound when the link or the account is unknown
+// or belongs to a user other than the link's, accounts.ErrLinkUsed when
+// the link already completed, and accounts.ErrAliasTaken when the
 // account's alias collides. On any error nothing is written.
 func (d *DB) Complete(ctx context.Context, c *accounts.Completion) error {
 	a := c.Account
@@ -101,7 +102,7 @@ func (d *DB) Complete(ctx context.Context, c *accounts.Completion) error {
 				return err
 			}
 		}
-		if err := updateAccount(ctx, tx, a); err != nil {
+		if err := completeAccount(ctx, tx, a); err != nil {
 			return err
 		}
 		if err := setCredential(ctx, tx, a.UserID, a.ID, c.Sealed); err != nil {
@@ -112,11 +113,54 @@ func (d *DB) Complete(ctx context.Context, c *accounts.Completion) error {
 			nanos(usedAt), a.ID, c.LinkHash); err != nil {
 			return fmt.Errorf("sqlite: complete: %w", err)
 		}
-		if c.SessionID != "" {
-			return selectAccount(ctx, tx, c.SessionID, a.Toolkit, a.ID)
+		if c.SessionID == "" {
+			return nil
 		}
-		return nil
+		// A session deleted since the link was issued has no selection
+		// left to make; the connection stands without it.
+		var one int
+		err = tx.QueryRowContext(ctx, `SELECT 1 FROM sessions WHERE id = ?`, c.SessionID).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("sqlite: complete: %w", err)
+		}
+		return selectAccount(ctx, tx, c.SessionID, a.Toolkit, a.ID)
 	})
+}
+
+// completeAccount writes what a completion changes of the account a, in
+// tx: what UpdateAccount writes but the last-used time, which a call may
+// have moved since a was read, and the status, which becomes ACTIVE unless
+// the operator disabled the account (as stored now, not as a says). It
+// sets a's status, reason and last-used time to what is stored.
+func completeAccount(ctx context.Context, tx *sql.Tx, a *accounts.Account) error {
+	var (
+		status, reason string
+		lastUsed       sql.NullInt64
+	)
+	err := tx.QueryRowContext(ctx, `UPDATE accounts SET auth_config_id = ?, scheme = ?,
+		alias = ?, alias_key = ?, label = ?, upstream_id = ?,
+		status = CASE WHEN status = ? THEN status ELSE ? END,
+		status_reason = CASE WHEN status = ? THEN status_reason ELSE '' END,
+		connected_at = ?
+		WHERE id = ? AND user_id = ?
+		RETURNING status, status_reason, last_used_at`,
+		a.AuthConfigID, a.Scheme, a.Alias, aliasKey(a.Alias), a.Label, a.UpstreamID,
+		string(accounts.StatusInactive), string(accounts.StatusActive), string(accounts.StatusInactive),
+		nanos(a.ConnectedAt), a.ID, a.UserID).Scan(&status, &reason, &lastUsed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return accounts.ErrNotFound
+	}
+	if isAliasConflict(err) {
+		return accounts.ErrAliasTaken
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: complete: %w", err)
+	}
+	a.Status, a.StatusReason, a.LastUsedAt = accounts.Status(status), reason, timeOf(lastUsed)
+	return nil
 }
 
 // linkOf scans a single-row query of linkColumns.

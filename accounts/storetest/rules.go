@@ -216,6 +216,8 @@ func runRules(t *testing.T, open Opener) {
 		{"CachedReadsSeeOtherProcesses", testCacheSeesOtherProcesses},
 		{"CachedReadsUnderConcurrency", testCacheUnderConcurrency},
 		{"RequestSeesItsOwnWrites", testRequestSeesItsOwnWrites},
+		{"LinkOutlivesItsSession", testLinkOutlivesSession},
+		{"StaleWritesKeepTheStatus", testStaleWritesKeepStatus},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

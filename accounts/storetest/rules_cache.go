@@ -68,12 +68,13 @@ func testCacheSeesOtherProcesses(t *testing.T, open Opener) {
 
 	wantActive("before any change", home.ID, accounts.SelectedByDefault)
 
-	if _, err := peer.Disable(ctx, home, true); err != nil {
+	disabled, err := peer.Disable(ctx, home, true)
+	if err != nil {
 		t.Fatal(err)
 	}
 	wantActive("home disabled by the peer", work.ID, accounts.SelectedByDefault)
 
-	if _, err := peer.Disable(ctx, home, false); err != nil {
+	if _, err := peer.Disable(ctx, disabled, false); err != nil {
 		t.Fatal(err)
 	}
 	wantActive("home enabled again by the peer", home.ID, accounts.SelectedByDefault)
@@ -185,6 +186,12 @@ func testGenerations(t *testing.T, s suite) {
 		{what: "create a second account", moves: true, change: func() error { return st.CreateAccount(ctx, b) }},
 		{what: "create another user's account", movesBob: true, change: func() error { return st.CreateAccount(ctx, other) }},
 		{what: "update an account", moves: true, change: func() error { a.Status = accounts.StatusInactive; return st.UpdateAccount(ctx, a) }},
+		{what: "rename an account", moves: true, change: func() error { return st.SetAccountAlias(ctx, "alice", a.ID, "renamed") }},
+		{what: "change an account's status", moves: true, change: func() error {
+			next := *a
+			next.Status = accounts.StatusActive
+			return st.SetAccountStatus(ctx, &next, accounts.StatusInactive)
+		}},
 		{what: "set a policy", moves: true, change: func() error {
 			return st.SetAccountPolicy(ctx, "alice", a.ID, accounts.Policy{Access: accounts.AccessReadOnly})
 		}},
@@ -318,13 +325,14 @@ func testCacheUnderConcurrency(t *testing.T, open Opener) {
 			}
 		})
 	}
-	for i := range 20 {
-		if _, err := peer.Disable(ctx, home, i%2 == 0); err != nil {
+	// Disable returns the account as it left it; the readers above keep
+	// their own home.
+	flipped := home
+	for i := range 21 {
+		var err error
+		if flipped, err = peer.Disable(ctx, flipped, i%2 == 0); err != nil {
 			t.Fatal(err)
 		}
-	}
-	if _, err := peer.Disable(ctx, home, true); err != nil {
-		t.Fatal(err)
 	}
 	close(stop)
 	wg.Wait()

@@ -219,3 +219,83 @@ func testCompleteFailure(t *testing.T, s suite) {
 	}
 	wantCompleted(t, st, p, c)
 }
+
+// testCompleteSessionGone pins that a link outlives the session that asked
+// for it: the session was deleted (ended, swept) before the person came
+// back, and the completion is written all the same, without a selection.
+func testCompleteSessionGone(t *testing.T, s suite) {
+	st := s.store(t)
+	ctx := t.Context()
+	p := startAuth(t, st, "alice", "github")
+	if err := st.DeleteSession(ctx, p.session.ID); err != nil {
+		t.Fatalf("DeleteSession: %v", err)
+	}
+	c := p.completion("octocat")
+	if err := st.Complete(ctx, c); err != nil {
+		t.Fatalf("Complete after the session was deleted: %v", err)
+	}
+	wantSame(t, "completed account", c.Account, mustAccount(t, st, "alice", c.Account.ID))
+	wantCredential(t, st, "alice", c.Account.ID, c.Sealed)
+	if l := mustLink(t, st, p.link.TokenHash); !l.Used() || l.ResultAccountID != c.Account.ID {
+		t.Errorf("link after Complete: UsedAt %v, ResultAccountID %q; want used, %q", l.UsedAt, l.ResultAccountID, c.Account.ID)
+	}
+	_, err := st.Session(ctx, p.session.ID)
+	wantErr(t, "Session(deleted)", err, accounts.ErrNotFound)
+}
+
+// testCompleteKeepsStatusChanges pins that a completion written with a
+// copy of the account read before the person authorized keeps the changes
+// made since: a disable holds (the operator alone enables), an expiry is
+// cured, and a use recorded meanwhile stays recorded.
+func testCompleteKeepsStatusChanges(t *testing.T, s suite) {
+	for _, tt := range []struct {
+		name       string
+		meanwhile  accounts.Status
+		wantStatus accounts.Status
+		wantReason string
+	}{
+		{"DisabledStaysDisabled", accounts.StatusInactive, accounts.StatusInactive, "changed meanwhile"},
+		{"ExpiredTurnsActive", accounts.StatusExpired, accounts.StatusActive, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			st := s.store(t)
+			ctx := t.Context()
+			existing := newAccount("alice", "github")
+			createAccounts(t, st, existing)
+			p := startAuth(t, st, "alice", "github")
+			read := mustAccount(t, st, "alice", existing.ID) // before the person authorizes
+
+			changed := *read
+			changed.Status, changed.StatusReason = tt.meanwhile, "changed meanwhile"
+			if err := st.SetAccountStatus(ctx, &changed, accounts.StatusActive); err != nil {
+				t.Fatalf("SetAccountStatus: %v", err)
+			}
+			touched := changed
+			touched.LastUsedAt = t0.Add(2 * time.Hour)
+			if err := st.TouchAccount(ctx, &touched); err != nil {
+				t.Fatalf("TouchAccount: %v", err)
+			}
+
+			refreshed := *read
+			refreshed.Status, refreshed.StatusReason = accounts.StatusActive, ""
+			refreshed.Label = "renamed-upstream"
+			refreshed.ConnectedAt = t0.Add(time.Hour)
+			c := &accounts.Completion{
+				LinkHash:         p.link.TokenHash,
+				Account:          &refreshed,
+				Sealed:           []byte("new"),
+				DiscardAccountID: p.account.ID,
+				SessionID:        p.session.ID,
+			}
+			if err := st.Complete(ctx, c); err != nil {
+				t.Fatalf("Complete: %v", err)
+			}
+			want := refreshed
+			want.Status, want.StatusReason, want.LastUsedAt = tt.wantStatus, tt.wantReason, touched.LastUsedAt
+			got := mustAccount(t, st, "alice", existing.ID)
+			wantSame(t, "stored account", &want, got)
+			wantSame(t, "Completion.Account after Complete", got, c.Account)
+			wantCredential(t, st, "alice", existing.ID, []byte("new"))
+		})
+	}
+}

@@ -45,6 +45,8 @@ func testCrossUserIsolation(t *testing.T, s suite) {
 			wantErr(t, "SetCredential", st.SetCredential(ctx, tt.user, tt.id, []byte("evil")), accounts.ErrNotFound)
 			wantErr(t, "DeleteAccount", st.DeleteAccount(ctx, tt.user, tt.id), accounts.ErrNotFound)
 			wantErr(t, "SetAccountPolicy", st.SetAccountPolicy(ctx, tt.user, tt.id, accounts.Policy{Access: accounts.AccessReadOnly}), accounts.ErrNotFound)
+			wantErr(t, "SetAccountAlias", st.SetAccountAlias(ctx, tt.user, tt.id, "hijacked"), accounts.ErrNotFound)
+			wantErr(t, "SetAccountStatus", st.SetAccountStatus(ctx, &u, accounts.StatusActive), accounts.ErrNotFound)
 			// TouchAccount's error is not part of the contract; that it
 			// touches nothing is.
 			u.LastUsedAt = t0.Add(time.Hour)
