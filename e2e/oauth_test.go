@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"os/exec"
@@ -59,8 +60,15 @@ func newOAuthSetup(tb testing.TB) *oauthSetup {
 
 func (o *oauthSetup) env() []string { return []string{"SB_E2E_GITHUB_SECRET=sb-e2e-secret"} }
 
+// browserJar keeps the cookies of the one browser the tests play: a
+// sign-in may only be finished by the browser that started it.
+var browserJar, _ = cookiejar.New(nil)
+
 // noRedirect is a client that lets the test see each redirect.
-var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+var noRedirect = &http.Client{Jar: browserJar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+// browser is that browser following redirects.
+var browser = &http.Client{Jar: browserJar}
 
 // startOAuth opens the connect page and presses its button, returning the
 // provider URL the page sent the browser to.
@@ -96,7 +104,7 @@ func startOAuthTo(tb testing.TB, link, provider string) string {
 // follow opens the URL the provider sent the browser back to.
 func follow(tb testing.TB, u *url.URL) (int, string) {
 	tb.Helper()
-	resp, err := http.Get(u.String())
+	resp, err := browser.Get(u.String())
 	if err != nil {
 		tb.Fatal(err)
 	}

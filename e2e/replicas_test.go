@@ -121,7 +121,7 @@ func (c *cluster) completeOn(i int, link, subject string) error {
 	if err != nil {
 		return err
 	}
-	resp, err = http.Get(at(back.String()))
+	resp, err = browser.Get(at(back.String()))
 	if err != nil {
 		return err
 	}

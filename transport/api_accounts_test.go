@@ -182,7 +182,7 @@ func TestAPIRefreshOAuthAccount(t *testing.T) {
 	sess, token := w.newSession(t, map[string]any{"user_id": "alice"})
 	link := w.do(t, "POST", "/api/v1/sessions/"+sess["id"].(string)+"/link", token, map[string]any{"toolkit": "github"}).want(t, http.StatusCreated, "")
 	back := w.oauthConsent(t, link.body["redirect_url"].(string), true)
-	if resp, err := http.Get(back); err != nil || resp.StatusCode != http.StatusOK {
+	if resp, err := noRedirect.Get(back); err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("callback: %v %v", resp, err)
 	}
 	id := link.body["connected_account_id"].(string)

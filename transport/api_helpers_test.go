@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
@@ -218,7 +219,14 @@ func (w *apiWorld) newSession(tb testing.TB, body map[string]any) (map[string]an
 var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
 // noRedirect is a client that shows redirects instead of following them.
-var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+// It keeps cookies as a browser does: a sign-in may only be finished by
+// the browser that started it.
+var noRedirect = &http.Client{Jar: newJar(), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+func newJar() http.CookieJar {
+	jar, _ := cookiejar.New(nil)
+	return jar
+}
 
 // completeLink plays the person on a connect page of a token scheme: it
 // submits the credential and returns the answer (a redirect is not

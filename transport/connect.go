@@ -1,11 +1,13 @@
 package transport
 
 import (
+	"crypto/subtle"
 	"embed"
 	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
+	"net/url"
 	"regexp"
 	"time"
 
@@ -180,6 +182,7 @@ func (p *connectPages) submit(w http.ResponseWriter, r *http.Request, token stri
 			p.refused(w, r, token, err)
 			return
 		}
+		bindSignIn(w, target)
 		http.Redirect(w, r, target, http.StatusSeeOther)
 		return
 	}
@@ -241,11 +244,68 @@ func (p *connectPages) render(w http.ResponseWriter, status int, pg page) {
 	}
 }
 
+// The browser a sign-in started in is the one that may finish it. Without
+// that, someone could press the button of their own connect link, send the
+// provider's consent page on to another person, and, once that person
+// approved it, hold the other person's account as their own: the callback
+// would complete it for whoever's browser brought the code back. So the
+// button sets a cookie naming the sign-in (its state, hashed), for the
+// callback path only, and the callback refuses a state that arrives
+// without it, before the state is spent, so that the right browser can
+// still finish. One cookie per sign-in, so that two started in one browser
+// do not undo each other.
+
+// signInCookieAge bounds how long the cookie waits for the provider.
+const signInCookieAge = time.Hour
+
+// signInCookie names the cookie of the sign-in with state.
+func signInCookie(state string) string {
+	return "sb_signin_" + accounts.HashToken(state)[:16]
+}
+
+// bindSignIn sets the cookie of the sign-in that target (the provider's
+// authorization URL) starts. It is Secure when the provider sends the
+// browser back over https.
+func bindSignIn(w http.ResponseWriter, target string) {
+	u, err := url.Parse(target)
+	if err != nil {
+		return
+	}
+	q := u.Query()
+	state := q.Get("state")
+	if state == "" {
+		return
+	}
+	back, _ := url.Parse(q.Get("redirect_uri"))
+	http.SetCookie(w, &http.Cookie{
+		Name: signInCookie(state), Value: accounts.HashToken(state), Path: "/oauth/callback",
+		MaxAge: int(signInCookieAge / time.Second), HttpOnly: true, SameSite: http.SameSiteLaxMode,
+		Secure: back != nil && back.Scheme == "https",
+	})
+}
+
+// signInStartedHere reports whether r, a callback with state, comes from
+// the browser that started the sign-in. The cookie is left to expire: it
+// can finish nothing but its own sign-in, which works once, and a replay
+// from the same browser is then told the sign-in was already used.
+func signInStartedHere(r *http.Request, state string) bool {
+	c, err := r.Cookie(signInCookie(state))
+	return err == nil && subtle.ConstantTimeCompare([]byte(c.Value), []byte(accounts.HashToken(state))) == 1
+}
+
 // callback serves GET /oauth/callback, where providers send the person back
-// with code and state (or error). A forged or replayed state changes nothing.
+// with code and state (or error). A forged or replayed state changes
+// nothing, and neither does one brought back by another browser than the
+// one that started the sign-in.
 func (p *connectPages) callback(w http.ResponseWriter, r *http.Request) {
 	setPageHeaders(w)
 	q := r.URL.Query()
+	if state := q.Get("state"); state != "" && !signInStartedHere(r, state) {
+		p.log.Info("oauth callback refused", zap.String("cause", "the sign-in started in another browser"))
+		p.render(w, http.StatusBadRequest, page{Title: "Connection not completed", Problem: "This sign-in was started in another browser, so nothing was connected. " +
+			"Open the link you were given in this browser and sign in from there; if someone else sent you to this sign-in, do not continue it."})
+		return
+	}
 	res, err := p.svc.CompleteOAuth(r.Context(), q.Get("state"), q.Get("code"), q.Get("error"), q.Get("error_description"))
 	var le *accounts.LinkError
 	switch {

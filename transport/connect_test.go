@@ -130,3 +130,77 @@ func TestToolModeHeaderChecked(t *testing.T) {
 		}
 	}
 }
+
+// TestSignInFinishesInItsBrowser: the provider's answer is refused when it
+// comes back through another browser than the one that pressed the button
+// (someone who forwarded the consent page to another person), without
+// spending the sign-in, which the right browser then finishes; the cookie
+// that tells them apart is sent to the callback only.
+func TestSignInFinishesInItsBrowser(t *testing.T) {
+	w := newAPIWorld(t)
+	sess, token := w.newSession(t, map[string]any{"user_id": "alice"})
+	link := w.do(t, "POST", "/api/v1/sessions/"+sess["id"].(string)+"/link", token, map[string]any{"toolkit": "github"}).want(t, http.StatusCreated, "")
+	id := link.body["connected_account_id"].(string)
+	back := w.oauthConsent(t, link.body["redirect_url"].(string), true)
+
+	u, _ := url.Parse(back)
+	name := signInCookie(u.Query().Get("state"))
+	var cookies []*http.Cookie
+	for _, c := range noRedirect.Jar.Cookies(u) { // other tests' sign-ins too: ports share cookies
+		if c.Name == name {
+			cookies = append(cookies, c)
+		}
+	}
+	if len(cookies) != 1 {
+		t.Fatalf("the browser holds no %s for the callback: %v", name, noRedirect.Jar.Cookies(u))
+	}
+	if other, _ := url.Parse(w.base + "/connect/x"); len(noRedirect.Jar.Cookies(other)) != 0 {
+		t.Error("the sign-in cookie is sent beyond the callback")
+	}
+	for name, client := range map[string]*http.Client{
+		"another browser": {CheckRedirect: noRedirect.CheckRedirect},
+		"a forged cookie": {CheckRedirect: noRedirect.CheckRedirect, Jar: forgedJar(t, u, cookies[0].Name)},
+	} {
+		resp, err := client.Get(back)
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(page), "started in another browser") {
+			t.Errorf("%s: the callback answered %d:\n%s", name, resp.StatusCode, page)
+		}
+		if got := w.do(t, "GET", "/api/v1/connected_accounts/"+id, opKey, nil).want(t, http.StatusOK, ""); got.body["status"] != "INITIATED" {
+			t.Errorf("%s: the account is %v", name, got.body["status"])
+		}
+	}
+	resp, err := noRedirect.Get(back)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("the browser that started the sign-in got %d", resp.StatusCode)
+	}
+	if got := w.do(t, "GET", "/api/v1/connected_accounts/"+id, opKey, nil).want(t, http.StatusOK, ""); got.body["status"] != "ACTIVE" {
+		t.Errorf("the account is %v after the right browser came back", got.body["status"])
+	}
+	// The same browser coming back again is told the sign-in was used.
+	resp, err = noRedirect.Get(back)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(page), "already used") {
+		t.Errorf("a replay answered %d:\n%s", resp.StatusCode, page)
+	}
+}
+
+// forgedJar holds a cookie named name with a value of the attacker's own.
+func forgedJar(tb testing.TB, u *url.URL, name string) http.CookieJar {
+	tb.Helper()
+	jar := newJar()
+	jar.SetCookies(u, []*http.Cookie{{Name: name, Value: strings.Repeat("0", 64), Path: "/oauth/callback"}})
+	return jar
+}
