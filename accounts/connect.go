@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 
 	"go.uber.org/zap"
 )
@@ -314,11 +315,17 @@ func (s *Service) CompleteWithSecret(ctx context.Context, token, secret, alias s
 	if secret == "" {
 		return nil, &LinkError{Message: "Paste the credential to connect.", Retry: true}
 	}
+	if strings.ContainsFunc(secret, unicode.IsControl) {
+		// It could never be sent: an HTTP header holds no line break.
+		return nil, &LinkError{Message: "The credential you pasted has a line break or another hidden character in it. Copy it again and paste it on its own.", Retry: true}
+	}
 	if alias = strings.TrimSpace(alias); alias == "" {
 		alias = l.Alias
 	}
 	if err := checkAlias(alias); err != nil {
-		return nil, &LinkError{Message: ErrorOf(err).Message, Retry: true}
+		// The agent-facing message names code points and bytes; a person
+		// gets plain words.
+		return nil, &LinkError{Message: "The name you gave this account cannot be used: keep it to 64 characters, without spaces, commas, = or hidden characters, and do not start it with ca_. Change it, or leave it empty.", Retry: true, Err: err}
 	}
 	tk := s.catalog.Toolkit(l.Toolkit)
 	if tk == nil || tk.Scheme(l.Scheme) == nil {

@@ -116,8 +116,10 @@ func (s *Service) oauthSettings(l *Link) (AuthConfig, *tools.Scheme, error) {
 // PKCE verifier, checks whose account the token belongs to, and activates
 // the account. A refusal at the provider turns a new account FAILED.
 func (s *Service) CompleteOAuth(ctx context.Context, state, code, providerError, providerErrorDescription string) (*Connected, error) {
-	if state == "" {
-		return nil, &LinkError{Message: "This sign-in response is incomplete (no state). Start again from the agent's link."}
+	if state == "" || (code == "" && providerError == "") {
+		// Neither a grant nor a refusal: nothing to exchange, and nothing
+		// is spent, so the button on the connect page still works.
+		return nil, &LinkError{Message: "The service sent you back without finishing the sign-in, so nothing was connected. Open the link you were given and press the button again."}
 	}
 	l, sealed, err := s.store.ConsumeLinkState(ctx, HashToken(state))
 	if errors.Is(err, ErrNotFound) {

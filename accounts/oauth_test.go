@@ -349,8 +349,15 @@ func TestOAuthStateRefusals(t *testing.T) {
 	if _, err := w.svc.CompleteOAuth(ctx, "forged-state", code, "", ""); !errors.As(err, &le) {
 		t.Errorf("forged state: %v", err)
 	}
+	// Neither a code nor an error: refused in plain words, and nothing
+	// spent or sent to the provider.
+	for _, s := range []string{state, ""} {
+		if _, err := w.svc.CompleteOAuth(ctx, s, "", "", ""); !errors.As(err, &le) || strings.Contains(le.Message, "state") || strings.Contains(le.Message, "code") {
+			t.Errorf("a callback without a code (state %q): %v", s, err)
+		}
+	}
 	if _, err := w.svc.CompleteOAuth(ctx, state, code, "", ""); err != nil {
-		t.Fatalf("the genuine callback failed after a forged one: %v", err)
+		t.Fatalf("the genuine callback failed after a forged one and an incomplete one: %v", err)
 	}
 	before, _ := w.store.Accounts(ctx, "alice", "")
 	if _, err := w.svc.CompleteOAuth(ctx, state, code, "", ""); !errors.As(err, &le) {

@@ -31,7 +31,7 @@ func TestConnectPageSpeaksToThePerson(t *testing.T) {
 			}
 		}
 	}
-	submit := func(t *testing.T, link, credential string) (int, string) {
+	submitAs := func(t *testing.T, link, credential, alias string) (int, string) {
 		t.Helper()
 		resp, err := http.Get(link)
 		if err != nil {
@@ -40,13 +40,17 @@ func TestConnectPageSpeaksToThePerson(t *testing.T) {
 		page, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		m := csrfField.FindSubmatch(page)
-		resp, err = noRedirect.PostForm(link, url.Values{"csrf": {string(m[1])}, "credential": {credential}})
+		resp, err = noRedirect.PostForm(link, url.Values{"csrf": {string(m[1])}, "credential": {credential}, "alias": {alias}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer resp.Body.Close()
 		body, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(body)
+	}
+	submit := func(t *testing.T, link, credential string) (int, string) {
+		t.Helper()
+		return submitAs(t, link, credential, "")
 	}
 
 	t.Run("NamesTheAppAndTheExpiry", func(t *testing.T) {
@@ -70,6 +74,31 @@ func TestConnectPageSpeaksToThePerson(t *testing.T) {
 			t.Errorf("%d:\n%s", status, page)
 		}
 		plain(t, page)
+	})
+	t.Run("CredentialWithALineBreak", func(t *testing.T) {
+		calls := len(w.gh.Requests())
+		status, page := submit(t, newLink(t), aliceWork+"\r\nX-Evil: 1")
+		if status != http.StatusUnprocessableEntity || !strings.Contains(page, "line break") || strings.Contains(page, "could not reach") {
+			t.Errorf("%d:\n%s", status, page)
+		}
+		if len(w.gh.Requests()) != calls {
+			t.Error("a credential that can never be sent was sent to GitHub")
+		}
+		plain(t, page)
+	})
+	t.Run("AliasThatCannotBeUsed", func(t *testing.T) {
+		for _, alias := range []string{"wor\u200bk", "ca_work", "my work", strings.Repeat("a", 65)} {
+			status, page := submitAs(t, newLink(t), aliceWork, alias)
+			if status != http.StatusUnprocessableEntity || !strings.Contains(page, "cannot be used") {
+				t.Errorf("alias %q: %d:\n%s", alias, status, page)
+			}
+			for _, technical := range []string{"U+", "byte", "UTF-8"} {
+				if strings.Contains(page, technical) {
+					t.Errorf("alias %q: the page says %q", alias, technical)
+				}
+			}
+			plain(t, page)
+		}
 	})
 	t.Run("ServiceUnreachable", func(t *testing.T) {
 		w.gh.Fail("/user", http.StatusServiceUnavailable, nil, "", 20)
