@@ -102,6 +102,9 @@ func (s *Server) handle(tool string, h metaHandler) mcpserver.ToolHandlerFunc {
 		start := time.Now()
 		sc, err := s.scope(ctx)
 		if err == nil {
+			err = argumentsObject(req)
+		}
+		if err == nil {
 			var res *mcp.CallToolResult
 			res, err = h(ctx, sc, req.GetArguments(), req)
 			if err == nil {
@@ -112,6 +115,33 @@ func (s *Server) handle(tool string, h metaHandler) mcpserver.ToolHandlerFunc {
 		s.logCall(sc, tool, nil, start, err)
 		return errorResult(err), nil
 	}
+}
+
+// argumentsObject refuses arguments that are not a JSON object (or
+// absent): GetArguments would read them as none, and the call would run
+// as if it had been given no arguments.
+func argumentsObject(req mcp.CallToolRequest) error {
+	switch a := req.Params.Arguments.(type) {
+	case nil, map[string]any:
+		return nil
+	default:
+		return accounts.Errorf(accounts.CodeInvalidArguments, "arguments must be an object of named arguments, not %s.", jsonKind(a))
+	}
+}
+
+// jsonKind names the JSON type of a decoded value.
+func jsonKind(v any) string {
+	switch v.(type) {
+	case string:
+		return "a string"
+	case float64, json.Number:
+		return "a number"
+	case bool:
+		return "true or false"
+	case []any:
+		return "an array"
+	}
+	return "that"
 }
 
 // scope returns the request's scope with its session freshly loaded, so a

@@ -190,3 +190,22 @@ func jsonEqual(a, b any) bool {
 	jb, _ := json.Marshal(b)
 	return string(ja) == string(jb)
 }
+
+// TestMetaToolsRefuseArgumentsThatAreNotAnObject: a string, number, array
+// or boolean where the arguments object belongs is refused, as toolkit
+// tools refuse it, not read as no arguments.
+func TestMetaToolsRefuseArgumentsThatAreNotAnObject(t *testing.T) {
+	srv, ctx, _, _ := newGitHubServerMode(t, accounts.ToolModeSearch)
+	for _, tool := range []string{"list_accounts", "list_toolkits", "select_account", "list_activity", "search_tools"} {
+		for _, args := range []any{"x", 5, []any{1}, true} {
+			got, isErr := callTool(t, srv, ctx, tool, args)
+			e, _ := got["error"].(map[string]any)
+			if !isErr || e["code"] != string(accounts.CodeInvalidArguments) || !strings.Contains(e["message"].(string), "object of named arguments") {
+				t.Errorf("%s with arguments %v: %v", tool, args, got)
+			}
+		}
+		if _, isErr := callTool(t, srv, ctx, tool, nil); isErr && tool != "select_account" && tool != "search_tools" {
+			t.Errorf("%s without arguments is refused", tool)
+		}
+	}
+}
