@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"switchboard/accounts"
@@ -17,23 +20,96 @@ const auditColumns = `seq, at, user_id, session_id, via, tool, toolkit, account_
 
 // AppendAudit records the entries in one write transaction, setting each
 // one's Seq.
+//
+// The entries go in by statements of several rows each (auditChunk): a
+// statement per row cost about as much again as the row itself, and the
+// audit queue hands over tens of entries at a time under load. Chunk sizes
+// are powers of two, so that the statement cache holds a few texts rather
+// than one per batch size. seq is assigned in the order the VALUES rows are
+// inserted, which is the order given; RETURNING yields the rows in no
+// promised order, so the seqs it returns are sorted before they are handed
+// out in that order.
 func (d *DB) AppendAudit(ctx context.Context, entries []*accounts.AuditEntry) error {
 	return d.write(ctx, func(tx *sql.Tx) error {
 		q := d.inTx(tx)
-		for _, e := range entries {
-			err := q.QueryRowContext(ctx, `INSERT INTO audit (at, user_id, session_id, via, tool, toolkit,
-				account_id, account_alias, account_label, selected_by, outcome, upstream_status, latency_us,
-				args_hash, confirmation_id)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
-				e.At.UnixNano(), e.UserID, e.SessionID, e.Via, e.Tool, e.Toolkit,
-				e.AccountID, e.AccountAlias, e.AccountLabel, string(e.SelectedBy), e.Outcome, e.UpstreamStatus,
-				e.Latency.Microseconds(), e.ArgsHash, e.ConfirmationID).Scan(&e.Seq)
-			if err != nil {
+		for rest := entries; len(rest) > 0; {
+			n := auditChunk(len(rest))
+			if err := appendAuditRows(ctx, q, rest[:n]); err != nil {
 				return fmt.Errorf("sqlite: append audit: %w", err)
 			}
+			rest = rest[n:]
 		}
 		return nil
 	})
+}
+
+// maxAuditChunk is the most rows one INSERT carries: 15 parameters a row,
+// well under SQLite's limit of 32,766.
+const maxAuditChunk = 64
+
+// auditChunk is how many of n entries the next statement takes: the
+// largest power of two not above n or maxAuditChunk.
+func auditChunk(n int) int {
+	c := 1
+	for c*2 <= n && c*2 <= maxAuditChunk {
+		c *= 2
+	}
+	return c
+}
+
+// auditInsert is the INSERT of rows entries, built once per size.
+var auditInsert sync.Map // int → string
+
+func auditInsertQuery(rows int) string {
+	if q, ok := auditInsert.Load(rows); ok {
+		return q.(string)
+	}
+	var b strings.Builder
+	b.WriteString(`INSERT INTO audit (at, user_id, session_id, via, tool, toolkit, account_id, account_alias,
+		account_label, selected_by, outcome, upstream_status, latency_us, args_hash, confirmation_id) VALUES `)
+	for i := range rows {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	}
+	b.WriteString(` RETURNING seq`)
+	q, _ := auditInsert.LoadOrStore(rows, b.String())
+	return q.(string)
+}
+
+// appendAuditRows inserts entries with one statement and sets their Seq.
+func appendAuditRows(ctx context.Context, q prepared, entries []*accounts.AuditEntry) error {
+	args := make([]any, 0, 15*len(entries))
+	for _, e := range entries {
+		args = append(args, e.At.UnixNano(), e.UserID, e.SessionID, e.Via, e.Tool, e.Toolkit,
+			e.AccountID, e.AccountAlias, e.AccountLabel, string(e.SelectedBy), e.Outcome, e.UpstreamStatus,
+			e.Latency.Microseconds(), e.ArgsHash, e.ConfirmationID)
+	}
+	rows, err := q.QueryContext(ctx, auditInsertQuery(len(entries)), args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	seqs := make([]int64, 0, len(entries))
+	for rows.Next() {
+		var seq int64
+		if err := rows.Scan(&seq); err != nil {
+			return err
+		}
+		seqs = append(seqs, seq)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(seqs) != len(entries) {
+		return fmt.Errorf("%d rows inserted for %d entries", len(seqs), len(entries))
+	}
+	slices.Sort(seqs)
+	for i, e := range entries {
+		e.Seq = seqs[i]
+	}
+	return nil
 }
 
 // Audit returns the entries q selects, newest first.
