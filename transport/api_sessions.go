@@ -3,6 +3,7 @@ package transport
 import (
 	"encoding/json"
 	"net/http"
+	"reflect"
 	"strings"
 	"time"
 
@@ -19,12 +20,25 @@ type sessionRequest struct {
 	AuthConfigs              map[string]string `json:"auth_configs"`
 	RequireExplicitSelection bool              `json:"require_explicit_selection"`
 	ToolMode                 string            `json:"tool_mode"`
-	TTL                      *json.Number      `json:"ttl"`
+	TTL                      *jsonNumber       `json:"ttl"`
+}
+
+// jsonNumber is a JSON number as written. json.Number alone also takes a
+// string that holds one ("3600"), which the API's schema does not.
+type jsonNumber struct{ json.Number }
+
+func (n *jsonNumber) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		// As encoding/json reports a string given for a number field, so
+		// that the answer names the field.
+		return &json.UnmarshalTypeError{Value: "string", Type: reflect.TypeFor[int64]()}
+	}
+	return json.Unmarshal(b, &n.Number)
 }
 
 // ttlOf reads a ttl in whole seconds, exactly: no fractions, no exponents
 // beyond what an integer holds.
-func ttlOf(n *json.Number) (time.Duration, error) {
+func ttlOf(n *jsonNumber) (time.Duration, error) {
 	if n == nil {
 		return 0, nil
 	}
@@ -139,7 +153,7 @@ type sessionPatch struct {
 	AuthConfigs              optional[map[string]string] `json:"auth_configs"`
 	RequireExplicitSelection *bool                       `json:"require_explicit_selection"`
 	ToolMode                 optional[string]            `json:"tool_mode"`
-	TTL                      *json.Number                `json:"ttl"`
+	TTL                      *jsonNumber                 `json:"ttl"`
 }
 
 // patchSession answers PATCH /api/v1/sessions/{id}: the seed's "switch

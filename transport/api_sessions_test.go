@@ -99,6 +99,8 @@ func TestAPICreateSession(t *testing.T) {
 		{"UnknownToolkitInAccounts", opKey, map[string]any{"user_id": "alice", "connected_accounts": map[string]any{"myspace": "x"}}, http.StatusUnprocessableEntity, "TOOLKIT_UNKNOWN"},
 		{"UnknownAuthConfig", opKey, map[string]any{"user_id": "alice", "auth_configs": map[string]any{"github": "ac_nope"}}, http.StatusUnprocessableEntity, "INVALID_ARGUMENTS"},
 		{"TTLFraction", opKey, `{"user_id":"alice","ttl":90.5}`, http.StatusUnprocessableEntity, "INVALID_ARGUMENTS"},
+		{"TTLAsAString", opKey, `{"user_id":"alice","ttl":"3600"}`, http.StatusBadRequest, "INVALID_ARGUMENTS"},
+		{"TTLEmptyString", opKey, `{"user_id":"alice","ttl":""}`, http.StatusBadRequest, "INVALID_ARGUMENTS"},
 		{"TTLExponent", opKey, `{"user_id":"alice","ttl":1e21}`, http.StatusUnprocessableEntity, "INVALID_ARGUMENTS"},
 		{"TTLTooShort", opKey, map[string]any{"user_id": "alice", "ttl": 5}, http.StatusUnprocessableEntity, "INVALID_ARGUMENTS"},
 		{"TTLTooLong", opKey, map[string]any{"user_id": "alice", "ttl": 31 * 24 * 3600}, http.StatusUnprocessableEntity, "INVALID_ARGUMENTS"},
