@@ -9,7 +9,6 @@
 package accounts
 
 import (
-	"strings"
 	"time"
 )
 
@@ -72,7 +71,8 @@ type Account struct {
 func (a *Account) Active() bool { return a.Status == StatusActive }
 
 // Matches reports whether ref addresses the account by id, alias or label
-// (rule 7). Alias and label compare case-insensitively; ids exactly.
+// (rule 7). Alias and label compare without regard to the case of ASCII
+// letters only (sameName); ids exactly.
 func (a *Account) Matches(ref string) bool {
 	if ref == "" {
 		return false
@@ -80,10 +80,10 @@ func (a *Account) Matches(ref string) bool {
 	if a.ID == ref {
 		return true
 	}
-	if a.Alias != "" && strings.EqualFold(a.Alias, ref) {
+	if a.Alias != "" && sameName(a.Alias, ref) {
 		return true
 	}
-	return a.Label != "" && strings.EqualFold(a.Label, ref)
+	return a.Label != "" && sameName(a.Label, ref)
 }
 
 // MoreRecent reports whether a was connected more recently than b: a later

@@ -41,3 +41,26 @@ func CheckIdentifier(kind, s string) error {
 	}
 	return nil
 }
+
+// sameName reports whether two aliases or labels name the same account:
+// equal but for the case of ASCII letters. Unicode case folding would also
+// take look-alikes as equal (the Kelvin sign K folds to k, the long s ſ to
+// s), so that "worK" chose the account aliased work.
+func sameName(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}

@@ -72,3 +72,19 @@ func TestAuthorizeRefusesInvisibleAlias(t *testing.T) {
 		t.Errorf("refused aliases created accounts: %v %v", all, err)
 	}
 }
+
+// TestMatchesNamesExactlyButForASCIICase: an alias or label matches a
+// reference that differs only in the case of ASCII letters, never one
+// that Unicode case folding would take as equal: a look-alike (the Kelvin
+// sign, the long s) names no account.
+func TestMatchesNamesExactlyButForASCIICase(t *testing.T) {
+	a := &accounts.Account{ID: "ca_1", Alias: "work", Label: "alice-sales"}
+	for ref, want := range map[string]bool{
+		"work": true, "WORK": true, "Work": true, "alice-sales": true, "ALICE-SALES": true, "ca_1": true,
+		"wor\u212a": false, "alice-\u017fales": false, "wor": false, "works": false, "": false, "CA_1": false,
+	} {
+		if got := a.Matches(ref); got != want {
+			t.Errorf("Matches(%q) = %v, want %v", ref, got, want)
+		}
+	}
+}

@@ -57,7 +57,7 @@ func (s *Service) ActiveIn(sc *Scope, toolkit string, all []*Account) (*Account,
 	if alias, ok := sc.Pending[toolkit]; ok {
 		// Connected since the header was read (stdio reads it once)?
 		for _, a := range mine {
-			if a.Alias != "" && strings.EqualFold(a.Alias, alias) {
+			if a.Alias != "" && sameName(a.Alias, alias) {
 				id, fixed = a.ID, true
 			}
 		}
@@ -140,13 +140,13 @@ func (s *Service) Find(ctx context.Context, userID, toolkit, ref string) (*Accou
 		}
 	}
 	for _, a := range all {
-		if a.Alias != "" && strings.EqualFold(a.Alias, ref) {
+		if a.Alias != "" && sameName(a.Alias, ref) {
 			return a, nil
 		}
 	}
 	var byLabel []*Account
 	for _, a := range all {
-		if a.Label != "" && strings.EqualFold(a.Label, ref) {
+		if a.Label != "" && sameName(a.Label, ref) {
 			byLabel = append(byLabel, a)
 		}
 	}
@@ -280,7 +280,7 @@ func (s *Service) byIDOrAlias(ctx context.Context, userID, toolkit, ref string) 
 		return nil, internal(err, "list accounts")
 	}
 	for _, a := range all {
-		if a.ID == ref || (a.Alias != "" && strings.EqualFold(a.Alias, ref)) {
+		if a.ID == ref || (a.Alias != "" && sameName(a.Alias, ref)) {
 			return a, nil
 		}
 	}
