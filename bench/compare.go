@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -116,7 +117,7 @@ func runCompare(ctx context.Context, cfg config, progress io.Writer) (rep *compa
 				con := c.contenders[k]
 				profile := ""
 				if cfg.profile && con.proc != nil && con.proc.debug != "" {
-					profile = filepath.Join(ce.out, "profiles", fmt.Sprintf("%s-%s-c%d-r%d.pprof", con.target, c.name, c.concurrency, round))
+					profile = filepath.Join(ce.out, "profiles", fmt.Sprintf("%s-%s-c%d-r%d.pprof", fileSafe(con.target), c.name, c.concurrency, round))
 				}
 				r := ce.runOnce(ctx, c, con, cfg.duration, profile)
 				r.Round = round
@@ -176,6 +177,10 @@ func (ce *compareEnv) startReferences(ctx context.Context, progress io.Writer) e
 	ce.refs = append(ce.refs, ce.node)
 	return nil
 }
+
+// fileSafe is a target's name as part of a file name: net/http's slash
+// would name a directory.
+func fileSafe(target string) string { return strings.ReplaceAll(target, "/", "-") }
 
 // cells lists what the compare mode measures.
 func (ce *compareEnv) cells(cfg config) []cell {

@@ -25,7 +25,7 @@ func (ce *compareEnv) summarizeProfiles(ctx context.Context, rep *compareReport,
 			if len(files) == 0 {
 				continue
 			}
-			base := filepath.Join(ce.out, "profiles", fmt.Sprintf("%s-%s-c%d", k.Target, c.Cell, c.Concurrency))
+			base := filepath.Join(ce.out, "profiles", fmt.Sprintf("%s-%s-c%d", fileSafe(k.Target), c.Cell, c.Concurrency))
 			for _, view := range []struct{ suffix, flag string }{{".top.txt", ""}, {".cum.txt", "-cum"}} {
 				args := []string{"tool", "pprof", "-top", "-nodecount=60"}
 				if view.flag != "" {
