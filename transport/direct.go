@@ -71,31 +71,21 @@ func (ls *legacySessions) serveDirect(w http.ResponseWriter, r *http.Request, id
 	if !jsonBody(r) {
 		return false
 	}
-	// One decoding, into what mcp-go decodes the message into: its id as
-	// HandleMessage reads it, and the request as handleToolCall gets it.
-	var m struct {
-		JSONRPC string          `json:"jsonrpc"`
-		ID      any             `json:"id"`
-		Result  json.RawMessage `json:"result"`
-		Error   json.RawMessage `json:"error"`
-		mcp.CallToolRequest
-	}
-	if json.Unmarshal(p.body, &m) != nil || m.JSONRPC != mcp.JSONRPC_VERSION || m.ID == nil || m.Result != nil || m.Error != nil {
+	callID, req, ok := decodeCall(r, p.body)
+	if !ok {
 		return false
 	}
-	req := m.CallToolRequest
-	req.Header = r.Header
 
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
-	key, call := inflightKey(id, m.ID), &inflightCall{cancel}
+	key, call := inflightKey(id, callID), &inflightCall{cancel}
 	ls.direct.inflight.Store(key, call)
 	defer ls.direct.inflight.CompareAndDelete(key, call)
 
 	// Used from now, as restore marks a request mcp-go serves: a long call
 	// after an idle spell is not swept from under itself.
 	s.last.Store(time.Now().UnixNano())
-	resp := ls.srv.CallDirect(ctx, cs, m.ID, req)
+	resp := ls.srv.CallDirect(ctx, cs, callID, req)
 	if resp == nil {
 		return false
 	}
@@ -133,15 +123,8 @@ func (ls *legacySessions) serveStateless(w http.ResponseWriter, r *http.Request,
 	if !mcp.IsModernProtocol(version) || !mcp.IsValidProtocolVersion(version) || r.Header.Get(mcp.HeaderLastEventID) != "" || !jsonBody(r) {
 		return false
 	}
-	var m struct {
-		JSONRPC string          `json:"jsonrpc"`
-		ID      any             `json:"id"`
-		Result  json.RawMessage `json:"result"`
-		Error   json.RawMessage `json:"error"`
-		mcp.CallToolRequest
-	}
-	if json.Unmarshal(p.body, &m) != nil || m.JSONRPC != mcp.JSONRPC_VERSION || m.ID == nil || m.Result != nil || m.Error != nil ||
-		m.Params.Meta.ProtocolVersion() != version {
+	id, req, ok := decodeCall(r, p.body)
+	if !ok || req.Params.Meta.ProtocolVersion() != version {
 		return false
 	}
 	var raw struct {
@@ -150,9 +133,7 @@ func (ls *legacySessions) serveStateless(w http.ResponseWriter, r *http.Request,
 	if json.Unmarshal(p.body, &raw) != nil || mcp.ValidateStandardHeaders(r.Header.Get, version, mcp.MethodToolsCall, raw.Params) != nil {
 		return false
 	}
-	req := m.CallToolRequest
-	req.Header = r.Header
-	resp := ls.srv.CallStateless(r.Context(), m.ID, req)
+	resp := ls.srv.CallStateless(r.Context(), id, req)
 	if resp == nil {
 		return false
 	}
@@ -164,6 +145,27 @@ func (ls *legacySessions) serveStateless(w http.ResponseWriter, r *http.Request,
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(answerBytes(resp))
 	return true
+}
+
+// decodeCall decodes the tools/call body of r once, into what mcp-go
+// decodes a message into: its id as HandleMessage reads it, and the
+// request as handleToolCall gets it, with r's headers. ok is false for
+// anything but a plain JSON-RPC 2.0 request with an id (a response's
+// result or error members, another version), which mcp-go handles.
+func decodeCall(r *http.Request, body []byte) (id any, req mcp.CallToolRequest, ok bool) {
+	var m struct {
+		JSONRPC string          `json:"jsonrpc"`
+		ID      any             `json:"id"`
+		Result  json.RawMessage `json:"result"`
+		Error   json.RawMessage `json:"error"`
+		mcp.CallToolRequest
+	}
+	if json.Unmarshal(body, &m) != nil || m.JSONRPC != mcp.JSONRPC_VERSION || m.ID == nil || m.Result != nil || m.Error != nil {
+		return nil, mcp.CallToolRequest{}, false
+	}
+	req = m.CallToolRequest
+	req.Header = r.Header
+	return m.ID, req, true
 }
 
 // answerBytes is resp as mcp-go writes it, through a json.Encoder:
