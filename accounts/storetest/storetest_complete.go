@@ -117,21 +117,29 @@ func testCompleteRace(t *testing.T, s suite) {
 		wg.Go(func() { errs[i] = st.Complete(t.Context(), p.completion(fmt.Sprint("racer", i))) })
 	}
 	wg.Wait()
+	winner := oneWinner(t, errs, accounts.ErrLinkUsed, "completed the link")
+	wantCompleted(t, st, p, p.completion(fmt.Sprint("racer", winner)))
+}
+
+// oneWinner returns the one racer whose error is nil; every other must
+// have lost with lost. did says what the winner did, for the messages.
+func oneWinner(t *testing.T, errs []error, lost error, did string) int {
+	t.Helper()
 	winner := -1
 	for i, err := range errs {
 		switch {
 		case err == nil && winner < 0:
 			winner = i
 		case err == nil:
-			t.Errorf("racers %d and %d both completed the link", winner, i)
-		case !errors.Is(err, accounts.ErrLinkUsed):
-			t.Errorf("racer %d: Complete = %v, want nil or ErrLinkUsed", i, err)
+			t.Errorf("racers %d and %d both %s", winner, i, did)
+		case !errors.Is(err, lost):
+			t.Errorf("racer %d: %v, want nil or %v", i, err, lost)
 		}
 	}
 	if winner < 0 {
-		t.Fatal("no racer completed the link")
+		t.Fatalf("no racer %s", did)
 	}
-	wantCompleted(t, st, p, p.completion(fmt.Sprint("racer", winner)))
+	return winner
 }
 
 // testCompleteDiscard pins rule 1's exception: the authorization resolved to

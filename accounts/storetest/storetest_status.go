@@ -1,7 +1,6 @@
 package storetest
 
 import (
-	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -150,20 +149,7 @@ func testStatusRace(t *testing.T, s suite) {
 		wg.Go(func() { errs[i] = st.SetAccountStatus(t.Context(), &next, accounts.StatusActive) })
 	}
 	wg.Wait()
-	winner := -1
-	for i, err := range errs {
-		switch {
-		case err == nil && winner < 0:
-			winner = i
-		case err == nil:
-			t.Errorf("racers %d and %d both changed the status read", winner, i)
-		case !errors.Is(err, accounts.ErrAccountChanged):
-			t.Errorf("racer %d: SetAccountStatus = %v, want nil or ErrAccountChanged", i, err)
-		}
-	}
-	if winner < 0 {
-		t.Fatal("no racer changed the status")
-	}
+	winner := oneWinner(t, errs, accounts.ErrAccountChanged, "changed the status read")
 	want := accounts.StatusInactive
 	if winner%2 == 1 {
 		want = accounts.StatusExpired
