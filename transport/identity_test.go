@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -190,6 +191,30 @@ func TestIdsThatNameNothing(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != tt.want {
 			t.Errorf("%s %s answered %d, want %d", tt.method, tt.path, resp.StatusCode, tt.want)
+		}
+	}
+}
+
+// TestOtherMethodsOnMCPEndpoints: a method the transport does not have is
+// 405 with Allow and a JSON-RPC error, on both endpoints, with or without
+// a session.
+func TestOtherMethodsOnMCPEndpoints(t *testing.T) {
+	w := newAPIWorld(t)
+	for _, path := range []string{"/mcp", "/sessions/ses_x/mcp"} {
+		for _, method := range []string{http.MethodPut, http.MethodPatch, http.MethodOptions, http.MethodHead} {
+			req, _ := http.NewRequestWithContext(t.Context(), method, w.base+path, nil)
+			req.Header.Set("Authorization", "Bearer "+opKey)
+			req.Header.Set(mcpserver.HeaderKeySessionID, "ses_x")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "GET, POST, DELETE" ||
+				(method != http.MethodHead && !strings.Contains(string(body), `"jsonrpc":"2.0"`)) {
+				t.Errorf("%s %s answered %d (Allow %q): %s", method, path, resp.StatusCode, resp.Header.Get("Allow"), body)
+			}
 		}
 	}
 }

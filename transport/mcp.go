@@ -46,6 +46,15 @@ import (
 // A session token is refused on /mcp: it opens one session, by its URL.
 func (h *HTTP) guardMCP(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodGet, http.MethodPost, http.MethodDelete:
+		default:
+			// The transport has these three; mcp-go would answer another
+			// as a request of an unknown session, or in plain text.
+			w.Header().Set("Allow", "GET, POST, DELETE")
+			writeJSONError(w, http.StatusMethodNotAllowed, nil, r.Method+" is not part of MCP's streamable HTTP transport: POST a message, GET a stream, DELETE a session")
+			return
+		}
 		if !h.originAllowed(r.Header.Get("Origin")) {
 			writeJSONError(w, http.StatusForbidden, nil, "Origin "+quote(r.Header.Get("Origin"))+" is not allowed")
 			return
