@@ -255,6 +255,30 @@ func (s *Service) CheckCSRF(token, got string) bool {
 	return checkFormToken(s.CSRFToken(token), got)
 }
 
+// SignInToken is the value that binds the OAuth sign-in with state to the
+// browser that started it (the transport keeps it in a cookie): an HMAC
+// under the server's key, so that someone who knows the state, as its
+// starter does, still cannot make one to plant in another browser.
+func (s *Service) SignInToken(state string) string { return s.formToken("signin", state) }
+
+// CheckSignInToken reports whether got is the sign-in token of state.
+func (s *Service) CheckSignInToken(state, got string) bool {
+	return checkFormToken(s.SignInToken(state), got)
+}
+
+// AbandonSignIn spends the OAuth sign-in with state without completing it,
+// as a callback refused for coming from another browser must: the code it
+// carries then completes nothing, whoever later brings it back. The link
+// stays as it was; its button starts a new sign-in.
+func (s *Service) AbandonSignIn(ctx context.Context, state string) {
+	if state == "" {
+		return
+	}
+	if _, _, err := s.store.ConsumeLinkState(ctx, HashToken(state)); err != nil && !errors.Is(err, ErrNotFound) {
+		s.log.Warn("abandoning a sign-in", zap.Error(err))
+	}
+}
+
 // formToken is the form token of a page behind the link token: an HMAC of
 // the token's hash under a label, so that the pages of different kinds of
 // link never accept each other's tokens.

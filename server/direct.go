@@ -144,8 +144,9 @@ func (s *Server) answer(ctx context.Context, id any, handler mcpserver.ToolHandl
 	res, err := recovered(handler)(ctx, req)
 	switch {
 	case err != nil:
-		if details, ok := urlElicitationRequired(err); ok {
-			// As mcp-go's handlerError answers a legacy request.
+		if details, ok := urlElicitationRequired(err); ok && !modern(ctx) {
+			// As mcp-go's handlerError answers a legacy request; a
+			// stateless one gets INTERNAL_ERROR there, as below.
 			return mcp.JSONRPCError{JSONRPC: mcp.JSONRPC_VERSION, ID: mcp.NewRequestId(id),
 				Error: mcp.NewJSONRPCErrorDetails(details.Code, err.Error(), details.Data)}
 		}
@@ -211,9 +212,12 @@ func (s *Server) CallStateless(ctx context.Context, id any, req mcp.CallToolRequ
 	if ask, err := s.mayAskWith(ctx, sc, *caps, p.Name); ask || err != nil {
 		return nil
 	}
+	// Not marked inDirectCall: a stateless call asks the person by
+	// answering input_required, a plain result, which needs no response
+	// stream; a policy that starts to confirm during the call is answered
+	// as mcp-go would answer it.
 	info := &mcpserver.RequestProtocolInfo{Modern: true, ProtocolVersion: version, ClientInfo: p.Meta.ClientInfo(), ClientCapabilities: caps}
 	ctx = mcpserver.WithRequestProtocolInfo(s.mcp.WithContext(ctx, newStatelessSession()), info)
-	ctx = context.WithValue(ctx, directKey{}, true)
 	resp := s.answer(ctx, id, tool.Handler, req)
 	if r, ok := resp.(mcp.JSONRPCResponse); ok {
 		if res, ok := r.Result.(*mcp.CallToolResult); ok {
@@ -225,7 +229,9 @@ func (s *Server) CallStateless(ctx context.Context, id any, req mcp.CallToolRequ
 
 // decorate stamps a stateless result as mcp-go's decorateResponse does:
 // resultType complete unless the tool set one, and the server named in
-// _meta unless the tool named one.
+// _meta unless the tool named one, as mcp-go's serverImplementation names
+// it: name and version from New, and no title, description, website or
+// icons, which New does not set (TestDirectStatelessCall compares).
 func (s *Server) decorate(res *mcp.CallToolResult) {
 	if res.GetResultType() == "" {
 		res.SetResultType(mcp.ResultTypeComplete)

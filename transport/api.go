@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode"
 
 	"go.uber.org/zap"
 
@@ -165,6 +166,10 @@ var v1Params = map[string][]string{
 	"/api/v1/audit":                           auditQuery,
 }
 
+// freeText are the query parameters that carry words rather than ids (the
+// Composio adapter's toolkit search).
+var freeText = map[string]bool{"search": true}
+
 // mountAPI registers routes on mux, one handler per pattern so that a
 // wrong method answers 405 in the API's JSON with an Allow header, and
 // answers every other /api/ path with a JSON 404. Every route refuses a
@@ -220,6 +225,9 @@ func (h *HTTP) apiPattern(routes []apiRoute, params []string, strict bool, write
 			err = badRequest("The query string is malformed (%s); separate parameters with & and escape %% as %%25.", quote(err.Error()))
 		}
 		for k, vs := range q {
+			if freeText[k] {
+				vs = nil // words, not ids: an emoji may hold a zero-width joiner
+			}
 			for _, v := range append(vs, k) {
 				if err == nil && !validID(v) {
 					err = badRequest("The query parameter %s is not valid UTF-8 or holds a control or invisible character.", quote(k))
@@ -344,13 +352,16 @@ func (c *apiCall) decode(dst any) error {
 }
 
 // duplicateKey returns a key that an object of body (a valid JSON value)
-// holds twice, as encoding/json matches keys to fields: without regard to
-// case ({"user_id":"alice","USER_ID":"bob"} is bob's, as is
-// {"user_id":"alice","user_id":"bob"}).
+// holds twice. In the top-level object, whose keys encoding/json matches
+// to struct fields without regard to case, a key also repeats another
+// that differs only in case ({"user_id":"alice","USER_ID":"bob"} is bob's,
+// as is {"user_id":"alice","user_id":"bob"}); deeper, where most objects
+// are maps (a tool's arguments, connected_accounts) whose keys are exact,
+// only an exact repeat counts. Linear in the body: one set per object.
 func duplicateKey(body []byte) (string, bool) {
 	type frame struct {
 		object, wantKey bool
-		keys            []string
+		keys            map[string]bool
 	}
 	var stack []*frame
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -359,7 +370,7 @@ func duplicateKey(body []byte) (string, bool) {
 		if err != nil {
 			return "", false
 		}
-		top := (*frame)(nil)
+		var top *frame
 		if len(stack) > 0 {
 			top = stack[len(stack)-1]
 		}
@@ -367,23 +378,24 @@ func duplicateKey(body []byte) (string, bool) {
 		case json.Delim:
 			switch v {
 			case '{', '[':
-				stack = append(stack, &frame{object: v == '{', wantKey: v == '{'})
+				stack = append(stack, &frame{object: v == '{', wantKey: v == '{', keys: map[string]bool{}})
 				continue
 			}
 			stack = stack[:len(stack)-1] // a value ends; its parent's turn below
+			top = nil
 			if len(stack) > 0 {
 				top = stack[len(stack)-1]
-			} else {
-				top = nil
 			}
 		case string:
 			if top != nil && top.object && top.wantKey {
-				for _, k := range top.keys {
-					if strings.EqualFold(k, v) {
-						return v, true
-					}
+				k := v
+				if len(stack) == 1 {
+					k = foldKey(v)
 				}
-				top.keys, top.wantKey = append(top.keys, v), false
+				if top.keys[k] {
+					return v, true
+				}
+				top.keys[k], top.wantKey = true, false
 				continue
 			}
 		}
@@ -391,6 +403,20 @@ func duplicateKey(body []byte) (string, bool) {
 			top.wantKey = true
 		}
 	}
+}
+
+// foldKey is s with each letter replaced by the least letter of its case
+// folding orbit, so that two keys are equal as strings exactly when
+// strings.EqualFold (and encoding/json's field matching) takes them as
+// equal: the Kelvin sign and k, ſ and s included.
+func foldKey(s string) string {
+	return strings.Map(func(r rune) rune {
+		least := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			least = min(least, f)
+		}
+		return least
+	}, s)
 }
 
 // jsonProblem says what is wrong with a body, in encoding/json's words

@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"crypto/subtle"
 	"embed"
 	"errors"
 	"fmt"
@@ -182,7 +181,7 @@ func (p *connectPages) submit(w http.ResponseWriter, r *http.Request, token stri
 			p.refused(w, r, token, err)
 			return
 		}
-		bindSignIn(w, target)
+		p.bindSignIn(w, target)
 		http.Redirect(w, r, target, http.StatusSeeOther)
 		return
 	}
@@ -249,11 +248,13 @@ func (p *connectPages) render(w http.ResponseWriter, status int, pg page) {
 // provider's consent page on to another person, and, once that person
 // approved it, hold the other person's account as their own: the callback
 // would complete it for whoever's browser brought the code back. So the
-// button sets a cookie naming the sign-in (its state, hashed), for the
-// callback path only, and the callback refuses a state that arrives
-// without it, before the state is spent, so that the right browser can
-// still finish. One cookie per sign-in, so that two started in one browser
-// do not undo each other.
+// button sets a cookie naming the sign-in, for the callback's path only,
+// holding an HMAC of its state under the server's key (which the starter,
+// who knows the state, cannot make for another browser). A callback that
+// arrives without it is refused, and the sign-in is spent, so that its
+// code completes nothing even if the page's address is later carried to
+// the starter's browser; the person presses the button again. One cookie
+// per sign-in, so that two started in one browser do not undo each other.
 
 // signInCookieAge bounds how long the cookie waits for the provider.
 const signInCookieAge = time.Hour
@@ -264,23 +265,24 @@ func signInCookie(state string) string {
 }
 
 // bindSignIn sets the cookie of the sign-in that target (the provider's
-// authorization URL) starts. It is Secure when the provider sends the
-// browser back over https.
-func bindSignIn(w http.ResponseWriter, target string) {
+// authorization URL) starts, for the path the provider sends the browser
+// back to (the public URL's, which may have a prefix). It is Secure when
+// that is https.
+func (p *connectPages) bindSignIn(w http.ResponseWriter, target string) {
 	u, err := url.Parse(target)
 	if err != nil {
 		return
 	}
 	q := u.Query()
 	state := q.Get("state")
-	if state == "" {
+	back, err := url.Parse(q.Get("redirect_uri"))
+	if state == "" || err != nil || back.Path == "" {
 		return
 	}
-	back, _ := url.Parse(q.Get("redirect_uri"))
 	http.SetCookie(w, &http.Cookie{
-		Name: signInCookie(state), Value: accounts.HashToken(state), Path: "/oauth/callback",
+		Name: signInCookie(state), Value: p.svc.SignInToken(state), Path: back.Path,
 		MaxAge: int(signInCookieAge / time.Second), HttpOnly: true, SameSite: http.SameSiteLaxMode,
-		Secure: back != nil && back.Scheme == "https",
+		Secure: back.Scheme == "https",
 	})
 }
 
@@ -288,19 +290,20 @@ func bindSignIn(w http.ResponseWriter, target string) {
 // the browser that started the sign-in. The cookie is left to expire: it
 // can finish nothing but its own sign-in, which works once, and a replay
 // from the same browser is then told the sign-in was already used.
-func signInStartedHere(r *http.Request, state string) bool {
+func (p *connectPages) signInStartedHere(r *http.Request, state string) bool {
 	c, err := r.Cookie(signInCookie(state))
-	return err == nil && subtle.ConstantTimeCompare([]byte(c.Value), []byte(accounts.HashToken(state))) == 1
+	return err == nil && p.svc.CheckSignInToken(state, c.Value)
 }
 
 // callback serves GET /oauth/callback, where providers send the person back
 // with code and state (or error). A forged or replayed state changes
-// nothing, and neither does one brought back by another browser than the
-// one that started the sign-in.
+// nothing, and one brought back by another browser than the one that
+// started the sign-in is refused and spent.
 func (p *connectPages) callback(w http.ResponseWriter, r *http.Request) {
 	setPageHeaders(w)
 	q := r.URL.Query()
-	if state := q.Get("state"); state != "" && !signInStartedHere(r, state) {
+	if state := q.Get("state"); state != "" && !p.signInStartedHere(r, state) {
+		p.svc.AbandonSignIn(r.Context(), state)
 		p.log.Info("oauth callback refused", zap.String("cause", "the sign-in started in another browser"))
 		p.render(w, http.StatusBadRequest, page{Title: "Connection not completed", Problem: "This sign-in was started in another browser, so nothing was connected. " +
 			"Open the link you were given in this browser and sign in from there; if someone else sent you to this sign-in, do not continue it."})

@@ -3,9 +3,12 @@ package transport
 import (
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
+
+	"switchboard/accounts"
 )
 
 // TestConnectPageSpeaksToThePerson pins the connect page's words: a person
@@ -162,74 +165,104 @@ func TestToolModeHeaderChecked(t *testing.T) {
 
 // TestSignInFinishesInItsBrowser: the provider's answer is refused when it
 // comes back through another browser than the one that pressed the button
-// (someone who forwarded the consent page to another person), without
-// spending the sign-in, which the right browser then finishes; the cookie
-// that tells them apart is sent to the callback only.
+// (someone forwarded the consent page to another person), and the sign-in
+// is spent, so that its code completes nothing afterwards, not even in the
+// starter's browser; a cookie holding the state's hash, which the starter
+// could compute, is not the one. The right browser finishes a sign-in of
+// its own; the cookie is sent to the callback only.
 func TestSignInFinishesInItsBrowser(t *testing.T) {
 	w := newAPIWorld(t)
 	sess, token := w.newSession(t, map[string]any{"user_id": "alice"})
 	link := w.do(t, "POST", "/api/v1/sessions/"+sess["id"].(string)+"/link", token, map[string]any{"toolkit": "github"}).want(t, http.StatusCreated, "")
 	id := link.body["connected_account_id"].(string)
-	back := w.oauthConsent(t, link.body["redirect_url"].(string), true)
-
-	u, _ := url.Parse(back)
-	name := signInCookie(u.Query().Get("state"))
-	var cookies []*http.Cookie
-	for _, c := range noRedirect.Jar.Cookies(u) { // other tests' sign-ins too: ports share cookies
-		if c.Name == name {
-			cookies = append(cookies, c)
-		}
+	status := func() any {
+		return w.do(t, "GET", "/api/v1/connected_accounts/"+id, opKey, nil).want(t, http.StatusOK, "").body["status"]
 	}
-	if len(cookies) != 1 {
-		t.Fatalf("the browser holds no %s for the callback: %v", name, noRedirect.Jar.Cookies(u))
-	}
-	if other, _ := url.Parse(w.base + "/connect/x"); len(noRedirect.Jar.Cookies(other)) != 0 {
-		t.Error("the sign-in cookie is sent beyond the callback")
-	}
-	for name, client := range map[string]*http.Client{
-		"another browser": {CheckRedirect: noRedirect.CheckRedirect},
-		"a forged cookie": {CheckRedirect: noRedirect.CheckRedirect, Jar: forgedJar(t, u, cookies[0].Name)},
-	} {
+	get := func(t *testing.T, client *http.Client, back string) (int, string) {
+		t.Helper()
 		resp, err := client.Get(back)
 		if err != nil {
 			t.Fatal(err)
 		}
 		page, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(page), "started in another browser") {
-			t.Errorf("%s: the callback answered %d:\n%s", name, resp.StatusCode, page)
-		}
-		if got := w.do(t, "GET", "/api/v1/connected_accounts/"+id, opKey, nil).want(t, http.StatusOK, ""); got.body["status"] != "INITIATED" {
-			t.Errorf("%s: the account is %v", name, got.body["status"])
-		}
+		return resp.StatusCode, string(page)
 	}
-	resp, err := noRedirect.Get(back)
-	if err != nil {
-		t.Fatal(err)
+
+	for name, client := range map[string]func(u *url.URL, state string) *http.Client{
+		"another browser": func(*url.URL, string) *http.Client { return &http.Client{CheckRedirect: noRedirect.CheckRedirect} },
+		"a cookie made from the state": func(u *url.URL, state string) *http.Client {
+			return &http.Client{CheckRedirect: noRedirect.CheckRedirect, Jar: forgedJar(t, u, signInCookie(state), accounts.HashToken(state))}
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			back := w.oauthConsent(t, link.body["redirect_url"].(string), true)
+			u, _ := url.Parse(back)
+			state := u.Query().Get("state")
+			if code, page := get(t, client(u, state), back); code != http.StatusBadRequest || !strings.Contains(page, "started in another browser") {
+				t.Errorf("the callback answered %d:\n%s", code, page)
+			}
+			if got := status(); got != "INITIATED" {
+				t.Errorf("the account is %v", got)
+			}
+			// The code is spent: the starter's browser cannot use it now.
+			if code, page := get(t, noRedirect, back); code != http.StatusBadRequest || !strings.Contains(page, "already used") {
+				t.Errorf("the starter's browser, after the refusal, got %d:\n%s", code, page)
+			}
+			if got := status(); got != "INITIATED" {
+				t.Errorf("the account is %v", got)
+			}
+		})
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("the browser that started the sign-in got %d", resp.StatusCode)
+
+	back := w.oauthConsent(t, link.body["redirect_url"].(string), true)
+	u, _ := url.Parse(back)
+	name := signInCookie(u.Query().Get("state"))
+	found := false
+	for _, c := range noRedirect.Jar.Cookies(u) { // other tests' sign-ins too: ports share cookies
+		found = found || c.Name == name
 	}
-	if got := w.do(t, "GET", "/api/v1/connected_accounts/"+id, opKey, nil).want(t, http.StatusOK, ""); got.body["status"] != "ACTIVE" {
-		t.Errorf("the account is %v after the right browser came back", got.body["status"])
+	if !found {
+		t.Fatalf("the browser holds no %s for the callback: %v", name, noRedirect.Jar.Cookies(u))
+	}
+	if other, _ := url.Parse(w.base + "/connect/x"); len(noRedirect.Jar.Cookies(other)) != 0 {
+		t.Error("the sign-in cookie is sent beyond the callback")
+	}
+	if code, page := get(t, noRedirect, back); code != http.StatusOK {
+		t.Fatalf("the browser that started the sign-in got %d:\n%s", code, page)
+	}
+	if got := status(); got != "ACTIVE" {
+		t.Errorf("the account is %v after the right browser came back", got)
 	}
 	// The same browser coming back again is told the sign-in was used.
-	resp, err = noRedirect.Get(back)
-	if err != nil {
-		t.Fatal(err)
-	}
-	page, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(page), "already used") {
-		t.Errorf("a replay answered %d:\n%s", resp.StatusCode, page)
+	if code, page := get(t, noRedirect, back); code != http.StatusBadRequest || !strings.Contains(page, "already used") {
+		t.Errorf("a replay answered %d:\n%s", code, page)
 	}
 }
 
-// forgedJar holds a cookie named name with a value of the attacker's own.
-func forgedJar(tb testing.TB, u *url.URL, name string) http.CookieJar {
+// forgedJar holds a cookie named name with a value of the attacker's making.
+func forgedJar(tb testing.TB, u *url.URL, name, value string) http.CookieJar {
 	tb.Helper()
 	jar := newJar()
-	jar.SetCookies(u, []*http.Cookie{{Name: name, Value: strings.Repeat("0", 64), Path: "/oauth/callback"}})
+	jar.SetCookies(u, []*http.Cookie{{Name: name, Value: value, Path: "/oauth/callback"}})
 	return jar
+}
+
+// TestSignInCookieFollowsTheCallback: the cookie's path is the path the
+// provider sends the browser back to, a public URL's prefix included, and
+// it is Secure when that is https.
+func TestSignInCookieFollowsTheCallback(t *testing.T) {
+	w := newAPIWorld(t)
+	for redirect, secure := range map[string]bool{
+		"https://sb.example.com/switchboard/oauth/callback": true,
+		"http://127.0.0.1:8080/oauth/callback":              false,
+	} {
+		rec := httptest.NewRecorder()
+		w.http.pages.bindSignIn(rec, "https://provider.example/authorize?state=s1&redirect_uri="+url.QueryEscape(redirect))
+		cookies := rec.Result().Cookies()
+		back, _ := url.Parse(redirect)
+		if len(cookies) != 1 || cookies[0].Path != back.Path || cookies[0].Secure != secure || !cookies[0].HttpOnly || cookies[0].SameSite != http.SameSiteLaxMode {
+			t.Errorf("for %s: %+v", redirect, cookies)
+		}
+	}
 }

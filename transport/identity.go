@@ -77,17 +77,21 @@ func presentedKey(r *http.Request) string {
 	return creds[0]
 }
 
-// singleHeader is the value of header name, which a request may send at
-// most once: a second value, which a proxy appending rather than replacing
-// a client's would add, is refused rather than one of the two chosen.
+// singleHeader is the value of header name, which a request may repeat
+// but not contradict: a second, different value, which a proxy appending
+// rather than replacing a client's would add, is refused rather than one
+// of the two chosen.
 func singleHeader(r *http.Request, name string) (string, error) {
-	switch vs := r.Header.Values(name); len(vs) {
-	case 0:
-		return "", nil
-	case 1:
-		return vs[0], nil
+	vs := r.Header.Values(name)
+	for _, v := range vs {
+		if v != vs[0] {
+			return "", errors.New(name + " was sent " + strconv.Itoa(len(vs)) + " times with different values; send it once")
+		}
 	}
-	return "", errors.New(name + " must be sent once, not " + strconv.Itoa(len(r.Header.Values(name))) + " times")
+	if len(vs) == 0 {
+		return "", nil
+	}
+	return vs[0], nil
 }
 
 // checkUserID refuses user ids that are empty, too long, hold spaces or
