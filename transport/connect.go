@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"cmp"
 	"embed"
 	"errors"
 	"fmt"
@@ -143,11 +144,12 @@ func (p *connectPages) show(w http.ResponseWriter, r *http.Request, token, probl
 	pg.UserID, pg.Toolkit, pg.ToolkitName = l.UserID, l.Toolkit, tk.Name
 	pg.Alias = l.Alias
 	pg.Expires = expiresIn(l.ExpiresAt, time.Now())
-	if st.Account != nil && st.Account.Status != accounts.StatusInitiated {
-		pg.Reauthorize = st.Account.Label
-		if pg.Reauthorize == "" {
-			pg.Reauthorize = st.Account.ID
-		}
+	// An account that was connected before is being authorized again, and
+	// the page names it by what the person saw of it (its label, alias or,
+	// failing both, its id). One never connected (a new account whose
+	// sign-in was declined or failed) is a new connection to the person.
+	if a := st.Account; a != nil && a.Status != accounts.StatusInitiated && !a.ConnectedAt.IsZero() {
+		pg.Reauthorize = cmp.Or(a.Label, a.Alias, a.ID)
 	}
 	if sc := tk.Scheme(l.Scheme); sc != nil && (l.Scheme == "bearer_token" || l.Scheme == "api_key") {
 		pg.ShowForm = true

@@ -266,3 +266,31 @@ func TestSignInCookieFollowsTheCallback(t *testing.T) {
 		}
 	}
 }
+
+// TestDeclinedLinkPageNamesNoId: after the person declined at the
+// provider, the link's page does not present the never-connected account
+// as one being authorized again under its raw id.
+func TestDeclinedLinkPageNamesNoId(t *testing.T) {
+	w := newAPIWorld(t)
+	sess, token := w.newSession(t, map[string]any{"user_id": "alice"})
+	link := w.do(t, "POST", "/api/v1/sessions/"+sess["id"].(string)+"/link", token, map[string]any{"toolkit": "github"}).want(t, http.StatusCreated, "")
+	id := link.body["connected_account_id"].(string)
+	back := w.oauthConsent(t, link.body["redirect_url"].(string), false)
+	resp, err := noRedirect.Get(back)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := w.do(t, "GET", "/api/v1/connected_accounts/"+id, opKey, nil).want(t, http.StatusOK, "").body["status"]; got != "FAILED" {
+		t.Fatalf("after declining, the account is %v", got)
+	}
+	resp, err = http.Get(link.body["redirect_url"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if strings.Contains(string(page), id) || strings.Contains(string(page), " again") {
+		t.Errorf("the page names the account by its id, as one connected before:\n%s", page)
+	}
+}
