@@ -213,7 +213,7 @@ func (s *Service) checkAuthConfigs(m map[string]string) error {
 			return err
 		}
 		if _, ok := s.authConfigByID(id); !ok {
-			return Errorf(CodeInvalidArguments, "There is no auth config %q for %s.", id, toolkit)
+			return Errorf(CodeInvalidArguments, "There is no auth config %s for %s.", Quote(id), toolkit)
 		}
 		if ac, _ := s.authConfigByID(id); ac.Toolkit != toolkit {
 			return Errorf(CodeInvalidArguments, "The auth config %s is for %s, not %s.", id, ac.Toolkit, toolkit)

@@ -184,7 +184,7 @@ func (s *Service) AnswerConfirmation(ctx context.Context, userID, id string, app
 	c, err := s.store.Confirmation(ctx, userID, id)
 	switch {
 	case errors.Is(err, ErrNotFound):
-		return Errorf(CodeInvalidArguments, "There is no confirmation %q for this user.", id)
+		return Errorf(CodeInvalidArguments, "There is no confirmation %s for this user.", Quote(id))
 	case err != nil:
 		return internal(err, "load the confirmation")
 	case c.TokenHash != "":

@@ -139,7 +139,7 @@ func (s *Service) pickAuthConfig(sc *Scope, toolkit, id string) (AuthConfig, err
 	for i, ac := range configs {
 		ids[i] = ac.ID
 	}
-	return AuthConfig{}, Errorf(CodeInvalidArguments, "The auth config %q does not exist for %s; its auth configs are %v.", id, toolkit, ids)
+	return AuthConfig{}, Errorf(CodeInvalidArguments, "The auth config %s does not exist for %s; its auth configs are %v.", Quote(id), toolkit, ids)
 }
 
 // notConfigured is the answer for a toolkit that no one can connect

@@ -3,6 +3,8 @@ package accounts
 import (
 	"errors"
 	"fmt"
+	"strconv"
+	"unicode/utf8"
 )
 
 // Code is the machine-readable kind of a failure, the one vocabulary that
@@ -74,6 +76,16 @@ func (e *Error) Unwrap() error { return e.Err }
 // Errorf returns an *Error with code and a formatted message.
 func Errorf(code Code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Quote is s as an error message shows what a caller sent: quoted, and cut
+// to its first 64 characters, so that a name of a megabyte comes back as a
+// line, not as the megabyte (twice: in the text and the structured error).
+func Quote(s string) string {
+	if utf8.RuneCountInString(s) > 64 {
+		s = string([]rune(s)[:64]) + "…"
+	}
+	return strconv.Quote(s)
 }
 
 // internal wraps an unexpected failure; its message stays generic.

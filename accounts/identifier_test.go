@@ -88,3 +88,17 @@ func TestMatchesNamesExactlyButForASCIICase(t *testing.T) {
 		}
 	}
 }
+
+func TestQuoteCutsLongInput(t *testing.T) {
+	for in, want := range map[string]string{
+		"work":                   `"work"`,
+		"a\nb":                   `"a\nb"`,
+		strings.Repeat("é", 64):  `"` + strings.Repeat("é", 64) + `"`,
+		strings.Repeat("é", 65):  `"` + strings.Repeat("é", 64) + `…"`,
+		strings.Repeat("x", 1e5): `"` + strings.Repeat("x", 64) + `…"`,
+	} {
+		if got := accounts.Quote(in); got != want {
+			t.Errorf("Quote(%.20q…) = %.80s", in, got)
+		}
+	}
+}

@@ -154,7 +154,7 @@ func (s *Service) Find(ctx context.Context, userID, toolkit, ref string) (*Accou
 	case 1:
 		return byLabel[0], nil
 	case 0:
-		return nil, Errorf(CodeAccountNotFound, "No %s account of this user matches %q. list_accounts shows the ids, aliases and labels there are.", toolkit, ref)
+		return nil, Errorf(CodeAccountNotFound, "No %s account of this user matches %s. list_accounts shows the ids, aliases and labels there are.", toolkit, Quote(ref))
 	}
 	return nil, &Error{
 		Code:       CodeAccountAmbiguous,
@@ -232,7 +232,7 @@ func (s *Service) ParseOverrides(ctx context.Context, userID, header string) (Ov
 			return Overrides{}, &HeaderError{Malformed: true, Pair: pair, Message: "each entry must be toolkit=account (an account id or alias), entries separated by commas"}
 		}
 		if s.catalog.Toolkit(toolkit) == nil {
-			return Overrides{}, &HeaderError{Malformed: true, Pair: pair, Message: fmt.Sprintf("unknown toolkit %q", toolkit)}
+			return Overrides{}, &HeaderError{Malformed: true, Pair: pair, Message: fmt.Sprintf("unknown toolkit %s", Quote(toolkit))}
 		}
 		if seen[toolkit] {
 			return Overrides{}, &HeaderError{Malformed: true, Pair: pair, Message: fmt.Sprintf("toolkit %q named twice", toolkit)}
@@ -251,7 +251,7 @@ func (s *Service) ParseOverrides(ctx context.Context, userID, header string) (Ov
 			}
 			out.Pending[toolkit] = ref
 		case e.Code == CodeAccountNotFound:
-			return Overrides{}, &HeaderError{Pair: pair, Message: fmt.Sprintf("no %s account %q for this user", toolkit, ref)}
+			return Overrides{}, &HeaderError{Pair: pair, Message: fmt.Sprintf("no %s account %s for this user", toolkit, Quote(ref))}
 		default:
 			return Overrides{}, err
 		}
@@ -269,7 +269,7 @@ func (s *Service) Override(ctx context.Context, userID, toolkit, ref string) (st
 		return "", err
 	}
 	if a == nil {
-		return "", Errorf(CodeAccountNotFound, "The user has no %s account %q (by id or alias).", toolkit, ref)
+		return "", Errorf(CodeAccountNotFound, "The user has no %s account %s (by id or alias).", toolkit, Quote(ref))
 	}
 	return a.ID, nil
 }

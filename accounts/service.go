@@ -253,7 +253,7 @@ func (s *Service) toolkit(slug string) (*tools.Toolkit, error) {
 	for _, tk := range s.catalog.Toolkits() {
 		names = append(names, tk.Slug)
 	}
-	return nil, Errorf(CodeToolkitUnknown, "There is no toolkit %q. Known toolkits: %v.", slug, names)
+	return nil, Errorf(CodeToolkitUnknown, "There is no toolkit %s. Known toolkits: %v.", Quote(slug), names)
 }
 
 // enabled returns the toolkit if the scope may use it.

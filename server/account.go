@@ -33,7 +33,7 @@ func (s *Server) listAccounts(ctx context.Context, sc *accounts.Scope, args map[
 		includeInactive = b
 	}
 	if toolkit != "" && s.svc.Catalog().Toolkit(toolkit) == nil {
-		return nil, accounts.Errorf(accounts.CodeToolkitUnknown, "There is no toolkit %q; list_toolkits shows the toolkits there are.", toolkit)
+		return nil, accounts.Errorf(accounts.CodeToolkitUnknown, "There is no toolkit %s; list_toolkits shows the toolkits there are.", accounts.Quote(toolkit))
 	}
 	all, err := s.svc.Accounts(ctx, sc.UserID(), toolkit)
 	if err != nil {

@@ -192,7 +192,7 @@ func checkArgs(args map[string]any, allowed ...string) error {
 			ok = ok || a == k
 		}
 		if !ok {
-			return accounts.Errorf(accounts.CodeInvalidArguments, "Unknown argument %q; this tool takes %s.", k, strings.Join(allowed, ", "))
+			return accounts.Errorf(accounts.CodeInvalidArguments, "Unknown argument %s; this tool takes %s.", accounts.Quote(k), strings.Join(allowed, ", "))
 		}
 	}
 	return nil

@@ -42,7 +42,7 @@ func (s *Server) searchTools(ctx context.Context, sc *accounts.Scope, args map[s
 		return nil, err
 	}
 	if toolkit != "" && s.svc.Catalog().Toolkit(toolkit) == nil {
-		return nil, accounts.Errorf(accounts.CodeToolkitUnknown, "There is no toolkit %q; list_toolkits shows the toolkits there are.", toolkit)
+		return nil, accounts.Errorf(accounts.CodeToolkitUnknown, "There is no toolkit %s; list_toolkits shows the toolkits there are.", accounts.Quote(toolkit))
 	}
 	limit := searchDefaultLimit
 	if v, ok := args["limit"]; ok && v != nil {

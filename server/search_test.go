@@ -209,3 +209,22 @@ func TestMetaToolsRefuseArgumentsThatAreNotAnObject(t *testing.T) {
 		}
 	}
 }
+
+// TestLongInputIsNotEchoedInFull: a name of half a megabyte comes back in
+// an error as its first 64 characters, not in full (twice over).
+func TestLongInputIsNotEchoedInFull(t *testing.T) {
+	srv, ctx, _, _ := newGitHubServerMode(t, accounts.ToolModeSearch)
+	long := strings.Repeat("a", 500_000)
+	for tool, args := range map[string]map[string]any{
+		"list_accounts":  {"toolkit": long},
+		"select_account": {"toolkit": "github", "account": long},
+		"search_tools":   {"query": "x", "toolkit": long},
+		"list_toolkits":  {long: true},
+	} {
+		got, isErr := callTool(t, srv, ctx, tool, args)
+		b, _ := json.Marshal(got)
+		if !isErr || len(b) > 4000 || !strings.Contains(string(b), strings.Repeat("a", 64)+"…") {
+			t.Errorf("%s answered %d bytes (error %v): %.300s", tool, len(b), isErr, b)
+		}
+	}
+}
