@@ -40,6 +40,24 @@ func startAuth(tb testing.TB, st accounts.Store, userID, toolkit string) pending
 
 // completion returns the successful completion of p: its placeholder turned
 // ACTIVE with an identity, selected in p's session.
+// reconnect completes p onto refreshed, an account the user had connected
+// already (rule 1's exception): the placeholder goes, the credential
+// becomes "new", and the session selects refreshed.
+func (p pending) reconnect(tb testing.TB, st accounts.Store, refreshed *accounts.Account) *accounts.Completion {
+	tb.Helper()
+	c := &accounts.Completion{
+		LinkHash:         p.link.TokenHash,
+		Account:          refreshed,
+		Sealed:           []byte("new"),
+		DiscardAccountID: p.account.ID,
+		SessionID:        p.session.ID,
+	}
+	if err := st.Complete(tb.Context(), c); err != nil {
+		tb.Fatalf("Complete: %v", err)
+	}
+	return c
+}
+
 func (p pending) completion(label string) *accounts.Completion {
 	a := *p.account
 	a.Status, a.StatusReason = accounts.StatusActive, ""
@@ -162,16 +180,7 @@ func testCompleteDiscard(t *testing.T, s suite) {
 	refreshed := *existing
 	refreshed.Alias = "personal" // held by the placeholder until it goes
 	refreshed.ConnectedAt = t0.Add(time.Hour)
-	c := &accounts.Completion{
-		LinkHash:         p.link.TokenHash,
-		Account:          &refreshed,
-		Sealed:           []byte("new"),
-		DiscardAccountID: p.account.ID,
-		SessionID:        p.session.ID,
-	}
-	if err := st.Complete(ctx, c); err != nil {
-		t.Fatalf("Complete: %v", err)
-	}
+	c := p.reconnect(t, st, &refreshed)
 	wantCompleted(t, st, p, c)
 	_, err := st.Account(ctx, "alice", p.account.ID)
 	wantErr(t, "Account(placeholder)", err, accounts.ErrNotFound)
@@ -288,16 +297,7 @@ func testCompleteKeepsStatusChanges(t *testing.T, s suite) {
 			refreshed.Status, refreshed.StatusReason = accounts.StatusActive, ""
 			refreshed.Label = "renamed-upstream"
 			refreshed.ConnectedAt = t0.Add(time.Hour)
-			c := &accounts.Completion{
-				LinkHash:         p.link.TokenHash,
-				Account:          &refreshed,
-				Sealed:           []byte("new"),
-				DiscardAccountID: p.account.ID,
-				SessionID:        p.session.ID,
-			}
-			if err := st.Complete(ctx, c); err != nil {
-				t.Fatalf("Complete: %v", err)
-			}
+			c := p.reconnect(t, st, &refreshed)
 			want := refreshed
 			want.Status, want.StatusReason, want.LastUsedAt = tt.wantStatus, tt.wantReason, touched.LastUsedAt
 			got := mustAccount(t, st, "alice", existing.ID)
