@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"switchboard/accounts"
 )
@@ -149,8 +150,8 @@ func parseBool(v string) (bool, error) {
 }
 
 func quote(s string) string {
-	if len(s) > 64 {
-		s = s[:64] + "…"
+	if utf8.RuneCountInString(s) > 64 {
+		s = string([]rune(s)[:64]) + "…" // whole characters: a cut one is not UTF-8
 	}
 	return `"` + strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) {

@@ -222,3 +222,15 @@ func TestOtherMethodsOnMCPEndpoints(t *testing.T) {
 		}
 	}
 }
+
+// TestQuoteCutsWholeCharacters: a long value is cut to 64 characters, not
+// bytes, so the message stays valid UTF-8; control characters show as ?.
+func TestQuoteCutsWholeCharacters(t *testing.T) {
+	got := quote(strings.Repeat("é", 100))
+	if want := `"` + strings.Repeat("é", 64) + `…"`; got != want {
+		t.Errorf("quote = %q, want %q", got, want)
+	}
+	if got := quote("a\nb"); got != `"a?b"` {
+		t.Errorf("quote(a\\nb) = %q", got)
+	}
+}
